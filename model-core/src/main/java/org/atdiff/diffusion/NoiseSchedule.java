@@ -1,0 +1,119 @@
+package org.atdiff.diffusion;
+
+import org.atdiff.tensor.HostTensors;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A discrete variance schedule beta_1..beta_T and every quantity derived from it, in double precision
+ * (Ho et al., "Denoising Diffusion Probabilistic Models", 2020, eqs. 4, 6, 7). Index i = 0..T-1 is the
+ * model's timestep; {@link #modelTimestep(int)} maps it to the timestep the network was trained on
+ * (the identity except for a respaced schedule).
+ */
+public abstract class NoiseSchedule {
+    private final double[] betas;
+    private final double[] alphasCumprod;
+    private final double[] alphasCumprodPrev;
+
+    protected NoiseSchedule(double[] betas) {
+        for (int i = 0; i < betas.length; i++) {
+            if (!(betas[i] > 0 && betas[i] <= 1)) {
+                throw new IllegalArgumentException("beta[" + i + "] = " + betas[i] + " is outside (0, 1]");
+            }
+        }
+        this.betas = betas.clone();
+        int n = betas.length;
+        alphasCumprod = new double[n];
+        alphasCumprodPrev = new double[n];
+        double prod = 1.0;
+        for (int i = 0; i < n; i++) {
+            alphasCumprodPrev[i] = prod;
+            prod *= 1.0 - betas[i]; // abar_t = prod_{s<=t} (1 - beta_s)
+            alphasCumprod[i] = prod;
+        }
+    }
+
+    /** Builds a schedule by name: {@code linear} or {@code cosine}. */
+    public static NoiseSchedule named(String name, int timesteps) {
+        return switch (name) {
+            case "linear" -> new LinearSchedule(timesteps);
+            case "cosine" -> new CosineSchedule(timesteps);
+            default -> throw new IllegalArgumentException(
+                    "unknown noise schedule '" + name + "' (expected linear or cosine)");
+        };
+    }
+
+    public int timesteps() {
+        return betas.length;
+    }
+
+    /** The timestep on the network's original scale for schedule index i. */
+    public int modelTimestep(int i) {
+        return i;
+    }
+
+    public double beta(int i) {
+        return betas[i];
+    }
+
+    /** abar_t. */
+    public double alphaBar(int i) {
+        return alphasCumprod[i];
+    }
+
+    /** abar_{t-1}, with abar_{-1} = 1. */
+    public double alphaBarPrev(int i) {
+        return alphasCumprodPrev[i];
+    }
+
+    public double sqrtAlphaBar(int i) {
+        return Math.sqrt(alphasCumprod[i]);
+    }
+
+    public double sqrtOneMinusAlphaBar(int i) {
+        return Math.sqrt(1.0 - alphasCumprod[i]);
+    }
+
+    /** log-SNR lambda_t = log(abar_t / (1 - abar_t)) (Kingma et al., "Variational Diffusion Models", 2021). */
+    public double logSnr(int i) {
+        return Math.log(alphasCumprod[i]) - Math.log1p(-alphasCumprod[i]);
+    }
+
+    /** Posterior variance beta~_t = beta_t (1 - abar_{t-1}) / (1 - abar_t) (DDPM eq. 7). */
+    public double posteriorVariance(int i) {
+        return betas[i] * (1.0 - alphasCumprodPrev[i]) / (1.0 - alphasCumprod[i]);
+    }
+
+    /** log beta~_t, with beta~_0 replaced by beta~_1 as in improved-diffusion (it is 0 at t = 0). */
+    public double posteriorLogVarianceClipped(int i) {
+        return Math.log(i == 0 && timesteps() > 1 ? posteriorVariance(1) : posteriorVariance(i));
+    }
+
+    /** Coefficient of x0 in the posterior mean mu~_t (DDPM eq. 7): beta_t sqrt(abar_{t-1}) / (1 - abar_t). */
+    public double posteriorMeanCoefX0(int i) {
+        return betas[i] * Math.sqrt(alphasCumprodPrev[i]) / (1.0 - alphasCumprod[i]);
+    }
+
+    /** Coefficient of x_t in the posterior mean (DDPM eq. 7): (1 - abar_{t-1}) sqrt(alpha_t) / (1 - abar_t). */
+    public double posteriorMeanCoefXt(int i) {
+        return (1.0 - alphasCumprodPrev[i]) * Math.sqrt(1.0 - betas[i]) / (1.0 - alphasCumprod[i]);
+    }
+
+    /** Per-sample coefficient c(t_b) as a float tensor of shape [B, 1, 1, 1], for broadcasting over images. */
+    public Tensor perSample(int[] indices, java.util.function.IntToDoubleFunction coef) {
+        float[] v = new float[indices.length];
+        for (int b = 0; b < v.length; b++) v[b] = (float) coef.applyAsDouble(indices[b]);
+        return HostTensors.fromFloats(v, v.length, 1, 1, 1);
+    }
+
+    /** Forward process q(x_t | x_0): x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps (DDPM eq. 4). */
+    public Tensor addNoise(Tensor x0, Tensor eps, int[] indices) {
+        return x0.mul(perSample(indices, this::sqrtAlphaBar)).add(eps.mul(perSample(indices, this::sqrtOneMinusAlphaBar)));
+    }
+
+    /** Model timesteps as a float tensor of shape [B], for {@link org.atdiff.nn.Denoiser#predictNoise}. */
+    public Tensor modelTimesteps(int[] indices) {
+        float[] v = new float[indices.length];
+        for (int b = 0; b < v.length; b++) v[b] = modelTimestep(indices[b]);
+        return HostTensors.fromFloats(v, v.length);
+    }
+}

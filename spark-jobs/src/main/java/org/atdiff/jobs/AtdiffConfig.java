@@ -1,0 +1,153 @@
+package org.atdiff.jobs;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
+import com.typesafe.config.ConfigValueType;
+import java.io.File;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Loads the configuration: {@code conf/application.conf} (packaged as a resource, the reference that defines
+ * every key), then an optional {@code --conf FILE}, then {@code path=value} overrides. A path the reference
+ * does not define, or a value of another type than the reference's, is an error that names the path.
+ */
+public final class AtdiffConfig {
+    public static final String REFERENCE_RESOURCE = "atdiff-conf/application.conf";
+
+    private AtdiffConfig() {}
+
+    public static Config reference() {
+        return ConfigFactory.parseResources(AtdiffConfig.class.getClassLoader(), REFERENCE_RESOURCE,
+                ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
+    }
+
+    /**
+     * @param confFile  a HOCON file applied over the reference, or null
+     * @param overrides {@code path=value} strings applied last, in order
+     */
+    public static Config load(File confFile, List<String> overrides) {
+        Config reference = reference();
+        Config merged = reference;
+        if (confFile != null) {
+            if (!confFile.isFile()) {
+                throw new IllegalArgumentException("--conf " + confFile + ": no such file");
+            }
+            Config file;
+            try {
+                file = ConfigFactory.parseFile(confFile, ConfigParseOptions.defaults().setAllowMissing(false));
+            } catch (ConfigException e) {
+                throw new IllegalArgumentException("--conf " + confFile + ": " + e.getMessage(), e);
+            }
+            checkKnownAndTyped(file, reference, "--conf " + confFile);
+            merged = file.withFallback(merged);
+        }
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("override '" + o + "' is not of the form path=value");
+            String path = o.substring(0, eq).trim();
+            String raw = o.substring(eq + 1).trim();
+            merged = merged.withValue(path, overrideValue(reference, path, raw));
+        }
+        return merged.resolve();
+    }
+
+    private static void checkKnownAndTyped(Config user, Config reference, String source) {
+        for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+            String path = e.getKey();
+            if (!reference.hasPathOrNull(path)) {
+                throw new IllegalArgumentException(source + ": unknown configuration path '" + path + "'");
+            }
+            ConfigValueType want = reference.getValue(path).valueType();
+            ConfigValueType got = e.getValue().valueType();
+            if (!compatible(want, got, e.getValue())) {
+                throw new IllegalArgumentException(source + ": '" + path + "' must be " + describe(want)
+                        + " but is " + describe(got) + " (" + e.getValue().render() + ")");
+            }
+        }
+    }
+
+    private static boolean compatible(ConfigValueType want, ConfigValueType got, ConfigValue value) {
+        if (want == got) return true;
+        if (want == ConfigValueType.STRING) return got == ConfigValueType.NUMBER || got == ConfigValueType.BOOLEAN;
+        if (want == ConfigValueType.LIST) return got == ConfigValueType.NUMBER || got == ConfigValueType.STRING;
+        if (want == ConfigValueType.NUMBER && got == ConfigValueType.STRING) {
+            return parsesAsNumber((String) value.unwrapped());
+        }
+        if (want == ConfigValueType.BOOLEAN && got == ConfigValueType.STRING) {
+            String s = (String) value.unwrapped();
+            return s.equals("true") || s.equals("false");
+        }
+        return false;
+    }
+
+    private static ConfigValue overrideValue(Config reference, String path, String raw) {
+        if (!isValidPath(path) || !reference.hasPathOrNull(path)) {
+            throw new IllegalArgumentException("unknown configuration path '" + path + "'");
+        }
+        ConfigValueType want = reference.getValue(path).valueType();
+        String origin = "override " + path;
+        switch (want) {
+            case STRING:
+                return ConfigValueFactory.fromAnyRef(unquote(raw), origin);
+            case NUMBER:
+                if (!parsesAsNumber(raw)) {
+                    throw new IllegalArgumentException("'" + path + "' must be a number but is '" + raw + "'");
+                }
+                return ConfigValueFactory.fromAnyRef(raw.matches("[-+]?\\d+") ? (Object) Long.parseLong(raw)
+                        : (Object) Double.parseDouble(raw), origin);
+            case BOOLEAN:
+                if (!raw.equals("true") && !raw.equals("false")) {
+                    throw new IllegalArgumentException("'" + path + "' must be true or false but is '" + raw + "'");
+                }
+                return ConfigValueFactory.fromAnyRef(Boolean.parseBoolean(raw), origin);
+            case LIST: {
+                String text = raw.startsWith("[") ? raw : "[" + raw + "]";
+                try {
+                    return ConfigFactory.parseString("v = " + text).getValue("v");
+                } catch (ConfigException e) {
+                    throw new IllegalArgumentException("'" + path + "' must be a list but is '" + raw + "'");
+                }
+            }
+            default:
+                throw new IllegalArgumentException("'" + path + "' is a section, not a value; set one of its keys");
+        }
+    }
+
+    private static boolean isValidPath(String path) {
+        try {
+            ConfigFactory.empty().hasPathOrNull(path);
+            return true;
+        } catch (ConfigException.BadPath e) {
+            return false;
+        }
+    }
+
+    private static String unquote(String raw) {
+        return raw.length() >= 2 && raw.startsWith("\"") && raw.endsWith("\"") ? raw.substring(1, raw.length() - 1) : raw;
+    }
+
+    private static boolean parsesAsNumber(String s) {
+        try {
+            Double.parseDouble(s);
+            return !s.isBlank();
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static String describe(ConfigValueType t) {
+        return switch (t) {
+            case OBJECT -> "a section";
+            case LIST -> "a list";
+            case NUMBER -> "a number";
+            case BOOLEAN -> "a boolean";
+            case NULL -> "null";
+            case STRING -> "a string";
+        };
+    }
+}
