@@ -172,15 +172,19 @@ public final class UNet implements TrainableDenoiser {
         return dropout.training();
     }
 
-    /** The stream dropout masks are drawn from (one draw per forward pass in training mode), for checkpoints. */
+    /**
+     * A snapshot of the stream dropout masks are drawn from (one draw per forward pass in training mode), for
+     * checkpoints. Defaults to {@code new RandomStream(seed).derive(1)}.
+     */
     public RandomStream dropoutStream() {
-        return dropout.stream();
+        RandomStream s = dropout.stream();
+        return new RandomStream(s.seed(), s.counter());
     }
 
-    /** Replaces the dropout stream, e.g. with a per-rank {@code derive(rank)} stream or a restored state. */
+    /** Continues dropout from a copy of {@code stream}, e.g. a per-rank {@code derive(rank)} or a restored state. */
     public void dropoutStream(RandomStream stream) {
         if (stream == null) throw new IllegalArgumentException("dropout stream is null");
-        dropout.stream(stream);
+        dropout.stream(new RandomStream(stream.seed(), stream.counter()));
     }
 
     public UNetConfig config() {
