@@ -8,8 +8,8 @@ import java.util.Arrays;
  * t_i (improved-diffusion's respace.py). {@link #modelTimestep(int)} returns the parent's timestep for t_i,
  * which is what the network was trained on.
  *
- * <p>abar is recomputed by {@link NoiseSchedule} as the product of the new (1 - beta_i); it equals the
- * parent's value to a few units in the last place, not bit for bit.
+ * <p>abar is the parent's, bit for bit (the product of the new (1 - beta_i) would lose up to about
+ * 1e-16 / (abar_{t_i} / abar_{t_{i-1}}) relative accuracy where a step spans a large drop of abar).
  */
 public final class RespacedSchedule extends NoiseSchedule {
     private final NoiseSchedule parent;
@@ -20,7 +20,7 @@ public final class RespacedSchedule extends NoiseSchedule {
      * @param kept      strictly increasing timesteps of {@code parent}, each in [0, T-1]
      */
     public RespacedSchedule(NoiseSchedule parent, int[] kept) {
-        super(betas(parent, kept));
+        super(betas(parent, kept), alphaBars(parent, kept));
         this.parent = parent;
         this.kept = kept.clone();
     }
@@ -38,6 +38,12 @@ public final class RespacedSchedule extends NoiseSchedule {
     @Override
     public int modelTimestep(int i) {
         return parent.modelTimestep(kept[i]);
+    }
+
+    private static double[] alphaBars(NoiseSchedule parent, int[] kept) {
+        double[] ab = new double[kept.length];
+        for (int i = 0; i < kept.length; i++) ab[i] = parent.alphaBar(kept[i]);
+        return ab;
     }
 
     private static double[] betas(NoiseSchedule parent, int[] kept) {
