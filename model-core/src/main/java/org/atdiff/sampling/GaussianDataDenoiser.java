@@ -1,5 +1,6 @@
 package org.atdiff.sampling;
 
+import java.util.Arrays;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.tensor.HostTensors;
@@ -50,7 +51,7 @@ public final class GaussianDataDenoiser implements Denoiser {
             offset[b] = (float) (-Math.sqrt(1 - abar) * Math.sqrt(abar) * mean / denom);
         }
         long[] col = new long[(int) x.dim()];
-        java.util.Arrays.fill(col, 1);
+        Arrays.fill(col, 1);
         col[0] = ts.length;
         return x.mul(HostTensors.fromFloats(slope, col)).add(HostTensors.fromFloats(offset, col));
     }
