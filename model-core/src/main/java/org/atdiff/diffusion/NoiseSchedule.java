@@ -32,6 +32,30 @@ public abstract class NoiseSchedule {
         }
     }
 
+    /**
+     * A schedule whose cumulative products abar_i are given and kept as they are, instead of being recomputed from
+     * the betas (a respaced schedule keeps its parent's abar bit for bit). Each step must agree with its beta:
+     * |abar_i / abar_{i-1} - (1 - beta_i)| <= 1e-12.
+     */
+    protected NoiseSchedule(double[] betas, double[] alphaBars) {
+        this(betas);
+        if (alphaBars.length != betas.length) {
+            throw new IllegalArgumentException(alphaBars.length + " alpha bars for " + betas.length + " betas");
+        }
+        double prev = 1.0;
+        for (int i = 0; i < alphaBars.length; i++) {
+            if (!(Math.abs(alphaBars[i] / prev - (1 - betas[i])) <= 1e-12)) {
+                throw new IllegalArgumentException("abar[" + i + "] = " + alphaBars[i] + " disagrees with beta["
+                        + i + "] = " + betas[i] + " and abar[" + (i - 1) + "] = " + prev);
+            }
+            prev = alphaBars[i];
+        }
+        for (int i = 0; i < alphaBars.length; i++) {
+            alphasCumprod[i] = alphaBars[i];
+            alphasCumprodPrev[i] = i == 0 ? 1.0 : alphaBars[i - 1];
+        }
+    }
+
     /** Builds a schedule by name: {@code linear} or {@code cosine}. */
     public static NoiseSchedule named(String name, int timesteps) {
         return switch (name) {
