@@ -33,7 +33,7 @@ public final class AdamW {
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             throw new IllegalArgumentException("weight-decay must be >= 0: " + weightDecay);
         }
-        this.params = List.copyOf(params);
+        this.params = params.stream().map(p -> new Tensor(p).<Tensor>retainReference()).toList(); // outlive any caller scope
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;

@@ -24,9 +24,10 @@ public final class ExponentialMovingAverage {
     public ExponentialMovingAverage(TrainableDenoiser model, double rate) {
         if (!(rate >= 0 && rate <= 1)) throw new IllegalArgumentException("ema-rate must be in [0, 1]: " + rate);
         this.rate = rate;
-        this.live = model.stateDict();
+        this.live = new LinkedHashMap<>();
         try (NoGradScope g = new NoGradScope()) {
-            for (Map.Entry<String, Tensor> e : live.entrySet()) {
+            for (Map.Entry<String, Tensor> e : model.stateDict().entrySet()) {
+                live.put(e.getKey(), new Tensor(e.getValue()).retainReference()); // outlive any caller scope
                 shadow.put(e.getKey(), e.getValue().detach().clone().retainReference());
             }
         }

@@ -19,7 +19,7 @@ public final class FlatGradients {
     private final Tensor buffer;
 
     public FlatGradients(List<Tensor> params) {
-        this.params = List.copyOf(params);
+        this.params = params.stream().map(p -> new Tensor(p).<Tensor>retainReference()).toList(); // outlive any caller scope
         offsets = new long[params.size()];
         long n = 0;
         for (int i = 0; i < offsets.length; i++) {

@@ -51,7 +51,7 @@ public final class TrainingLoop {
         this.data = data;
         this.rng = rng;
         this.sync = sync;
-        this.params = List.copyOf(model.parameters());
+        this.params = model.parameters().stream().map(p -> new Tensor(p).<Tensor>retainReference()).toList();
         this.flat = new FlatGradients(params);
         model.train(true);
         zeroGradients();
