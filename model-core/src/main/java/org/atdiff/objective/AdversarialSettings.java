@@ -1,0 +1,73 @@
+package org.atdiff.objective;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/**
+ * Settings of free adversarial training (conf keys {@code at.steps}, {@code at.rho}, {@code at.alpha}, {@code at.norm},
+ * {@code at.target}).
+ *
+ * @param steps  K, replays (and optimizer steps) per minibatch, >= 1
+ * @param rho    ascent step size, >= 0: the l2 step has length rho; the linf step moves every coordinate by rho
+ * @param alpha  perturbation budget, >= 0, per coordinate: ||delta||_2 <= alpha sqrt(C H W) for l2,
+ *               |delta_i| <= alpha for linf (the largest cube inside that l2 ball)
+ * @param norm   the geometry of the ascent step and the projection
+ * @param target what the network should predict for the perturbed input
+ */
+public record AdversarialSettings(int steps, double rho, double alpha, Norm norm, Target target) {
+    /** The released configuration of Wang et al. 2025: K = 3, rho = 0.1, alpha = 0.1, l2, delta_detach. */
+    public static final AdversarialSettings DEFAULTS = new AdversarialSettings(3, 0.1, 0.1, Norm.L2, Target.DELTA_DETACH);
+
+    public AdversarialSettings {
+        if (steps < 1) throw new IllegalArgumentException("at.steps must be >= 1: " + steps);
+        if (!(rho >= 0) || Double.isInfinite(rho)) throw new IllegalArgumentException("at.rho must be >= 0: " + rho);
+        if (!(alpha >= 0) || Double.isInfinite(alpha)) throw new IllegalArgumentException("at.alpha must be >= 0: " + alpha);
+        if (norm == null) throw new IllegalArgumentException("at.norm must be given");
+        if (target == null) throw new IllegalArgumentException("at.target must be given");
+    }
+
+    /** Perturbation geometry. */
+    public enum Norm {
+        L2("l2"), LINF("linf");
+
+        private final String label;
+
+        Norm(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+
+        public static Norm named(String name) {
+            for (Norm n : values()) if (n.label.equals(name)) return n;
+            throw new IllegalArgumentException("unknown at.norm '" + name + "' (valid: "
+                    + Arrays.stream(values()).map(Norm::label).collect(Collectors.joining(", ")) + ")");
+        }
+    }
+
+    /** Regression target for the perturbed input x_t + delta. */
+    public enum Target {
+        /** eps + sg(delta) / sqrt(1 - abar_t): the noise that, with x0, actually produces x_t + delta. */
+        DELTA_DETACH("delta_detach"),
+        /** eps: the network must undo the perturbation. */
+        ORIGINAL("original");
+
+        private final String label;
+
+        Target(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+
+        public static Target named(String name) {
+            for (Target t : values()) if (t.label.equals(name)) return t;
+            throw new IllegalArgumentException("unknown at.target '" + name + "' (valid: "
+                    + Arrays.stream(values()).map(Target::label).collect(Collectors.joining(", ")) + ")");
+        }
+    }
+}

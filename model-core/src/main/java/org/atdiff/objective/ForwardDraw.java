@@ -1,0 +1,34 @@
+package org.atdiff.objective;
+
+import java.util.Arrays;
+import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.HostTensors;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * One draw of the forward process for a minibatch: t ~ U{0..T-1} per sample, eps ~ N(0, I) and
+ * x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps (DDPM eq. 4). Timesteps are drawn before the noise.
+ */
+record ForwardDraw(int[] indices, Tensor eps, Tensor xt, Tensor timesteps) {
+    static ForwardDraw draw(NoiseSchedule schedule, Tensor x0, Tensor labels, RandomStream rng) {
+        if (x0 == null || x0.dim() < 2 || x0.size(0) < 1 || !x0.is_floating_point()) {
+            throw new IllegalArgumentException("x0 must be a floating-point tensor [B, ...] with B >= 1, got "
+                    + (x0 == null ? "null" : Arrays.toString(HostTensors.shape(x0))));
+        }
+        int b = Math.toIntExact(x0.size(0));
+        if (labels != null && (labels.dim() != 1 || labels.size(0) != b)) {
+            throw new IllegalArgumentException("labels must have shape [" + b + "], got "
+                    + Arrays.toString(HostTensors.shape(labels)));
+        }
+        int[] t = new int[b];
+        for (int i = 0; i < b; i++) t[i] = rng.nextInt(schedule.timesteps());
+        Tensor eps = rng.normal(HostTensors.shape(x0));
+        return new ForwardDraw(t, eps, schedule.addNoise(x0, eps, t), schedule.modelTimesteps(t));
+    }
+
+    /** The simple loss of DDPM eq. 14: mean over all elements of (eps_theta - target)^2. */
+    static Tensor squaredError(Tensor prediction, Tensor target) {
+        return prediction.sub(target).square().mean();
+    }
+}

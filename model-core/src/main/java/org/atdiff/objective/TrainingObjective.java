@@ -1,0 +1,39 @@
+package org.atdiff.objective;
+
+import java.util.List;
+import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.nn.TrainableDenoiser;
+import org.atdiff.random.RandomStream;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A training objective for an epsilon-prediction diffusion model: given a clean minibatch it draws timesteps and
+ * noise, runs forward and backward passes and calls {@code update} once per optimizer step it wants taken.
+ * Parameter gradients are expected to be zero (or undefined) on entry; {@code update} leaves them zeroed.
+ */
+public interface TrainingObjective {
+    /** Names accepted by {@link #named}. */
+    List<String> NAMES = List.of("plain", "ip", "at");
+
+    /**
+     * @param x0     clean images, float [B, C, H, W] in [-1, 1]
+     * @param labels class labels, long [B], or null when unconditional
+     * @param rng    the source of every random draw of this step (timesteps, noise)
+     */
+    StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, RandomStream rng,
+                   ParameterUpdate update);
+
+    /**
+     * The objective called {@code name}: {@code plain} (DDPM), {@code ip} (input perturbation with strength
+     * ipGamma) or {@code at} (free adversarial training with the given settings).
+     */
+    static TrainingObjective named(String name, double ipGamma, AdversarialSettings adversarial) {
+        return switch (name) {
+            case "plain" -> new PlainObjective();
+            case "ip" -> new InputPerturbationObjective(ipGamma);
+            case "at" -> new FreeAdversarialObjective(adversarial);
+            default -> throw new IllegalArgumentException(
+                    "unknown training objective '" + name + "' (valid: " + String.join(", ", NAMES) + ")");
+        };
+    }
+}

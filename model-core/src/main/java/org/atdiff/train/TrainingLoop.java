@@ -1,0 +1,141 @@
+package org.atdiff.train;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.nn.TrainableDenoiser;
+import org.atdiff.objective.StepStats;
+import org.atdiff.objective.TrainingObjective;
+import org.atdiff.optim.AdamW;
+import org.atdiff.optim.ExponentialMovingAverage;
+import org.atdiff.optim.GradientClipping;
+import org.atdiff.optim.LearningRateSchedule;
+import org.atdiff.optim.NoGradScope;
+import org.atdiff.random.RandomStream;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The training loop of one worker: minibatch -> objective (forward, backward) -> per optimizer update: gradients
+ * flattened and averaged by the {@link GradientSync}, loss checked, clipped, AdamW step, EMA update, gradients zeroed.
+ * Step s (0-based) draws all its randomness from {@code rng.derive(s)}, so a run resumed at step s replays the same
+ * draws; a distributed trainer passes each worker a base stream derived from its rank. The learning rate follows the
+ * minibatch step (all K updates of a free-AT step use the same rate).
+ */
+public final class TrainingLoop {
+    private final TrainableDenoiser model;
+    private final NoiseSchedule schedule;
+    private final TrainingObjective objective;
+    private final AdamW optimizer;
+    private final LearningRateSchedule lrSchedule;
+    private final GradientClipping clipping;
+    private final ExponentialMovingAverage ema;
+    private final MinibatchSource data;
+    private final RandomStream rng;
+    private final GradientSync sync;
+    private final List<Tensor> params;
+    private final FlatGradients flat;
+    private final List<StepListener> listeners = new ArrayList<>();
+    private long step;
+
+    public TrainingLoop(TrainableDenoiser model, NoiseSchedule schedule, TrainingObjective objective, AdamW optimizer,
+                        LearningRateSchedule lrSchedule, GradientClipping clipping, ExponentialMovingAverage ema,
+                        MinibatchSource data, RandomStream rng, GradientSync sync) {
+        this.model = model;
+        this.schedule = schedule;
+        this.objective = objective;
+        this.optimizer = optimizer;
+        this.lrSchedule = lrSchedule;
+        this.clipping = clipping;
+        this.ema = ema;
+        this.data = data;
+        this.rng = rng;
+        this.sync = sync;
+        this.params = model.parameters().stream().map(p -> new Tensor(p).<Tensor>retainReference()).toList();
+        this.flat = new FlatGradients(params);
+        model.train(true);
+        zeroGradients();
+    }
+
+    public void addListener(StepListener listener) {
+        listeners.add(listener);
+    }
+
+    /** Number of minibatch steps completed. */
+    public long step() {
+        return step;
+    }
+
+    /** Continues from a checkpoint written after {@code completedSteps} steps (weights, optimizer and EMA restored). */
+    public void resumeAt(long completedSteps) {
+        if (completedSteps < 0) throw new IllegalArgumentException("completed steps must be >= 0: " + completedSteps);
+        step = completedSteps;
+    }
+
+    public TrainableDenoiser model() {
+        return model;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public ExponentialMovingAverage ema() {
+        return ema;
+    }
+
+    /** Runs steps until {@code totalSteps} are completed. */
+    public void run(long totalSteps) {
+        while (step < totalSteps) runStep();
+    }
+
+    /** Runs one minibatch step and tells the listeners. */
+    public StepMetrics runStep() {
+        long number = step + 1;
+        double lr = lrSchedule.at(step);
+        long start = System.nanoTime();
+        double[] sums = new double[2]; // synced loss, pre-clip gradient norm
+        StepStats stats;
+        long batch;
+        try (PointerScope scope = new PointerScope()) {
+            Minibatch mb = data.next();
+            batch = mb.images().size(0);
+            stats = objective.step(model, schedule, mb.images(), mb.labels(), rng.derive(step), loss -> {
+                double[] r = update(number, loss, lr);
+                sums[0] += r[0];
+                sums[1] += r[1];
+            });
+        }
+        double seconds = (System.nanoTime() - start) * 1e-9;
+        step = number;
+        int n = stats.updates();
+        StepMetrics m = new StepMetrics(number, sums[0] / n, sums[1] / n, lr, stats.deltaNorm(),
+                batch * sync.worldSize() / seconds, n);
+        for (StepListener l : listeners) l.onStep(m, this);
+        return m;
+    }
+
+    /** One optimizer update from the gradients the objective just computed; returns {synced loss, grad norm}. */
+    private double[] update(long number, double localLoss, double lr) {
+        flat.gather(localLoss);
+        sync.allReduceMean(flat.buffer());
+        double loss = flat.loss();
+        if (!Double.isFinite(loss)) throw new NonFiniteLossException(number, "loss", loss);
+        flat.scatter();
+        double norm = clipping.clip(params);
+        if (!Double.isFinite(norm)) throw new NonFiniteLossException(number, "gradient norm", norm);
+        optimizer.step(lr);
+        ema.update();
+        zeroGradients();
+        return new double[] {loss, norm};
+    }
+
+    private void zeroGradients() {
+        try (PointerScope scope = new PointerScope(); NoGradScope g = new NoGradScope()) {
+            for (Tensor p : params) {
+                Tensor grad = p.grad();
+                if (grad.defined()) grad.zero_();
+            }
+        }
+    }
+}

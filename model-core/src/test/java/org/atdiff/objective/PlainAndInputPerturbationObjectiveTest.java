@@ -1,0 +1,103 @@
+package org.atdiff.objective;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.atdiff.diffusion.LinearSchedule;
+import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.HostTensors;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+
+class PlainAndInputPerturbationObjectiveTest {
+    private static int threads;
+
+    // Tiny models gain nothing from intra-op threads; on a shared 2-core machine their synchronisation dominates.
+    @BeforeAll
+    static void singleThreaded() {
+        threads = torch.get_num_threads();
+        torch.set_num_threads(1);
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        torch.set_num_threads(threads);
+    }
+
+    private final NoiseSchedule schedule = new LinearSchedule(50);
+
+    @Test
+    void plainLossIsTheMeanSquaredNoiseErrorAtTheDrawnTimesteps() {
+        try (PointerScope scope = new PointerScope()) {
+            TinyConvDenoiser model = new TinyConvDenoiser(3, 4, 50, 1);
+            Tensor x0 = ColouredSquares.batch(new RandomStream(1), 3, 8);
+            AdamWUpdate update = new AdamWUpdate(model, 1e-3);
+            // the expected loss, from an independent replay of the draws: t_b = nextInt(T), then eps
+            RandomStream r = new RandomStream(5);
+            int[] t = new int[3];
+            for (int b = 0; b < 3; b++) t[b] = r.nextInt(50);
+            float[] eps = r.gaussians(3 * 3 * 8 * 8);
+            Tensor epsT = HostTensors.fromFloats(eps, 3, 3, 8, 8);
+            float[] pred = HostTensors.toFloats(model.predictNoise(schedule.addNoise(x0, epsT, t), schedule.modelTimesteps(t), null));
+            double want = 0;
+            for (int i = 0; i < eps.length; i++) want += (pred[i] - eps[i]) * (double) (pred[i] - eps[i]);
+            want /= eps.length;
+            StepStats s = new PlainObjective().step(model, schedule, x0, null, new RandomStream(5), update);
+            assertEquals(want, s.loss(), 1e-5 * want);
+            assertEquals(1, s.updates());
+            assertEquals(1, update.losses.size());
+            assertTrue(s.deltaNorm().isEmpty());
+        }
+    }
+
+    @Test
+    void inputPerturbationWithZeroGammaIsPlainTraining() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x0 = ColouredSquares.batch(new RandomStream(2), 4, 8);
+            TinyConvDenoiser a = new TinyConvDenoiser(3, 4, 50, 3), b = new TinyConvDenoiser(3, 4, 50, 3);
+            AdamWUpdate ua = new AdamWUpdate(a, 1e-2), ub = new AdamWUpdate(b, 1e-2);
+            for (int step = 0; step < 3; step++) {
+                new InputPerturbationObjective(0.0).step(a, schedule, x0, null, new RandomStream(step), ua);
+                new PlainObjective().step(b, schedule, x0, null, new RandomStream(step), ub);
+            }
+            assertEquals(ub.losses, ua.losses);
+            assertArrayEquals(b.weights(), a.weights());
+            // a positive gamma perturbs the input, so the loss differs
+            StepStats ip = new InputPerturbationObjective(0.5).step(a, schedule, x0, null, new RandomStream(9), ua);
+            StepStats plain = new PlainObjective().step(b, schedule, x0, null, new RandomStream(9), ub);
+            assertNotEquals(plain.loss(), ip.loss());
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> new InputPerturbationObjective(-0.1))
+                    .getMessage().contains("ip.gamma"));
+        }
+    }
+
+    @Test
+    void objectivesAreBuiltByName() {
+        assertInstanceOf(PlainObjective.class, TrainingObjective.named("plain", 0.1, AdversarialSettings.DEFAULTS));
+        assertEquals(0.2, ((InputPerturbationObjective) TrainingObjective.named("ip", 0.2, AdversarialSettings.DEFAULTS)).gamma());
+        assertEquals(AdversarialSettings.DEFAULTS,
+                ((FreeAdversarialObjective) TrainingObjective.named("at", 0.1, AdversarialSettings.DEFAULTS)).settings());
+        String m = assertThrows(IllegalArgumentException.class,
+                () -> TrainingObjective.named("fgsm", 0.1, AdversarialSettings.DEFAULTS)).getMessage();
+        assertTrue(m.contains("'fgsm'") && m.contains("plain, ip, at"), m);
+    }
+
+    @Test
+    void badInputsAreNamed() {
+        try (PointerScope scope = new PointerScope()) {
+            TinyConvDenoiser model = new TinyConvDenoiser(3, 4, 50, 1);
+            Tensor x0 = ColouredSquares.batch(new RandomStream(1), 2, 8);
+            Tensor labels = HostTensors.fromLongs(new long[] {1, 2, 3}, 3);
+            String m = assertThrows(IllegalArgumentException.class, () -> new PlainObjective()
+                    .step(model, schedule, x0, labels, new RandomStream(1), l -> {})).getMessage();
+            assertTrue(m.contains("labels"), m);
+            m = assertThrows(IllegalArgumentException.class, () -> new PlainObjective()
+                    .step(model, schedule, HostTensors.fromLongs(new long[] {1, 2}, 2), null, new RandomStream(1), l -> {})).getMessage();
+            assertTrue(m.contains("x0"), m);
+        }
+    }
+}
