@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -23,7 +24,8 @@ import org.apache.spark.sql.SparkSession;
  *       {@code memMB} of heap. Needs the environment variable {@code SPARK_HOME} naming a folder whose
  *       {@code jars/} holds Spark's jars.</li>
  *   <li>any other master: unless {@code spark.jars} is already set (spark-submit), ships the jars on this JVM's
- *       classpath that hold atdiff, bytedeco (libtorch and its natives) or Typesafe Config classes.</li>
+ *       classpath that hold atdiff, bytedeco (libtorch and its natives) or Typesafe Config classes; turns dynamic
+ *       allocation off, which barrier stages do not support.</li>
  * </ul>
  */
 public final class TorchSparkSession {
@@ -43,14 +45,20 @@ public final class TorchSparkSession {
      * @param threadsPerTask libtorch threads per task, exported as OMP_NUM_THREADS (0 = spark.task.cpus, default 1)
      */
     public static SparkSession.Builder builder(String master, String appName, int threadsPerTask) {
+        return SparkSession.builder().config(conf(master, appName, threadsPerTask));
+    }
+
+    /** The settings {@link #builder} applies, over those Spark reads from system properties (spark-submit's). */
+    public static SparkConf conf(String master, String appName, int threadsPerTask) {
         if (master == null || master.isBlank()) throw new IllegalArgumentException("Spark master must not be empty");
-        SparkSession.Builder b = SparkSession.builder().master(master).appName(appName);
-        String javaOptions = (System.getProperty("spark.executor.extraJavaOptions", "") + " " + ADD_OPENS).trim();
+        if (threadsPerTask < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threadsPerTask);
+        SparkConf conf = new SparkConf().setMaster(master).setAppName(appName);
+        String javaOptions = (conf.get("spark.executor.extraJavaOptions", "") + " " + ADD_OPENS).trim();
         String cachedir = System.getProperty(CACHEDIR);
         if (cachedir != null && !javaOptions.contains(CACHEDIR)) javaOptions += " -D" + CACHEDIR + "=" + cachedir;
-        b.config("spark.executor.extraJavaOptions", javaOptions);
-        int threads = threadsPerTask > 0 ? threadsPerTask : Integer.parseInt(System.getProperty("spark.task.cpus", "1"));
-        b.config("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
+        conf.set("spark.executor.extraJavaOptions", javaOptions);
+        int threads = threadsPerTask > 0 ? threadsPerTask : conf.getInt("spark.task.cpus", 1);
+        conf.set("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
 
         Matcher cluster = LOCAL_CLUSTER.matcher(master.trim());
         if (cluster.matches()) {
@@ -59,13 +67,16 @@ public final class TorchSparkSession {
                 throw new IllegalStateException(master + " needs the environment variable SPARK_HOME naming a folder "
                         + "with Spark's jars in jars/ (SPARK_HOME=" + sparkHome + ")");
             }
-            b.config("spark.executor.memory", cluster.group(3) + "m");
-            b.config("spark.executor.extraClassPath", System.getProperty("java.class.path"));
-            b.config("spark.executorEnv.SPARK_SCALA_VERSION", scala.util.Properties.versionNumberString().replaceAll("^(\\d+\\.\\d+).*", "$1"));
-        } else if (!master.startsWith("local") && System.getProperty("spark.jars") == null) {
-            b.config("spark.jars", String.join(",", applicationJars()));
+            conf.set("spark.executor.memory", cluster.group(3) + "m");
+            conf.set("spark.executor.extraClassPath", System.getProperty("java.class.path"));
+            conf.set("spark.executorEnv.SPARK_SCALA_VERSION",
+                    scala.util.Properties.versionNumberString().replaceAll("^(\\d+\\.\\d+).*", "$1"));
+        } else if (!master.startsWith("local")) {
+            // Barrier stages refuse to run under dynamic allocation.
+            conf.set("spark.dynamicAllocation.enabled", "false");
+            if (!conf.contains("spark.jars")) conf.set("spark.jars", String.join(",", applicationJars()));
         }
-        return b;
+        return conf;
     }
 
     /** The jars on this JVM's classpath that hold atdiff, bytedeco or Typesafe Config packages. */
