@@ -70,6 +70,15 @@ public final class DataParallelStage {
     }
 
     /**
+     * Runs {@code body} on {@code workers} workers, after repartitioning {@code data} into that many partitions if
+     * it has another number (a barrier stage needs exactly one partition per task, and no coalesce in its chain).
+     */
+    public <T, R extends Serializable> List<R> run(JavaRDD<T> data, int workers, WorkerBody<T, R> body) {
+        if (workers < 1) throw new IllegalArgumentException("train.workers must resolve to >= 1 but is " + workers);
+        return run(data.getNumPartitions() == workers ? data : data.repartition(workers), body);
+    }
+
+    /**
      * Runs {@code body} on every partition of {@code data} at once (one worker per partition) and returns the
      * workers' results ordered by rank. Throws {@link IllegalStateException} once all attempts have failed.
      */

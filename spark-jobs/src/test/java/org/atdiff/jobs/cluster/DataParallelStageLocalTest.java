@@ -2,11 +2,9 @@ package org.atdiff.jobs.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -75,6 +73,23 @@ class DataParallelStageLocalTest {
     }
 
     @Test
+    void dataInAnotherNumberOfPartitionsIsRepartitionedToOnePerWorker() {
+        JavaRDD<Integer> five = sc.parallelize(IntStream.range(0, 100).boxed().toList(), 5);
+        List<int[]> out = stage(1).run(five, 2, (worker, partition) -> {
+            int count = 0;
+            while (partition.hasNext()) {
+                partition.next();
+                count++;
+            }
+            return new int[] {worker.rank(), worker.worldSize(), count};
+        });
+        assertEquals(2, out.size());
+        assertEquals(100, out.get(0)[2] + out.get(1)[2]);
+        assertArrayEquals(new int[] {0, 2}, new int[] {out.get(0)[0], out.get(0)[1]});
+        assertArrayEquals(new int[] {1, 2}, new int[] {out.get(1)[0], out.get(1)[1]});
+    }
+
+    @Test
     void tenMillionFloatsAreAveraged() {
         List<long[]> out = stage(1).run(twoPartitions(), (worker, partition) -> {
             int n = 10_000_000;
@@ -117,6 +132,7 @@ class DataParallelStageLocalTest {
         assertTrue(e.getMessage().contains("train.max-attempts"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> new DataParallelStage(sc, "test", 1, Duration.ZERO, 0));
         assertTrue(e.getMessage().contains("train.collective-timeout"), e.getMessage());
-        assertFalse(Files.exists(Path.of("never")));
+        e = assertThrows(IllegalArgumentException.class, () -> stage(1).run(twoPartitions(), 0, (w, p) -> 0));
+        assertTrue(e.getMessage().contains("train.workers"), e.getMessage());
     }
 }
