@@ -87,7 +87,9 @@ public final class DataParallelStage {
         String runKey = sc.sc().applicationId() + "-" + UUID.randomUUID().toString().substring(0, 8);
         List<Exception> failures = new ArrayList<>();
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
-            sc.setJobDescription(name + ": attempt " + attempt + " of " + maxAttempts + ", " + workers + " workers");
+            String description = name + ": attempt " + attempt + " of " + maxAttempts + ", " + workers + " workers";
+            LOG.info("{}", description);
+            sc.setJobDescription(description);
             try {
                 BarrierTask<T, R> task = new BarrierTask<>(body, runKey, attempt, collectiveTimeout, threadsPerTask);
                 ClassTag<RankResult<R>> tag = ClassTag$.MODULE$.apply(RankResult.class);
@@ -100,14 +102,23 @@ public final class DataParallelStage {
             } catch (Exception e) {
                 failures.add(e);
                 LOG.warn("{}: attempt {} of {} failed: {}", name, attempt, maxAttempts, firstLine(e));
+                if (sc.sc().isStopped() || wasCancelled(e)) break;
             } finally {
                 sc.setJobDescription(null);
             }
         }
-        IllegalStateException failed = new IllegalStateException(name + " failed in all " + maxAttempts
-                + " attempts; last error: " + firstLine(failures.get(failures.size() - 1)), failures.get(failures.size() - 1));
+        Exception last = failures.get(failures.size() - 1);
+        String what = failures.size() < maxAttempts ? " was stopped after " + failures.size() + " attempt(s)"
+                : " failed in all " + maxAttempts + " attempts";
+        IllegalStateException failed = new IllegalStateException(name + what + "; last error: " + firstLine(last), last);
         failures.subList(0, failures.size() - 1).forEach(failed::addSuppressed);
         throw failed;
+    }
+
+    /** A job cancelled on purpose (Spark UI, {@code cancelJob}) is not relaunched. */
+    private static boolean wasCancelled(Exception e) {
+        String m = String.valueOf(e.getMessage());
+        return m.startsWith("Job ") && m.contains(" cancelled");
     }
 
     /** Spark's first line, and the next one when it names the worker's exception (a barrier failure's message does). */
@@ -147,7 +158,8 @@ public final class DataParallelStage {
             // Keys of this run and attempt only: a client of an earlier attempt or another run cannot join.
             String prefix = "atdiff/" + runKey + "/" + attempt + "." + ctx.stageAttemptNumber() + "/";
             try (GlooGroup group = GlooGroup.join(rank, worldSize, host, prefix, timeout, ctx::allGather)) {
-                R value = body.run(new WorkerContext(rank, worldSize, attempt, group), JavaConverters.asJavaIterator(partition));
+                WorkerContext worker = new WorkerContext(rank, worldSize, attempt, group, ctx::killTaskIfInterrupted);
+                R value = body.run(worker, JavaConverters.asJavaIterator(partition));
                 return scala.collection.Iterator$.MODULE$.single(new RankResult<>(rank, value));
             } catch (RuntimeException e) {
                 throw e;

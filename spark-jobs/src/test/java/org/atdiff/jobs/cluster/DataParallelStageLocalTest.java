@@ -2,12 +2,16 @@ package org.atdiff.jobs.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.IntStream;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -111,6 +115,28 @@ class DataParallelStageLocalTest {
         String marks = dir.toString();
         List<float[]> out = stage(3).run(twoPartitions(), FlakyWorker.body(marks));
         FlakyWorker.assertRecovered(out, Path.of(marks));
+    }
+
+    @Test
+    void aCancelledJobStopsItsWorkersAndIsNotRelaunched(@TempDir Path dir) throws Exception {
+        String marks = dir.toString();
+        CompletableFuture<List<Integer>> running = CompletableFuture.supplyAsync(() -> stage(3).run(twoPartitions(),
+                (worker, partition) -> {
+                    Files.writeString(Path.of(marks, "attempt-" + worker.attempt() + "-rank-" + worker.rank()), "");
+                    try (PointerScope scope = new PointerScope()) {
+                        Tensor t = HostTensors.fromFloats(new float[] {1, 2}, 2);
+                        while (true) worker.allReduceMean(t); // a loop only cancellation ends
+                    }
+                }));
+        while (!Files.exists(dir.resolve("attempt-1-rank-0")) || !Files.exists(dir.resolve("attempt-1-rank-1"))) {
+            Thread.sleep(100);
+        }
+        sc.cancelAllJobs();
+        ExecutionException e = assertThrows(ExecutionException.class, running::get);
+        assertTrue(e.getCause().getMessage().contains("stopped after 1 attempt"), e.getCause().getMessage());
+        assertFalse(Files.exists(dir.resolve("attempt-2-rank-0")));
+        // both workers left their loop: the two slots are free for the next barrier stage
+        assertEquals(List.of(0, 1), stage(1).run(twoPartitions(), (worker, partition) -> worker.rank()));
     }
 
     @Test
