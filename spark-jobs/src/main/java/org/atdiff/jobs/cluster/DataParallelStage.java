@@ -82,9 +82,11 @@ public final class DataParallelStage {
      * Runs {@code body} on every partition of {@code data} at once (one worker per partition) and returns the
      * workers' results ordered by rank. Throws {@link IllegalStateException} once all attempts have failed.
      */
+    @SuppressWarnings("unchecked")
     public <T, R extends Serializable> List<R> run(JavaRDD<T> data, WorkerBody<T, R> body) {
         int workers = data.getNumPartitions();
         String runKey = sc.sc().applicationId() + "-" + UUID.randomUUID().toString().substring(0, 8);
+        String callerDescription = sc.getLocalProperty("spark.job.description");
         List<Exception> failures = new ArrayList<>();
         for (int attempt = 1; attempt <= maxAttempts; attempt++) {
             String description = name + ": attempt " + attempt + " of " + maxAttempts + ", " + workers + " workers";
@@ -102,9 +104,9 @@ public final class DataParallelStage {
             } catch (Exception e) {
                 failures.add(e);
                 LOG.warn("{}: attempt {} of {} failed: {}", name, attempt, maxAttempts, firstLine(e));
-                if (sc.sc().isStopped() || wasCancelled(e)) break;
+                if (sc.sc().isStopped() || relaunchCannotHelp(e)) break;
             } finally {
-                sc.setJobDescription(null);
+                sc.setJobDescription(callerDescription);
             }
         }
         Exception last = failures.get(failures.size() - 1);
@@ -115,10 +117,10 @@ public final class DataParallelStage {
         throw failed;
     }
 
-    /** A job cancelled on purpose (Spark UI, {@code cancelJob}) is not relaunched. */
-    private static boolean wasCancelled(Exception e) {
+    /** A job cancelled on purpose (Spark UI, {@code cancelJob}) or a body that cannot be serialized. */
+    private static boolean relaunchCannotHelp(Exception e) {
         String m = String.valueOf(e.getMessage());
-        return m.startsWith("Job ") && m.contains(" cancelled");
+        return (m.startsWith("Job ") && m.contains(" cancelled")) || m.startsWith("Task not serializable");
     }
 
     /** Spark's first line, and the next one when it names the worker's exception (a barrier failure's message does). */

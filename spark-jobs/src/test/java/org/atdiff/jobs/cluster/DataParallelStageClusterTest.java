@@ -31,6 +31,11 @@ class DataParallelStageClusterTest {
         spark = TorchSparkSession.builder("local-cluster[2,1,2048]", "DataParallelStageClusterTest", 1)
                 .config("spark.ui.enabled", "false").getOrCreate();
         sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        // Spark re-checks a barrier stage's slots only every 15 s: let both executors register first.
+        for (int i = 0; sc.sc().getExecutorIds().size() < 2; i++) {
+            if (i == 1500) throw new IllegalStateException("the local-cluster executors did not register in 5 minutes");
+            Thread.sleep(200);
+        }
     }
 
     @AfterAll

@@ -108,7 +108,8 @@ class GlooGroupTest {
                 return e.getMessage();
             }
         });
-        assertTrue(out.get(0).toLowerCase().contains("closed"), "survivor's error: " + out.get(0));
+        // Gloo reports "Connection closed by peer" or "Connection reset by peer", depending on the moment
+        assertTrue(out.get(0).contains("by peer"), "survivor's error: " + out.get(0));
     }
 
     @Test
