@@ -1,0 +1,204 @@
+package org.atdiff.jobs.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.atdiff.tensor.HostTensors;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.PrefixStore;
+import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class GlooGroupTest {
+    private static final String HOST = "127.0.0.1";
+    private static final ExecutorService POOL = Executors.newCachedThreadPool();
+
+    @AfterAll
+    static void shutdown() {
+        POOL.shutdownNow();
+    }
+
+    /** Runs {@code body} on ranks 0..n-1 in threads of this JVM, each inside a joined group. */
+    private static <R> List<R> onRanks(int n, String prefix, Duration timeout, RankBody<R> body) throws Exception {
+        ThreadAllGather exchange = new ThreadAllGather(n);
+        List<Future<R>> futures = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            int rank = r;
+            futures.add(POOL.submit(() -> {
+                try (GlooGroup g = GlooGroup.join(rank, n, HOST, prefix, timeout, exchange.forRank(rank))) {
+                    return body.run(g);
+                }
+            }));
+        }
+        List<R> results = new ArrayList<>();
+        for (Future<R> f : futures) results.add(f.get());
+        return results;
+    }
+
+    interface RankBody<R> {
+        R run(GlooGroup g) throws Exception;
+    }
+
+    @Test
+    void allReduceMeanGivesTheExactMeanOnEveryRank() throws Exception {
+        List<float[]> out = onRanks(2, "test/mean/", Duration.ofSeconds(30), g -> {
+            try (PointerScope scope = new PointerScope()) {
+                // rank r contributes (r + 1) * [0, 1, ..., 7]; the mean is 1.5 * i, exact in float
+                float[] mine = new float[8];
+                for (int i = 0; i < 8; i++) mine[i] = (g.rank() + 1) * i;
+                Tensor t = HostTensors.fromFloats(mine, 8);
+                g.allReduceMean(t);
+                return HostTensors.toFloats(t);
+            }
+        });
+        float[] want = new float[8];
+        for (int i = 0; i < 8; i++) want[i] = 1.5f * i;
+        assertArrayEquals(want, out.get(0));
+        assertArrayEquals(want, out.get(1));
+    }
+
+    @Test
+    void broadcastCopiesTheRootsValues() throws Exception {
+        List<float[]> out = onRanks(2, "test/broadcast/", Duration.ofSeconds(30), g -> {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor t = HostTensors.fromFloats(new float[] {g.rank(), 10 + g.rank()}, 2);
+                g.broadcast(t, 1);
+                return HostTensors.toFloats(t);
+            }
+        });
+        assertArrayEquals(new float[] {1, 11}, out.get(0));
+        assertArrayEquals(new float[] {1, 11}, out.get(1));
+    }
+
+    @Test
+    void aSingleRankGroupIsTheIdentity() throws Exception {
+        float[] out = onRanks(1, "test/single/", Duration.ofSeconds(30), g -> {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor t = HostTensors.fromFloats(new float[] {3, -4}, 2);
+                g.allReduceMean(t);
+                return HostTensors.toFloats(t);
+            }
+        }).get(0);
+        assertArrayEquals(new float[] {3, -4}, out);
+    }
+
+    @Test
+    void aPeerThatLeavesMakesTheOtherRankFailInsteadOfWaitingForTheTimeout() throws Exception {
+        // The timeout is far longer than the test may take; the survivor must see the peer's exit, not the timeout.
+        List<String> out = onRanks(2, "test/leave/", Duration.ofSeconds(120), g -> {
+            if (g.rank() == 1) return "left";
+            try (PointerScope scope = new PointerScope()) {
+                Tensor t = HostTensors.fromFloats(new float[] {1, 2, 3}, 3);
+                RuntimeException e = assertThrows(RuntimeException.class, () -> g.allReduceMean(t));
+                return e.getMessage();
+            }
+        });
+        // Gloo reports "Connection closed by peer" or "Connection reset by peer", depending on the moment
+        assertTrue(out.get(0).contains("by peer"), "survivor's error: " + out.get(0));
+    }
+
+    @Test
+    void theStoreListensOnlyOnTheGivenAddress() throws Exception {
+        ThreadAllGather base = new ThreadAllGather(1);
+        String[] published = new String[1];
+        try (GlooGroup g = GlooGroup.join(0, 1, HOST, "test/bind/", Duration.ofSeconds(10), m -> {
+            published[0] = m;
+            return base.forRank(0).allGather(m);
+        })) {
+            int port = Integer.parseInt(published[0].substring(published[0].lastIndexOf(':') + 1));
+            String portHex = String.format(":%04X", port);
+            List<String> listening = new ArrayList<>();
+            for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                for (String line : Files.readAllLines(Path.of(table))) {
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 3 && f[1].endsWith(portHex) && f[3].equals("0A")) listening.add(f[1]);
+                }
+            }
+            // 127.0.0.1 in /proc/net/tcp's byte order, as IPv4 or IPv4-mapped IPv6; a wildcard would read all zeros
+            assertEquals(1, listening.size(), "listeners on the store port: " + listening);
+            assertTrue(List.of("0100007F" + portHex, "0000000000000000FFFF00000100007F" + portHex).contains(listening.get(0)),
+                    "store listens on " + listening.get(0));
+        }
+    }
+
+    @Test
+    void aClientWithAnotherKeyPrefixCannotTakeARanksPlace() throws Exception {
+        ThreadAllGather base = new ThreadAllGather(2);
+        String[] strayError = new String[1];
+        List<GlooGroup.AllGather> exchanges = List.of(base.forRank(0), m -> {
+            String[] all = base.forRank(1).allGather(m);
+            strayError[0] = strayJoinsAsRankOne(all[0], "atdiff/another-run/1/");
+            return all;
+        });
+        List<Future<float[]>> futures = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            int rank = r;
+            futures.add(POOL.submit(() -> {
+                try (GlooGroup g = GlooGroup.join(rank, 2, HOST, "atdiff/this-run/1/", Duration.ofSeconds(60),
+                        exchanges.get(rank)); PointerScope scope = new PointerScope()) {
+                    Tensor t = HostTensors.fromFloats(new float[] {rank, 2 * rank}, 2);
+                    g.allReduceMean(t);
+                    return HostTensors.toFloats(t);
+                }
+            }));
+        }
+        assertArrayEquals(new float[] {0.5f, 1f}, futures.get(0).get());
+        assertArrayEquals(new float[] {0.5f, 1f}, futures.get(1).get());
+        assertTrue(strayError[0] != null && !strayError[0].isEmpty(), "the stray client joined a group");
+    }
+
+    /** A raw c10d client that reaches the store but uses a foreign key prefix; returns its error (null if it joined). */
+    private static String strayJoinsAsRankOne(String storeAddress, String prefix) {
+        int colon = storeAddress.lastIndexOf(':');
+        try (PointerScope scope = new PointerScope()) {
+            Milliseconds timeout = new Milliseconds(2000);
+            TCPStoreOptions opts = new TCPStoreOptions();
+            opts.port((short) Integer.parseInt(storeAddress.substring(colon + 1))).isServer(false).timeout(timeout);
+            TCPStore store = new TCPStore(storeAddress.substring(0, colon), opts);
+            ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(timeout);
+            options.devices().push_back(ProcessGroupGloo.createDeviceForHostname(HOST));
+            new ProcessGroupGloo(new PrefixStore(prefix, store), 1, 2, options);
+            return null;
+        } catch (RuntimeException e) {
+            return String.valueOf(e.getMessage());
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejectedWithTheirName() {
+        assertThrows(IllegalArgumentException.class,
+                () -> GlooGroup.join(2, 2, HOST, "p/", Duration.ofSeconds(1), m -> new String[] {m}));
+        assertThrows(IllegalArgumentException.class,
+                () -> GlooGroup.join(0, 1, HOST, "", Duration.ofSeconds(1), m -> new String[] {m}));
+        IllegalArgumentException wildcard = assertThrows(IllegalArgumentException.class,
+                () -> GlooGroup.join(0, 1, "0.0.0.0", "p/", Duration.ofSeconds(1), m -> new String[] {m}));
+        assertTrue(wildcard.getMessage().contains("wildcard"), wildcard.getMessage());
+    }
+
+    @Test
+    void aClosedGroupRefusesCollectives() throws Exception {
+        GlooGroup g = GlooGroup.join(0, 1, HOST, "test/closed/", Duration.ofSeconds(10), m -> new String[] {m});
+        g.close();
+        g.close();
+        try (PointerScope scope = new PointerScope()) {
+            Tensor t = HostTensors.fromFloats(new float[] {1}, 1);
+            assertThrows(IllegalStateException.class, () -> g.allReduceMean(t));
+        }
+        assertEquals(1, g.worldSize());
+    }
+}
