@@ -1,0 +1,185 @@
+package org.atdiff.io;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.atdiff.random.RandomStream;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * A training checkpoint: model and EMA weights, optimizer state, the step, the state of every named random stream,
+ * and the resolved configuration as JSON. Saved as one safetensors file: tensors under the prefixes
+ * {@code model.}, {@code ema.} and {@code optim.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
+ * {@code rng.NAME.seed}, {@code rng.NAME.counter} and {@code config}. Random streams are snapshotted when the record
+ * is built and when it is loaded, so later draws do not change it.
+ */
+public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
+        LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
+        String configJson) {
+    public static final String FORMAT = "atdiff-checkpoint-v1";
+    private static final String MODEL = "model.";
+    private static final String EMA = "ema.";
+    private static final String OPTIM = "optim.";
+    private static final String RNG = "rng.";
+
+    public Checkpoint {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(ema, "ema");
+        Objects.requireNonNull(optimizer, "optimizer");
+        Objects.requireNonNull(configJson, "configJson");
+        if (step < 0) throw new IllegalArgumentException("negative step " + step);
+        LinkedHashMap<String, RandomStream> snapshot = new LinkedHashMap<>();
+        for (Map.Entry<String, RandomStream> e : rng.entrySet()) {
+            if (e.getKey().isEmpty()) throw new IllegalArgumentException("random stream with an empty name");
+            snapshot.put(e.getKey(), new RandomStream(e.getValue().seed(), e.getValue().counter()));
+        }
+        rng = snapshot;
+    }
+
+    /** The random stream saved under {@code name}, positioned where it was (a fresh copy on every call). */
+    public RandomStream rng(String name) {
+        RandomStream r = rng.get(name);
+        if (r == null) throw new IllegalArgumentException("checkpoint has no random stream '" + name + "': " + rng.keySet());
+        return new RandomStream(r.seed(), r.counter());
+    }
+
+    public void save(OutputStream out) throws IOException {
+        LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
+        model.forEach((k, v) -> tensors.put(MODEL + k, v));
+        ema.forEach((k, v) -> tensors.put(EMA + k, v));
+        optimizer.forEach((k, v) -> tensors.put(OPTIM + k, v));
+        LinkedHashMap<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("step", Long.toString(step));
+        rng.forEach((name, r) -> {
+            meta.put(RNG + name + ".seed", Long.toString(r.seed()));
+            meta.put(RNG + name + ".counter", Long.toString(r.counter()));
+        });
+        meta.put("config", configJson);
+        SafeTensors.write(out, tensors, meta);
+    }
+
+    public void save(Path path) throws IOException {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(path))) {
+            save(out);
+        }
+    }
+
+    public static Checkpoint load(Path path) throws IOException {
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(path))) {
+            return load(in, path.toString());
+        }
+    }
+
+    /** Reads a checkpoint; a safetensors file without {@code format} = {@value #FORMAT} is rejected. */
+    public static Checkpoint load(InputStream in, String source) throws IOException {
+        SafeTensorsFile file = SafeTensors.read(in, source);
+        Map<String, String> meta = file.metadata();
+        String format = meta.get("format");
+        if (!FORMAT.equals(format)) {
+            throw new MalformedFileException(source, "not an atdiff checkpoint: metadata format is "
+                    + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
+        }
+        LinkedHashMap<String, Tensor> model = new LinkedHashMap<>();
+        LinkedHashMap<String, Tensor> ema = new LinkedHashMap<>();
+        LinkedHashMap<String, Tensor> optim = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : file.tensors().entrySet()) {
+            String k = e.getKey();
+            if (k.startsWith(MODEL)) {
+                model.put(k.substring(MODEL.length()), e.getValue());
+            } else if (k.startsWith(EMA)) {
+                ema.put(k.substring(EMA.length()), e.getValue());
+            } else if (k.startsWith(OPTIM)) {
+                optim.put(k.substring(OPTIM.length()), e.getValue());
+            } else {
+                throw new MalformedFileException(source, "tensor '" + k + "' has none of the prefixes "
+                        + MODEL + ", " + EMA + ", " + OPTIM);
+            }
+        }
+        long step = parseLong(meta.get("step"), "step", source);
+        LinkedHashMap<String, RandomStream> rng = new LinkedHashMap<>();
+        for (String key : meta.keySet()) {
+            if (!key.startsWith(RNG)) continue;
+            if (!key.endsWith(".seed") && !key.endsWith(".counter")) {
+                throw new MalformedFileException(source, "metadata key '" + key + "' is not rng.NAME.seed or"
+                        + " rng.NAME.counter");
+            }
+            if (!key.endsWith(".seed")) continue;
+            String name = key.substring(RNG.length(), key.length() - ".seed".length());
+            long seed = parseLong(meta.get(key), key, source);
+            String counterKey = RNG + name + ".counter";
+            long counter = parseLong(meta.get(counterKey), counterKey, source);
+            rng.put(name, new RandomStream(seed, counter));
+        }
+        for (String key : meta.keySet()) {
+            if (key.startsWith(RNG) && key.endsWith(".counter")) {
+                String name = key.substring(RNG.length(), key.length() - ".counter".length());
+                if (!rng.containsKey(name)) throw new MalformedFileException(source, "'" + key + "' has no seed");
+            }
+        }
+        String config = meta.get("config");
+        if (config == null) throw new MalformedFileException(source, "metadata 'config' is missing");
+        try {
+            return new Checkpoint(model, ema, optim, step, rng, config);
+        } catch (IllegalArgumentException e) {
+            throw new MalformedFileException(source, e.getMessage(), e);
+        }
+    }
+
+    private static long parseLong(String value, String key, String source) throws MalformedFileException {
+        if (value == null) throw new MalformedFileException(source, "metadata '" + key + "' is missing");
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new MalformedFileException(source, "metadata '" + key + "' is not an integer: '" + value + "'");
+        }
+    }
+
+    /** The model's tensor names with dtype and shape, e.g. {@code "out.weight" -> "Float[3, 64, 3, 3]"}. */
+    public LinkedHashMap<String, String> shapeSignature() {
+        return shapeSignature(model);
+    }
+
+    public static LinkedHashMap<String, String> shapeSignature(Map<String, Tensor> tensors) {
+        LinkedHashMap<String, String> sig = new LinkedHashMap<>();
+        tensors.forEach((k, t) -> sig.put(k, t.scalar_type() + Arrays.toString(t.sizes().vec().get())));
+        return sig;
+    }
+
+    /**
+     * Throws an {@link IllegalArgumentException} naming the first tensor (in the model's order, then the
+     * checkpoint's) that is missing on one side or differs in dtype or shape, so a run does not resume into a
+     * model of another shape.
+     */
+    public void requireSameShapes(Map<String, Tensor> modelState) {
+        LinkedHashMap<String, String> mine = shapeSignature();
+        LinkedHashMap<String, String> theirs = shapeSignature(modelState);
+        Set<String> names = new LinkedHashSet<>(theirs.keySet());
+        names.addAll(mine.keySet());
+        for (String name : names) {
+            String m = theirs.get(name);
+            String c = mine.get(name);
+            if (c == null) {
+                throw new IllegalArgumentException("checkpoint lacks model tensor '" + name + "' (" + m + ")");
+            }
+            if (m == null) {
+                throw new IllegalArgumentException("checkpoint has tensor '" + name + "' (" + c
+                        + ") that the model does not have");
+            }
+            if (!m.equals(c)) {
+                throw new IllegalArgumentException("tensor '" + name + "' is " + c + " in the checkpoint but " + m
+                        + " in the model");
+            }
+        }
+    }
+}
