@@ -1,0 +1,62 @@
+package org.atdiff.nn;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.atdiff.diffusion.NoiseSchedule;
+
+/**
+ * Everything needed to rebuild a trained diffusion model from its weights alone: the U-Net's hyper-parameters
+ * and the noise schedule it was trained with. Stored as JSON in every checkpoint (metadata key {@code model}),
+ * so sampling never depends on the configuration of the command that reads the checkpoint.
+ */
+public record ModelSpec(UNetConfig unet, String schedule, int timesteps) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public ModelSpec {
+        NoiseSchedule.named(schedule, timesteps); // validates the name and T
+    }
+
+    public NoiseSchedule noiseSchedule() {
+        return NoiseSchedule.named(schedule, timesteps);
+    }
+
+    public UNet build(long seed) {
+        return new UNet(unet, seed);
+    }
+
+    public String toJson() {
+        ObjectNode n = JSON.createObjectNode();
+        ObjectNode u = n.putObject("unet");
+        u.put("preset", unet.preset());
+        u.put("in_channels", unet.inChannels());
+        u.put("image_size", unet.imageSize());
+        u.put("base_channels", unet.baseChannels());
+        u.set("channel_mult", JSON.valueToTree(unet.channelMult()));
+        u.put("res_blocks", unet.resBlocks());
+        u.set("attention_resolutions", JSON.valueToTree(unet.attentionResolutions()));
+        u.put("head_channels", unet.headChannels());
+        u.put("dropout", unet.dropout());
+        u.put("num_classes", unet.numClasses());
+        n.put("schedule", schedule);
+        n.put("timesteps", timesteps);
+        return n.toString();
+    }
+
+    public static ModelSpec fromJson(String json) {
+        try {
+            JsonNode n = JSON.readTree(json);
+            JsonNode u = n.required("unet");
+            UNetConfig cfg = new UNetConfig(u.required("preset").asText(), u.required("in_channels").asInt(),
+                    u.required("image_size").asInt(), u.required("base_channels").asInt(),
+                    JSON.treeToValue(u.required("channel_mult"), int[].class), u.required("res_blocks").asInt(),
+                    JSON.treeToValue(u.required("attention_resolutions"), int[].class),
+                    u.required("head_channels").asInt(), u.required("dropout").asDouble(),
+                    u.required("num_classes").asInt());
+            return new ModelSpec(cfg, n.required("schedule").asText(), n.required("timesteps").asInt());
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a valid model spec: " + e.getMessage(), e);
+        }
+    }
+}
