@@ -49,10 +49,11 @@ final class ParquetSource implements ImageSource {
         String in = s.inputPath();
         FileStatus root = InputFormat.status(in, sc.hadoopConfiguration());
         Path path = root.getPath();
+        String imageColumn = s.imageColumn();
         try {
             FileSystem fs = path.getFileSystem(sc.hadoopConfiguration());
             if (root.isDirectory() && fs.isDirectory(new Path(path, DATA_DIR)) && fs.exists(new Path(path, Manifest.FILE_NAME))) {
-                path = new Path(path, DATA_DIR);
+                path = new Path(path, DATA_DIR); // a prepared dataset: its pixels column unless another one is named
             }
         } catch (IOException e) {
             throw new UncheckedIOException("input " + in + ": " + e.getMessage(), e);
@@ -67,17 +68,20 @@ final class ParquetSource implements ImageSource {
         }
         StructType schema = df.schema();
         List<String> columns = Arrays.asList(schema.fieldNames());
-        Column image = imageColumn(schema, s.imageColumn(), in, columns);
+        if (!columns.contains(imageColumn) && path.getName().equals(DATA_DIR) && columns.contains(DatasetSchema.PIXELS)) {
+            imageColumn = DatasetSchema.PIXELS;
+        }
+        Column image = imageColumn(schema, imageColumn, in, columns);
         Column label = labelColumn(schema, s.labelColumn(), in, columns);
-        boolean shaped = schema.apply(s.imageColumn()).dataType() instanceof BinaryType
+        boolean shaped = schema.apply(imageColumn).dataType() instanceof BinaryType
                 && isIntegral(schema, "height") && isIntegral(schema, "width") && isIntegral(schema, "channels");
         boolean named = isString(schema, "label_name") && !s.labelColumn().isEmpty();
         Dataset<Row> rows = df.select(image.as("img"), label.as("label"),
-                shaped ? col("height").cast("int") : lit(null).cast("int"),
-                shaped ? col("width").cast("int") : lit(null).cast("int"),
-                shaped ? col("channels").cast("int") : lit(null).cast("int"),
-                named ? col("label_name") : lit(null).cast("string"),
-                isString(schema, "split") ? col("split") : lit(null).cast("string"),
+                (shaped ? col("height").cast("int") : lit(null).cast("int")).as("h"),
+                (shaped ? col("width").cast("int") : lit(null).cast("int")).as("w"),
+                (shaped ? col("channels").cast("int") : lit(null).cast("int")).as("c"),
+                (named ? col("label_name") : lit(null).cast("string")).as("name"),
+                (isString(schema, "split") ? col("split") : lit(null).cast("string")).as("own_split"),
                 col("_metadata.file_path").as("file"), col("_metadata.row_index").as("row"));
 
         sc.setJobDescription("prep: count rows per file of " + in);
@@ -99,7 +103,7 @@ final class ParquetSource implements ImageSource {
 
     private static List<String> labelNames(Dataset<Row> rows, boolean named, String in) {
         TreeMap<Integer, String> byLabel = new TreeMap<>();
-        List<Row> distinct = rows.select(col("label"), col(named ? "label_name" : "label").cast("string"))
+        List<Row> distinct = rows.select(col("label"), (named ? col("name") : col("label").cast("string")).as("name"))
                 .where(col("label").geq(0)).distinct().collectAsList();
         for (Row r : distinct) {
             int l = r.getInt(0);
