@@ -67,8 +67,7 @@ public final class DatasetSummary implements Serializable {
             sumSquares[c] += sq;
         }
         ByteBuffer digest = ByteBuffer.wrap(digest(p));
-        checksumHigh += digest.getLong();
-        checksumLow += digest.getLong();
+        addChecksum(digest.getLong(), digest.getLong());
         return this;
     }
 
@@ -84,14 +83,18 @@ public final class DatasetSummary implements Serializable {
             sum[c] += o.sum[c];
             sumSquares[c] += o.sumSquares[c];
         }
-        // 128-bit addition of (high, low) pairs
-        long low = checksumLow + o.checksumLow;
-        long carry = Long.compareUnsigned(low, checksumLow) < 0 ? 1 : 0;
-        checksumHigh += o.checksumHigh + carry;
-        checksumLow = low;
+        addChecksum(o.checksumHigh, o.checksumLow);
         rejectedExamples.addAll(o.rejectedExamples);
         while (rejectedExamples.size() > EXAMPLES) rejectedExamples.pollLast();
         return this;
+    }
+
+    /** 128-bit addition of (high, low) to the checksum, mod 2^128. */
+    private void addChecksum(long high, long low) {
+        long sumLow = checksumLow + low;
+        long carry = Long.compareUnsigned(sumLow, checksumLow) < 0 ? 1 : 0;
+        checksumHigh += high + carry;
+        checksumLow = sumLow;
     }
 
     public long rows() {

@@ -101,6 +101,8 @@ public record PrepSettings(String inputPath, String inputFormat, String imageCol
             this.outputPath = outputPath;
         }
 
+        public Builder inputPath(String v) { inputPath = v; return this; }
+        public Builder outputPath(String v) { outputPath = v; return this; }
         public Builder inputFormat(String v) { inputFormat = v; return this; }
         public Builder imageColumn(String v) { imageColumn = v; return this; }
         public Builder labelColumn(String v) { labelColumn = v; return this; }
