@@ -24,11 +24,14 @@ public final class ImageDecoder {
     /** Larger images are refused rather than decoded (a guard against decompression bombs). */
     public static final long MAX_PIXELS = 64L * 1024 * 1024;
 
+    static {
+        ImageIO.setUseCache(false); // decode in memory, no temporary files
+    }
+
     private ImageDecoder() {}
 
     public static Pixels decode(byte[] encoded) throws UnreadableImageException {
         if (encoded == null || encoded.length == 0) throw new UnreadableImageException("empty file");
-        ImageIO.setUseCache(false);
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(encoded))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) throw new UnreadableImageException("not a PNG, JPEG, BMP or GIF image");

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -69,7 +70,7 @@ public record Manifest(String format, String input, String inputFormat, long row
     public void write(Path dataset, Configuration conf) throws IOException {
         Path file = new Path(dataset, FILE_NAME);
         try (OutputStream out = file.getFileSystem(conf).create(file, false)) {
-            out.write(toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.write(toJson().getBytes(StandardCharsets.UTF_8));
         }
     }
 

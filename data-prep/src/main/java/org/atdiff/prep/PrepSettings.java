@@ -15,7 +15,8 @@ import java.util.Map;
  * @param maxRejectedFraction fail (writing nothing) when more than this fraction of images is unreadable
  * @param builtinCount        number of images the builtin dataset generates
  * @param builtinSeed         seed of the builtin dataset's generator
- * @param partitions          read partitions (0 = Spark's default parallelism); the output does not depend on it
+ * @param partitions          read partitions (0 = Spark's default parallelism; Parquet inputs keep their own splits);
+ *                            the output does not depend on it
  * @param imageSize           side length after resize and centre crop
  * @param channels            1 or 3
  * @param resize              area | bicubic
