@@ -119,11 +119,12 @@ class CheckpointTest {
             t.put("model.w", HostTensors.fromFloats(new float[] {1}, 1));
             assertRejected(t, Map.of(), "not an atdiff checkpoint: metadata format is missing");
             assertRejected(t, Map.of("format", "pt"), "not an atdiff checkpoint: metadata format is 'pt'");
-            Map<String, String> ok = Map.of("format", Checkpoint.FORMAT, "step", "3", "config", "{}");
+            Map<String, String> ok = Map.of("format", Checkpoint.FORMAT, "step", "3", "config", "{}", "model", SPEC);
+            assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "3", "config", "{}"), "'model' (the model spec) is missing");
             assertRejected(t, Map.of("format", Checkpoint.FORMAT, "config", "{}"), "'step' is missing");
             assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "x", "config", "{}"), "not an integer");
             assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "3"), "'config' is missing");
-            assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "-3", "config", "{}"), "negative step");
+            assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "-3", "config", "{}", "model", SPEC), "negative step");
             Map<String, String> noCounter = new LinkedHashMap<>(ok);
             noCounter.put("rng.train.seed", "5");
             assertRejected(t, noCounter, "'rng.train.counter' is missing");
