@@ -1,9 +1,13 @@
 package org.atdiff.nn;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.atdiff.io.SafeTensors;
 import org.atdiff.nn.inception.BranchPool;
 import org.atdiff.nn.inception.ConvBnRelu;
 import org.atdiff.nn.inception.FidInceptionA;
@@ -14,8 +18,10 @@ import org.atdiff.nn.inception.InceptionBlock;
 import org.atdiff.nn.inception.InceptionD;
 import org.atdiff.nn.inception.StateDictWeights;
 import org.atdiff.nn.inception.WeightSource;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.DoubleArrayRefOptional;
+import org.bytedeco.pytorch.LongArrayRef;
 import org.bytedeco.pytorch.LongArrayRefOptional;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -76,6 +82,23 @@ public final class FidInceptionV3 implements AutoCloseable {
         mixed.add(new FidInceptionE(w, "Mixed_7c", 2048, BranchPool.MAX));
     }
 
+    /**
+     * Loads the network from a safetensors file holding pytorch-fid's state dict (config {@code fid.inception-weights};
+     * written by {@code deploy/convert_inception_weights.py} from {@code pt_inception-2015-12-05-6726825d.pth}).
+     */
+    public static FidInceptionV3 load(Path file) throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            return fromStateDict(SafeTensors.read(file).tensors(), file.toString());
+        }
+    }
+
+    /** As {@link #load(Path)} from a stream (e.g. a Hadoop file system); {@code source} names it in errors. */
+    public static FidInceptionV3 load(InputStream in, String source) throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            return fromStateDict(SafeTensors.read(in, source).tensors(), source);
+        }
+    }
+
     /** Builds the network from pytorch-fid's state dict (tensors of any floating type; they are not kept). */
     public static FidInceptionV3 fromStateDict(Map<String, Tensor> stateDict) {
         return fromStateDict(stateDict, "FID Inception weights");
@@ -129,10 +152,11 @@ public final class FidInceptionV3 implements AutoCloseable {
 
     /** pytorch-fid's input path: bilinear resize to 299x299 without corner alignment, then x -> 2x - 1. */
     private static Tensor preprocess(Tensor images) {
-        Tensor x = images.scalar_type() == ScalarType.Byte
+        Tensor x = images.scalar_type().value == ScalarType.Byte.value
                 ? images.to(ScalarType.Float).div(new Scalar(255.0))
                 : images.to(ScalarType.Float);
-        x = torch.upsample_bilinear2d(x, new LongArrayRefOptional(INPUT_SIZE, INPUT_SIZE), false,
+        LongPointer size = new LongPointer(INPUT_SIZE, INPUT_SIZE); // an ArrayRef does not own its memory
+        x = torch.upsample_bilinear2d(x, new LongArrayRefOptional(new LongArrayRef(size, 2)), false,
                 new DoubleArrayRefOptional());
         if (x.size(1) == 1) x = x.expand(x.size(0), 3, INPUT_SIZE, INPUT_SIZE);
         return x.mul(new Scalar(2.0)).sub(new Scalar(1.0));
@@ -156,8 +180,8 @@ public final class FidInceptionV3 implements AutoCloseable {
         if (c != 1 && c != 3) {
             throw new IllegalArgumentException("images must have 1 or 3 channels, got " + c);
         }
-        ScalarType t = images.scalar_type();
-        if (t != ScalarType.Float && t != ScalarType.Double && t != ScalarType.Byte) {
+        ScalarType t = images.scalar_type(); // JavaCPP enums: compare values, not identity
+        if (t.value != ScalarType.Float.value && t.value != ScalarType.Double.value && t.value != ScalarType.Byte.value) {
             throw new IllegalArgumentException("images must be float in [0, 1] or uint8, got " + t);
         }
     }

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * A {@link WeightSource} over a state dict keyed by pytorch-fid's names. Checks each requested tensor's presence,
@@ -16,9 +15,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code num_batches_tracked} counters.
  */
 public final class StateDictWeights implements WeightSource {
-    private static final Set<ScalarType> FLOATING =
-            Set.of(ScalarType.Float, ScalarType.Double, ScalarType.Half, ScalarType.BFloat16);
-
     private final String origin;
     private final Map<String, Tensor> stateDict;
     private final Set<String> used = new HashSet<>();
@@ -41,7 +37,7 @@ public final class StateDictWeights implements WeightSource {
             throw new IllegalArgumentException(origin + ": tensor '" + name + "' has shape "
                     + Arrays.toString(actual) + ", expected " + Arrays.toString(shape));
         }
-        if (!FLOATING.contains(t.scalar_type())) {
+        if (!t.is_floating_point()) {
             throw new IllegalArgumentException(origin + ": tensor '" + name + "' has type " + t.scalar_type()
                     + ", expected a floating-point type");
         }
