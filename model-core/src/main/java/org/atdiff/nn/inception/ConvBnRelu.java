@@ -44,7 +44,8 @@ public final class ConvBnRelu {
         Tensor mean = source.tensor(name + ".bn.running_mean", out).to(ScalarType.Double);
         Tensor var = source.tensor(name + ".bn.running_var", out).to(ScalarType.Double);
         Tensor scale = gamma.mul(var.add(new Scalar(BN_EPS)).rsqrt());
-        Tensor foldedWeight = w.mul(scale.view(out, 1, 1, 1)).to(ScalarType.Float).contiguous();
+        Tensor foldedWeight = w.mul(scale.view(out, 1, 1, 1)).to(ScalarType.Float)
+                .contiguous(torch.MemoryFormat.ChannelsLast); // matches the channels-last activations
         Tensor foldedBias = beta.sub(mean.mul(scale)).to(ScalarType.Float).contiguous();
         return new ConvBnRelu(foldedWeight, foldedBias, new long[] {stride, stride}, new long[] {padH, padW});
     }
@@ -65,7 +66,8 @@ public final class ConvBnRelu {
             weights.push_back(c.weight);
             biases.push_back(c.bias);
         }
-        return new ConvBnRelu(torch.cat(weights, 0), torch.cat(biases, 0), convs[0].stride, convs[0].padding);
+        return new ConvBnRelu(torch.cat(weights, 0).contiguous(torch.MemoryFormat.ChannelsLast), torch.cat(biases, 0),
+                convs[0].stride, convs[0].padding);
     }
 
     public Tensor forward(Tensor x) {
