@@ -36,11 +36,6 @@ public final class FidInceptionA implements InceptionBlock {
     }
 
     @Override
-    public long outChannels() {
-        return 224 + branchPool.outChannels();
-    }
-
-    @Override
     public List<ConvBnRelu> convs() {
         return List.of(heads, branch5x5_2, branch3x3dbl_2, branch3x3dbl_3, branchPool);
     }

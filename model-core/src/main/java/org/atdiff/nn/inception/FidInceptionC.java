@@ -45,11 +45,6 @@ public final class FidInceptionC implements InceptionBlock {
     }
 
     @Override
-    public long outChannels() {
-        return 768;
-    }
-
-    @Override
     public List<ConvBnRelu> convs() {
         return List.of(heads, branch7x7_2, branch7x7_3, branch7x7dbl_2, branch7x7dbl_3, branch7x7dbl_4,
                 branch7x7dbl_5, branchPool);

@@ -44,11 +44,6 @@ public final class FidInceptionE implements InceptionBlock {
     }
 
     @Override
-    public long outChannels() {
-        return 2048;
-    }
-
-    @Override
     public List<ConvBnRelu> convs() {
         return List.of(heads, branch3x3_2a, branch3x3_2b, branch3x3dbl_2, branch3x3dbl_3a, branch3x3dbl_3b,
                 branchPool);

@@ -14,14 +14,12 @@ public final class InceptionB implements InceptionBlock {
     private static final long[] NO_PAD = {0, 0};
     private static final long[] DILATION = {1, 1};
 
-    private final long in;
     private final ConvBnRelu branch3x3;
     private final ConvBnRelu branch3x3dbl_1;
     private final ConvBnRelu branch3x3dbl_2;
     private final ConvBnRelu branch3x3dbl_3;
 
     public InceptionB(WeightSource w, String name, long in) {
-        this.in = in;
         branch3x3 = ConvBnRelu.load(w, name + ".branch3x3", in, 384, 3, 3, 2, 0, 0);
         branch3x3dbl_1 = ConvBnRelu.load(w, name + ".branch3x3dbl_1", in, 64, 1, 1, 1, 0, 0);
         branch3x3dbl_2 = ConvBnRelu.load(w, name + ".branch3x3dbl_2", 64, 96, 3, 3, 1, 1, 1);
@@ -34,11 +32,6 @@ public final class InceptionB implements InceptionBlock {
         Tensor bd = branch3x3dbl_3.forward(branch3x3dbl_2.forward(branch3x3dbl_1.forward(x)));
         Tensor bp = torch.max_pool2d(x, POOL, POOL_STRIDE, NO_PAD, DILATION, false);
         return Concat.channels(b3, bd, bp);
-    }
-
-    @Override
-    public long outChannels() {
-        return 480 + in;
     }
 
     @Override

@@ -14,7 +14,6 @@ public final class InceptionD implements InceptionBlock {
     private static final long[] NO_PAD = {0, 0};
     private static final long[] DILATION = {1, 1};
 
-    private final long in;
     private final ConvBnRelu heads;
     private final ConvBnRelu branch3x3_2;
     private final ConvBnRelu branch7x7x3_2;
@@ -22,7 +21,6 @@ public final class InceptionD implements InceptionBlock {
     private final ConvBnRelu branch7x7x3_4;
 
     public InceptionD(WeightSource w, String name, long in) {
-        this.in = in;
         heads = ConvBnRelu.stack(
                 ConvBnRelu.load(w, name + ".branch3x3_1", in, 192, 1, 1, 1, 0, 0),
                 ConvBnRelu.load(w, name + ".branch7x7x3_1", in, 192, 1, 1, 1, 0, 0));
@@ -39,11 +37,6 @@ public final class InceptionD implements InceptionBlock {
         Tensor b7 = branch7x7x3_4.forward(branch7x7x3_3.forward(branch7x7x3_2.forward(h.narrow(1, 192, 192))));
         Tensor bp = torch.max_pool2d(x, POOL, POOL_STRIDE, NO_PAD, DILATION, false);
         return Concat.channels(b3, b7, bp);
-    }
-
-    @Override
-    public long outChannels() {
-        return 512 + in;
     }
 
     @Override
