@@ -45,6 +45,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@code Conv2d_1a_3x3.conv.weight}, {@code Mixed_5b.branch1x1.bn.running_mean}, ...); {@code fc.*} and
  * {@code num_batches_tracked} are ignored, anything else missing, extra or misshapen is an error naming the tensor.
  * The network owns its folded weights until {@link #close()}, whatever {@link PointerScope} it was built in.
+ *
+ * <p>Inference only: BatchNorm is folded into the convolutions, activations are channels-last, no autograd graph is
+ * recorded. {@link #features} may be called from several threads at once; libtorch's intra-op thread count is the
+ * caller's to set. About 5.7 GFLOP per image.
  */
 public final class FidInceptionV3 implements AutoCloseable {
     /** Length of the pool3 feature vector. */
