@@ -36,9 +36,10 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * ({@code InceptionV3([3])}, {@code use_fid_inception=True}): the 2048 pool3 features after Mixed_7c.
  *
  * <p>Input contract of {@link #features(Tensor)}: images [B, C, H, W] on the CPU with C = 3 (RGB) or C = 1
- * (grayscale, repeated to RGB as PIL's {@code convert("RGB")} does), any H and W, either float in [0, 1] (pytorch-fid's
- * contract) or uint8 pixels in [0, 255] (divided by 255 as torchvision's ToTensor does). Each image is resized
- * bilinearly to 299x299 ({@code align_corners=False}) and scaled to [-1, 1]; BatchNorm uses its running statistics
+ * (grayscale, repeated to RGB as PIL's {@code convert("RGB")} does), any H and W, either float in [0, 1]
+ * (pytorch-fid's contract; checked, so [-1, 1] samples are refused rather than silently mis-scaled) or uint8 pixels
+ * in [0, 255] (divided by 255 as torchvision's ToTensor does). Each image is resized bilinearly to 299x299
+ * ({@code align_corners=False}) and scaled to [-1, 1]; BatchNorm uses its running statistics
  * (eval mode, eps 0.001). Output: float [B, 2048].
  *
  * <p>Weights: pytorch-fid's state dict ({@code pt_inception-2015-12-05-6726825d.pth}) under its own names
@@ -51,6 +52,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * caller's to set. About 5.7 GFLOP per image.
  */
 public final class FidInceptionV3 implements AutoCloseable {
+    /** How far float images may stray outside [0, 1] (rounding) before they are taken for another range, e.g. [-1, 1]. */
+    public static final double RANGE_SLACK = 1e-3;
     /** Length of the pool3 feature vector. */
     public static final int FEATURES = 2048;
     /** Side every image is resized to. */
@@ -190,6 +193,16 @@ public final class FidInceptionV3 implements AutoCloseable {
         ScalarType t = images.scalar_type(); // JavaCPP enums: compare values, not identity
         if (t.value != ScalarType.Float.value && t.value != ScalarType.Double.value && t.value != ScalarType.Byte.value) {
             throw new IllegalArgumentException("images must be float in [0, 1] or uint8, got " + t);
+        }
+        if (t.value != ScalarType.Byte.value && images.numel() > 0) {
+            try (PointerScope scope = new PointerScope()) {
+                double min = images.min().item_double();
+                double max = images.max().item_double();
+                if (min < -RANGE_SLACK || max > 1 + RANGE_SLACK) {
+                    throw new IllegalArgumentException("float images must lie in [0, 1] (map [-1, 1] samples with "
+                            + "(x + 1) / 2), got values in [" + min + ", " + max + "]");
+                }
+            }
         }
     }
 

@@ -16,6 +16,7 @@ import org.atdiff.io.SafeTensors;
 import org.atdiff.io.SafeTensorsFile;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -163,6 +164,9 @@ class FidInceptionV3Test {
                         () -> zeroNet.features(zeros(2, 2, 32, 32)));
                 assertTrue(e.getMessage().contains("1 or 3 channels"), e.getMessage());
                 assertThrows(IllegalArgumentException.class, () -> zeroNet.features(zeros(3, 32, 32)));
+                IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+                        () -> zeroNet.features(zeros(1, 3, 8, 8).sub(new Scalar(0.5))));
+                assertTrue(range.getMessage().contains("[0, 1]"), range.getMessage());
                 assertThrows(IllegalArgumentException.class, () -> zeroNet.features(zeros(1, 3, 8, 8), 0));
             }
         }
