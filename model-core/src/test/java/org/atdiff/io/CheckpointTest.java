@@ -90,6 +90,30 @@ class CheckpointTest {
     }
 
     @Test
+    void extraMetadataSuchAsTheModelSpecRoundTrips() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            RandomStream r = new RandomStream(3);
+            LinkedHashMap<String, String> meta = new LinkedHashMap<>();
+            meta.put(Checkpoint.MODEL_SPEC, "{\"unet\": {}}");
+            meta.put("workers", "2");
+            Checkpoint c = new Checkpoint(weights(r, 4), weights(r, 4), new LinkedHashMap<>(), 5, new LinkedHashMap<>(),
+                    "{}", meta);
+            Checkpoint back = Checkpoint.load(new ByteArrayInputStream(bytes(c)), "mem");
+            assertEquals(meta, back.metadata());
+            assertEquals("{\"unet\": {}}", back.metadata(Checkpoint.MODEL_SPEC));
+            String m = assertThrows(IllegalArgumentException.class, () -> back.metadata("sampler")).getMessage();
+            assertTrue(m.contains("'sampler'") && m.contains("model"), m);
+            assertTrue(new Checkpoint(weights(r, 4), new LinkedHashMap<>(), new LinkedHashMap<>(), 0, new LinkedHashMap<>(),
+                    "{}").metadata().isEmpty());
+            for (String reserved : List.of("step", "config", "format", "rng.x.seed")) {
+                LinkedHashMap<String, String> bad = new LinkedHashMap<>(Map.of(reserved, "1"));
+                assertThrows(IllegalArgumentException.class, () -> new Checkpoint(weights(r, 4), new LinkedHashMap<>(),
+                        new LinkedHashMap<>(), 0, new LinkedHashMap<>(), "{}", bad), reserved);
+            }
+        }
+    }
+
+    @Test
     void emptyEmaAndOptimizerAreAllowed() throws Exception {
         try (PointerScope scope = new PointerScope()) {
             RandomStream r = new RandomStream(1);
