@@ -21,6 +21,8 @@ public final class Atdiff {
 
     static Map<String, Command> commands() {
         Map<String, Command> c = new LinkedHashMap<>();
+        c.put("train-local", new TrainLocalJob());
+        c.put("train", new TrainJob());
         return c;
     }
 
