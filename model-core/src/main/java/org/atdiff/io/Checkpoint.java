@@ -20,16 +20,14 @@ import org.bytedeco.pytorch.Tensor;
  * A training checkpoint: model and EMA weights, optimizer state, the step, the state of every named random stream,
  * and the resolved configuration as JSON. Saved as one safetensors file: tensors under the prefixes
  * {@code model.}, {@code ema.} and {@code optim.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
- * {@code rng.NAME.seed}, {@code rng.NAME.counter} and {@code config}, plus any further string entries of
- * {@code metadata} (e.g. {@value #MODEL_SPEC}: the {@code ModelSpec} JSON that rebuilds the network). Random streams
- * are snapshotted when the record is built and when it is loaded, so later draws do not change it.
+ * {@code rng.NAME.seed}, {@code rng.NAME.counter}, {@code config} and {@code model} (the
+ * {@link org.atdiff.nn.ModelSpec} JSON that rebuilds the network from this file alone). Random streams are snapshotted when the record
+ * is built and when it is loaded, so later draws do not change it.
  */
 public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
         LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
-        String configJson, LinkedHashMap<String, String> metadata) {
+        String configJson, String modelSpecJson) {
     public static final String FORMAT = "atdiff-checkpoint-v1";
-    /** Metadata key of the model's {@code ModelSpec} JSON. */
-    public static final String MODEL_SPEC = "model";
     private static final String MODEL = "model.";
     private static final String EMA = "ema.";
     private static final String OPTIM = "optim.";
@@ -40,6 +38,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         Objects.requireNonNull(ema, "ema");
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(configJson, "configJson");
+        Objects.requireNonNull(modelSpecJson, "modelSpecJson");
         if (step < 0) throw new IllegalArgumentException("negative step " + step);
         LinkedHashMap<String, RandomStream> snapshot = new LinkedHashMap<>();
         for (Map.Entry<String, RandomStream> e : rng.entrySet()) {
@@ -47,31 +46,6 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
             snapshot.put(e.getKey(), new RandomStream(e.getValue().seed(), e.getValue().counter()));
         }
         rng = snapshot;
-        metadata = metadata == null ? new LinkedHashMap<>() : new LinkedHashMap<>(metadata);
-        for (Map.Entry<String, String> e : metadata.entrySet()) {
-            String k = e.getKey();
-            if (k == null || k.isEmpty() || e.getValue() == null || reserved(k)) {
-                throw new IllegalArgumentException("metadata entry " + e + " is empty, null or uses a reserved key"
-                        + " (format, step, config, rng.*)");
-            }
-        }
-    }
-
-    /** A checkpoint without extra metadata. */
-    public Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
-            LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng, String configJson) {
-        this(model, ema, optimizer, step, rng, configJson, new LinkedHashMap<>());
-    }
-
-    private static boolean reserved(String key) {
-        return key.equals("format") || key.equals("step") || key.equals("config") || key.startsWith(RNG);
-    }
-
-    /** The extra metadata entry {@code key}; an error naming the key and the file's entries when it is absent. */
-    public String metadata(String key) {
-        String v = metadata.get(key);
-        if (v == null) throw new IllegalArgumentException("checkpoint has no metadata '" + key + "': " + metadata.keySet());
-        return v;
     }
 
     /** The random stream saved under {@code name}, positioned where it was (a fresh copy on every call). */
@@ -94,7 +68,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
             meta.put(RNG + name + ".counter", Long.toString(r.counter()));
         });
         meta.put("config", configJson);
-        meta.putAll(metadata);
+        meta.put("model", modelSpecJson);
         SafeTensors.write(out, tensors, meta);
     }
 
@@ -158,12 +132,10 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         }
         String config = meta.get("config");
         if (config == null) throw new MalformedFileException(source, "metadata 'config' is missing");
-        LinkedHashMap<String, String> extra = new LinkedHashMap<>();
-        meta.forEach((k, v) -> {
-            if (!reserved(k)) extra.put(k, v);
-        });
+        String spec = meta.get("model");
+        if (spec == null) throw new MalformedFileException(source, "metadata 'model' (the model spec) is missing");
         try {
-            return new Checkpoint(model, ema, optim, step, rng, config, extra);
+            return new Checkpoint(model, ema, optim, step, rng, config, spec);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(source, e.getMessage(), e);
         }

@@ -22,6 +22,7 @@ public final class Atdiff {
     static Map<String, Command> commands() {
         Map<String, Command> c = new LinkedHashMap<>();
         c.put("train-local", new TrainLocalJob());
+        c.put("prep", new PrepJob());
         c.put("train", new TrainJob());
         return c;
     }

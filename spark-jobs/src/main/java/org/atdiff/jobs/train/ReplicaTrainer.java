@@ -190,12 +190,8 @@ public final class ReplicaTrainer {
             rng.put(NOISE, streams.get(NOISE));
             RandomStream mine = model.dropoutStream();
             rng.put(DROPOUT, new RandomStream(streams.get(DROPOUT).seed(), mine.counter()));
-            LinkedHashMap<String, String> meta = new LinkedHashMap<>();
-            meta.put(Checkpoint.MODEL_SPEC, spec.toJson());
-            meta.put("workers", Integer.toString(workers));
-            meta.put("batch_size", Integer.toString(settings.batchSize()));
             return new Checkpoint(new LinkedHashMap<>(model.stateDict()), loop.ema().stateDict(),
-                    loop.optimizer().stateDict(), step, rng, configJson, meta);
+                    loop.optimizer().stateDict(), step, rng, configJson, spec.toJson());
         }
     }
 }

@@ -116,7 +116,7 @@ class DistributedTrainerTest {
             assertTrue(model < 1e-5, "weights differ by " + model);
             assertTrue(ema < 1e-5, "EMA differs by " + ema);
             // the runs did train: the weights moved away from the initial ones
-            ModelSpec spec = ModelSpec.fromJson(a.metadata(Checkpoint.MODEL_SPEC));
+            ModelSpec spec = ModelSpec.fromJson(a.modelSpecJson());
             var init = floats(spec.build(ReplicaTrainer.modelSeed(0)).stateDict());
             assertTrue(maxRelativeDifference(init, floats(a.model())) > 1e-3);
             // a sanity check of the measure: another seed gives other weights
