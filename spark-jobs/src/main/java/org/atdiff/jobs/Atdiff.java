@@ -30,6 +30,8 @@ public final class Atdiff {
     public static void main(String[] args) {
         try {
             run(args);
+            // Spark leaves non-daemon threads (e.g. the barrier task timer) that would keep the JVM alive
+            System.exit(0);
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println("atdiff: " + e.getMessage());
             System.exit(2);
