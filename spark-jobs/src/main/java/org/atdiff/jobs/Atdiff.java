@@ -22,6 +22,7 @@ public final class Atdiff {
     static Map<String, Command> commands() {
         Map<String, Command> c = new LinkedHashMap<>();
         c.put("prep", new PrepJob());
+        c.put("sample", new org.atdiff.jobs.sample.SampleJob());
         return c;
     }
 
