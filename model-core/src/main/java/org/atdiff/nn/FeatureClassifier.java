@@ -24,7 +24,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * A small image classifier whose penultimate layer supplies features for a Frechet distance when no Inception
  * weights are at hand (scores from it are "FD_classifier", not FID). Three 3x3 convolutions with SiLU
- * (width w, 2w stride 2, 4w stride 2), a global average pool, a linear layer of {@code 4w} features with SiLU
+ * (width w and 2w stride 2, each followed by GroupNorm, which removes the colour offsets of an image; then 4w stride 2),
+ * a global max pool, a linear layer of {@code 4w} features with SiLU
  * (the features), and a linear layer to the class logits. Any image size; input float [B, C, H, W] in [-1, 1].
  *
  * <p>Saved as safetensors: its weights plus metadata {@code format} = {@value #FORMAT}, {@code in_channels},
@@ -37,6 +38,7 @@ public final class FeatureClassifier {
     private final int inChannels, imageSize, classes, width;
     private final LinkedHashMap<String, Tensor> params;
     private final ConvLayer conv1, conv2, conv3;
+    private final GroupNormLayer norm1, norm2;
     private final LinearLayer featureLayer, head;
     private final LinkedHashMap<String, String> metadata = new LinkedHashMap<>();
     private String checksum;
@@ -59,7 +61,9 @@ public final class FeatureClassifier {
         this.width = width;
         ParameterStore store = new ParameterStore(new RandomStream(seed).derive(0), ScalarType.Float);
         conv1 = new ConvLayer(store, "conv1", inChannels, width, 3, 1, false);
+        norm1 = new GroupNormLayer(store, "norm1", width);
         conv2 = new ConvLayer(store, "conv2", width, 2 * width, 3, 2, false);
+        norm2 = new GroupNormLayer(store, "norm2", 2 * width);
         conv3 = new ConvLayer(store, "conv3", 2 * width, 4 * width, 3, 2, false);
         featureLayer = new LinearLayer(store, "features", 4 * width, 4 * width);
         head = new LinearLayer(store, "head", 4 * width, classes);
@@ -94,10 +98,10 @@ public final class FeatureClassifier {
             throw new IllegalArgumentException("classifier input must be [B, " + inChannels + ", H, W], got "
                     + Arrays.toString(s));
         }
-        Tensor h = torch.silu(conv1.forward(images));
-        h = torch.silu(conv2.forward(h));
+        Tensor h = torch.silu(norm1.forward(conv1.forward(images)));
+        h = torch.silu(norm2.forward(conv2.forward(h)));
         h = torch.silu(conv3.forward(h));
-        h = h.mean(new long[] {2, 3}); // global average pool -> [B, 4w]
+        h = h.amax(new long[] {2, 3}, false); // global max pool -> [B, 4w]
         return torch.silu(featureLayer.forward(h));
     }
 

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.fid;
 
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.TaskContext;
@@ -73,7 +74,7 @@ public final class FeatureStatistics {
                         n++;
                     }
                     try (PointerScope scope = new PointerScope()) {
-                        moments.add(net.features(batch, n, c, h, w));
+                        moments.add(net.features(n == batchSize ? batch : Arrays.copyOf(batch, n * per), n, c, h, w));
                     }
                 }
             }
