@@ -1,11 +1,19 @@
 package org.atdiff.jobs.fid;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import org.atdiff.nn.FeatureClassifier;
+import org.atdiff.nn.FidInceptionV3;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * A feature network as executors receive it: its kind ({@code inception} or {@code classifier}), the bytes of its
@@ -21,13 +29,16 @@ public final class FeatureExtractor implements Serializable {
     private final String source;
     private final byte[] weights;
 
-    /** Pixels of one batch to features on an executor. */
-    public interface Network {
+    /** Pixels of one batch to features on an executor; closing frees its weights. */
+    public interface Network extends AutoCloseable {
         /**
          * @param pixels n images of c x h x w uint8 values (CHW), one after the other
          * @return float [n, dimension]
          */
         Tensor features(byte[] pixels, int n, int c, int h, int w);
+
+        @Override
+        default void close() {}
     }
 
     private FeatureExtractor(String kind, String checksum, int dimension, String source, byte[] weights) {
@@ -42,6 +53,16 @@ public final class FeatureExtractor implements Serializable {
     public static FeatureExtractor classifier(FeatureClassifier c, String source) {
         byte[] bytes = c.toBytes();
         return new FeatureExtractor("classifier", c.checksum(), c.featureDimension(), source, bytes);
+    }
+
+    /**
+     * The extractor of pytorch-fid's Inception-v3 from its safetensors weights file (read once here, so a broken
+     * file fails on the driver).
+     */
+    public static FeatureExtractor inception(byte[] weights, String source) throws IOException {
+        try (FidInceptionV3 check = FidInceptionV3.load(new ByteArrayInputStream(weights), source)) {
+            return new FeatureExtractor("inception", sha256(weights), FidInceptionV3.FEATURES, source, weights);
+        }
     }
 
     public String kind() {
@@ -71,6 +92,14 @@ public final class FeatureExtractor implements Serializable {
         return kind.equals("inception") ? "fid" : "fd_" + kind;
     }
 
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Builds the network (on the calling thread; an executor calls this once per task). */
     public Network open() {
         try {
@@ -85,7 +114,21 @@ public final class FeatureExtractor implements Serializable {
                     return c.features(HostTensors.fromPixels(px, n, ch, h, w));
                 };
             }
-            throw new IllegalStateException("unknown feature extractor kind " + kind);
+            FidInceptionV3 net = FidInceptionV3.load(new ByteArrayInputStream(weights), source);
+            return new Network() {
+                @Override
+                public Tensor features(byte[] px, int n, int ch, int h, int w) {
+                    // uint8 pixels in [0, 255]: FidInceptionV3 divides by 255 as pytorch-fid's ToTensor does
+                    Tensor images = torch.empty(new long[] {n, ch, h, w}, new TensorOptions(ScalarType.Byte), null);
+                    images.data_ptr_byte().put(px, 0, n * ch * h * w);
+                    return net.features(images);
+                }
+
+                @Override
+                public void close() {
+                    net.close();
+                }
+            };
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -74,8 +74,7 @@ public final class FeatureExtractors {
             throw new IllegalArgumentException("fid.inception-weights " + p + ": no such file (" + INCEPTION_HELP + ")");
         }
         try (var in = fs.open(p)) {
-            byte[] bytes = in.readAllBytes();
-            throw new IllegalStateException("Inception features arrive with FidInceptionV3 (" + bytes.length + " bytes read)");
+            return FeatureExtractor.inception(in.readAllBytes(), qualified(p, hadoop));
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("fid.inception-weights " + p + ": unreadable Inception weights: "
                     + e.getMessage(), e);

@@ -58,8 +58,7 @@ public final class FeatureStatistics {
             if (!rows.hasNext()) return List.of(moments).iterator();
             TaskContext task = TaskContext.get();
             torch.set_num_threads(threads > 0 ? threads : task != null ? task.cpus() : 1);
-            FeatureExtractor.Network net = extractor.value().open();
-            try (NoGradScope g = new NoGradScope()) {
+            try (FeatureExtractor.Network net = extractor.value().open(); NoGradScope g = new NoGradScope()) {
                 while (rows.hasNext()) {
                     Row first = rows.next();
                     int c = first.getInt(0), h = first.getInt(1), w = first.getInt(2), per = c * h * w;
