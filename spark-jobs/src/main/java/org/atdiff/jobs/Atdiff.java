@@ -21,6 +21,11 @@ public final class Atdiff {
         String summary();
 
         void run(Config config, String master) throws Exception;
+
+        /** A profile in {@code conf/} used when no {@code --conf} is given, or null for none. */
+        default String defaultProfile() {
+            return null;
+        }
     }
 
     static Map<String, Command> commands() {
@@ -32,6 +37,7 @@ public final class Atdiff {
         c.put("classifier", new ClassifierJob());
         c.put("stats", new StatsJob());
         c.put("fid", new FidJob());
+        c.put("pipeline", new PipelineJob());
         return c;
     }
 
@@ -73,7 +79,7 @@ public final class Atdiff {
                 }
             }
         }
-        Config config = AtdiffConfig.load(conf, overrides);
+        Config config = AtdiffConfig.load(conf, command.defaultProfile(), overrides);
         command.run(config, master);
     }
 

@@ -31,6 +31,14 @@ public final class AtdiffConfig {
      * @param overrides {@code path=value} strings applied last, in order
      */
     public static Config load(File confFile, List<String> overrides) {
+        return load(confFile, null, overrides);
+    }
+
+    /**
+     * As {@link #load(File, List)}; when no file is given, {@code defaultProfile} (a file name in {@code conf/},
+     * packaged as a resource, e.g. {@code quickstart.conf}) takes its place.
+     */
+    public static Config load(File confFile, String defaultProfile, List<String> overrides) {
         Config reference = reference();
         Config merged = reference;
         if (confFile != null) {
@@ -45,6 +53,11 @@ public final class AtdiffConfig {
             }
             checkKnownAndTyped(file, reference, "--conf " + confFile);
             merged = file.withFallback(merged);
+        } else if (defaultProfile != null) {
+            Config profile = ConfigFactory.parseResources(AtdiffConfig.class.getClassLoader(),
+                    "atdiff-conf/" + defaultProfile, ConfigParseOptions.defaults().setAllowMissing(false));
+            checkKnownAndTyped(profile, reference, "profile " + defaultProfile);
+            merged = profile.withFallback(merged);
         }
         for (String o : overrides) {
             int eq = o.indexOf('=');

@@ -1,0 +1,144 @@
+package org.atdiff.jobs;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.fid.FidScoring;
+import org.atdiff.jobs.fid.FidSettings;
+import org.atdiff.jobs.fid.ImageStatistics;
+import org.atdiff.jobs.fid.StatsJob;
+import org.atdiff.jobs.report.RunReport;
+import org.atdiff.jobs.sample.SampleGeneration;
+import org.atdiff.jobs.sample.SampleSettings;
+import org.atdiff.jobs.train.DistributedTrainer;
+import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.prep.DatasetPrep;
+import org.atdiff.prep.Manifest;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * {@code atdiff pipeline}: prep, train, sample and FID end to end in one Spark application, then
+ * {@code run.dir/report.html}. Without {@code --conf} it runs the {@code quickstart.conf} profile (the built-in
+ * shapes dataset on an embedded local Spark). Each stage reuses what a previous run left: an existing dataset at
+ * {@code data.path} is not prepared again and training resumes from {@code run.dir}'s checkpoints; the derived
+ * outputs (samples, statistics, scores, report) are rewritten.
+ */
+public final class PipelineJob implements Atdiff.Command {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public String summary() {
+        return "prep -> train -> sample -> stats -> fid -> run.dir/report.html (default profile: quickstart.conf)";
+    }
+
+    @Override
+    public String defaultProfile() {
+        return "quickstart.conf";
+    }
+
+    @Override
+    public void run(Config config, String master) throws Exception {
+        String runDir = config.getString("run.dir");
+        String dataPath = config.getString("data.path");
+        String samplesPath = config.getString("samples.path");
+        Config prepConf = config.withValue("output.path", ConfigValueFactory.fromAnyRef(dataPath));
+        Config sampleConf = config.withValue("output.path", ConfigValueFactory.fromAnyRef(samplesPath))
+                .withValue("sample.checkpoint", ConfigValueFactory.fromAnyRef(""))
+                .withValue("output.overwrite", ConfigValueFactory.fromAnyRef(true));
+        SampleSettings sampleSettings = SampleSettings.fromConfig(sampleConf); // validate before any Spark work
+        FidSettings fidSettings = FidSettings.fromConfig(config);
+        Configuration hadoop = new Configuration();
+
+        Map<String, Long> seconds = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        SparkSession spark = SparkSessions.openTorch(config, master, "pipeline");
+        try {
+            hadoop = spark.sparkContext().hadoopConfiguration();
+            Path manifestPath = new Path(dataPath, "manifest.json");
+            if (manifestPath.getFileSystem(hadoop).exists(manifestPath)) {
+                System.out.println("pipeline: prep skipped, dataset already at " + dataPath);
+            } else {
+                System.out.println("pipeline: prep " + config.getString("input.path") + " -> " + dataPath);
+                Manifest m = DatasetPrep.run(spark, PrepJob.settings(prepConf));
+                System.out.printf("pipeline: prepared %d images%n", m.rows());
+            }
+            seconds.put("prep", lap(t0));
+
+            long t1 = System.nanoTime();
+            DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop);
+            trainer.run(spark, System.out);
+            seconds.put("train", lap(t1));
+
+            long t2 = System.nanoTime();
+            List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(spark, sampleSettings);
+            for (SampleGeneration.WrittenSet w : sets) {
+                System.out.printf("pipeline: sampled %d images with %s at NFE %d%s -> %s%n", w.count(), w.set().sampler(),
+                        w.set().nfe(), w.set().es() ? " + ES" : "", w.folder());
+            }
+            seconds.put("sample", lap(t2));
+
+            long t3 = System.nanoTime();
+            String statsPath = new Path(runDir, "reference").toString();
+            ImageStatistics ref = StatsJob.write(spark, fidSettings, dataPath, statsPath, true);
+            List<FidScoring.Result> scores = FidScoring.run(spark, fidSettings, samplesPath,
+                    StatsJob.npzPath(statsPath).toString(), new Path(runDir, "fid").toString(), true);
+            for (FidScoring.Result r : scores) {
+                System.out.printf("pipeline: %-28s %s = %.4f%n", r.set(), r.scoreName(), r.score());
+            }
+            seconds.put("stats + fid", lap(t3));
+            seconds.put("total", lap(t0));
+
+            Path report = writeReport(config, trainer, sets, scores, ref, seconds, hadoop);
+            System.out.println("pipeline: report at " + report);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static long lap(long since) {
+        return Math.round((System.nanoTime() - since) / 1e9);
+    }
+
+    private static Path writeReport(Config config, DistributedTrainer trainer, List<SampleGeneration.WrittenSet> sets,
+                                    List<FidScoring.Result> scores, ImageStatistics ref, Map<String, Long> seconds,
+                                    Configuration hadoop) throws IOException {
+        RunDirectory run = new RunDirectory(config.getString("run.dir"), hadoop);
+        RunReport report = new RunReport("atdiff run " + config.getString("run.dir"));
+        for (String line : run.metricsLines()) {
+            JsonNode n = JSON.readTree(line);
+            report.lossPoint(n.get("step").asLong(), n.get("loss").asDouble());
+        }
+        report.fact("dataset", config.getString("data.path") + " (" + config.getString("input.path") + ")");
+        report.fact("model", trainer.spec().unet().preset() + ", "
+                + String.format("%,d", org.atdiff.nn.UNet.parameterCount(trainer.spec().unet())) + " parameters, "
+                + trainer.spec().schedule() + " schedule, T = " + trainer.spec().timesteps());
+        report.fact("objective", config.getString("train.objective") + ", " + config.getInt("train.steps") + " steps");
+        report.fact("reference statistics", ref.count() + " images, " + ref.features() + " features");
+        seconds.forEach((phase, s) -> report.fact("time: " + phase, s + " s"));
+        for (FidScoring.Result r : scores) {
+            report.score(new RunReport.Score(r.sampler(), r.nfe(), r.es(), r.count(), r.features(), r.scoreName(), r.score()));
+        }
+        FileSystem fs = new Path(config.getString("samples.path")).getFileSystem(hadoop);
+        for (SampleGeneration.WrittenSet w : sets) {
+            Path grid = new Path(w.folder(), SampleGeneration.GRID_FILE);
+            if (fs.exists(grid)) {
+                try (var in = fs.open(grid)) {
+                    report.grid(w.set().sampler() + ", NFE " + w.set().nfe() + (w.set().es() ? ", ES" : ""), in.readAllBytes());
+                }
+            }
+        }
+        report.config(config.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
+        run.writeText("report.html", report.html());
+        return new Path(run.root(), "report.html");
+    }
+}
