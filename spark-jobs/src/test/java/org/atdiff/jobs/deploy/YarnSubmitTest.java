@@ -43,11 +43,11 @@ class YarnSubmitTest {
         if (yarn != null) yarn.close();
     }
 
-    /** Cluster mode: the driver runs in the application master's container; the real main class and command. */
+    /** Cluster mode: the driver runs in the application master's container; atdiff's main class and a real command. */
     @Test
     void prepOfTheBuiltinDatasetInClusterMode() throws Exception {
         Path out = dir.resolve("data");
-        String log = submit("cluster", "atdiff prep", "org.atdiff.jobs.Atdiff",
+        String log = submit("cluster", 1, "atdiff prep", "org.atdiff.jobs.Atdiff",
                 List.of("prep", "input.builtin-count=40", "output.path=" + out.toUri()));
         assertTrue(Files.isRegularFile(out.resolve("manifest.json")), log);
         assertTrue(Files.readString(out.resolve("manifest.json")).contains("40"), log);
@@ -61,7 +61,7 @@ class YarnSubmitTest {
     @Test
     void barrierStageWithGlooOnTwoExecutorsInClientMode() throws Exception {
         Path result = dir.resolve("all-reduce.txt");
-        String log = submit("client", "atdiff all-reduce", AllReduceApp.class.getName(), List.of(result.toString()));
+        String log = submit("client", 2, "atdiff all-reduce", AllReduceApp.class.getName(), List.of(result.toString()));
         List<String> lines = Files.readAllLines(result);
         assertEquals(2, lines.size(), log);
         String[] rank0 = lines.get(0).split(" "), rank1 = lines.get(1).split(" ");
@@ -72,11 +72,12 @@ class YarnSubmitTest {
     }
 
     /** Runs spark-submit (org.apache.spark.deploy.SparkSubmit) to the cluster; returns its log after a zero exit. */
-    private static String submit(String deployMode, String name, String mainClass, List<String> appArgs) throws Exception {
+    private static String submit(String deployMode, int executors, String name, String mainClass, List<String> appArgs)
+            throws Exception {
         String javaHome = System.getProperty("java.home");
         String cachedir = "-Dorg.bytedeco.javacpp.cachedir=" + JavaProcess.javacppCache();
         List<String> args = new ArrayList<>(List.of("--master", "yarn", "--deploy-mode", deployMode, "--name", name,
-                "--class", mainClass, "--num-executors", "2", "--executor-cores", "1", "--executor-memory", "1g",
+                "--class", mainClass, "--num-executors", Integer.toString(executors), "--executor-cores", "1", "--executor-memory", "1g",
                 "--driver-memory", "1g",
                 "--conf", "spark.yarn.jars=local:" + sparkJars + "/*",
                 "--conf", "spark.yarn.am.memory=512m",
@@ -88,7 +89,7 @@ class YarnSubmitTest {
                 "--jars", layout.applicationDependencyList(),
                 layout.applicationJar.toString()));
         args.addAll(appArgs);
-        Path log = dir.resolve(name.replace(' ', '-') + "-" + deployMode + ".log");
+        Path log = Files.createDirectories(Path.of("target", "deploy-logs")).resolve("yarn-" + name.replace(' ', '-') + "-" + deployMode + ".log");
         try (JavaProcess submit = JavaProcess.start(yarn.confDir + File.pathSeparator + layout.distributionClasspath(),
                 "org.apache.spark.deploy.SparkSubmit", args,
                 Map.of("HADOOP_CONF_DIR", yarn.confDir.toString(), "YARN_CONF_DIR", yarn.confDir.toString()), log)) {
