@@ -1,9 +1,9 @@
 package org.atdiff.jobs.deploy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code spark-submit --master yarn} of atdiff to a real YARN (a MiniYARNCluster with one node), the way docs/deploy.md
  * describes it: Spark's jars come from {@code spark.yarn.jars}, the application is atdiff's classes plus
- * {@code --jars} with libtorch and its natives, and no master is set by atdiff itself.
+ * {@code --jars} with libtorch and its natives, and no master is set by atdiff itself. Change the submitted
+ * commands in the one test below; {@link #submit} takes any main class and arguments.
  */
 class YarnSubmitTest {
     @TempDir
@@ -43,32 +44,29 @@ class YarnSubmitTest {
         if (yarn != null) yarn.close();
     }
 
-    /** Cluster mode: the driver runs in the application master's container; atdiff's main class and a real command. */
-    @Test
-    void prepOfTheBuiltinDatasetInClusterMode() throws Exception {
-        Path out = dir.resolve("data");
-        String log = submit("cluster", 1, "atdiff prep", "org.atdiff.jobs.Atdiff",
-                List.of("prep", "input.builtin-count=40", "output.path=" + out.toUri()));
-        assertTrue(Files.isRegularFile(out.resolve("manifest.json")), log);
-        assertTrue(Files.readString(out.resolve("manifest.json")).contains("40"), log);
-        assertSucceededOnYarn("atdiff prep", log);
-    }
-
     /**
-     * Client mode, two executors: libtorch loads in both executor containers and they all-reduce through Gloo in a
-     * barrier stage. (Stands in for a tiny {@code train} until that command exists.)
+     * atdiff's main class and real commands: {@code prep} of the builtin dataset in cluster mode (the driver runs in
+     * the application master's container), then a tiny adversarial {@code train} on it in client mode with two
+     * executors: one worker per executor, libtorch loaded in both containers, gradients all-reduced through Gloo in a
+     * barrier stage, checkpoints written.
      */
     @Test
-    void barrierStageWithGlooOnTwoExecutorsInClientMode() throws Exception {
-        Path result = dir.resolve("all-reduce.txt");
-        String log = submit("client", 2, "atdiff all-reduce", AllReduceApp.class.getName(), List.of(result.toString()));
-        List<String> lines = Files.readAllLines(result);
-        assertEquals(2, lines.size(), log);
-        String[] rank0 = lines.get(0).split(" "), rank1 = lines.get(1).split(" ");
-        assertEquals("1.5", rank0[2], "mean of ranks + 1 on rank 0");
-        assertEquals("1.5", rank1[2], "mean of ranks + 1 on rank 1");
-        assertNotEquals(rank0[1], rank1[1], "both workers ran in the same executor JVM");
-        assertSucceededOnYarn("atdiff all-reduce", log);
+    void prepInClusterModeThenTrainOnTwoExecutorsInClientMode() throws Exception {
+        Path data = dir.resolve("data"), run = dir.resolve("run");
+        String log = submit("cluster", 1, "atdiff prep", "org.atdiff.jobs.Atdiff",
+                List.of("prep", "input.builtin-count=48", "image.size=8", "output.path=" + data.toUri()));
+        assertTrue(Files.isRegularFile(data.resolve("manifest.json")), log);
+        assertSucceededOnYarn("atdiff prep", log);
+
+        log = submit("client", 2, "atdiff train", "org.atdiff.jobs.Atdiff", List.of("train",
+                "data.path=" + data.toUri(), "run.dir=" + run.toUri(), "model.preset=tiny", "diffusion.timesteps=100",
+                "train.objective=at", "at.steps=2", "train.workers=0", "train.batch-size=4", "train.steps=4",
+                "train.checkpoint-every=2", "train.log-every=1", "engine.threads=1", "train.collective-timeout=120s"));
+        assertEquals("step-00000004.safetensors", Files.readString(run.resolve("checkpoints/latest")).trim(), log);
+        assertEquals(4, Files.readAllLines(run.resolve("metrics.jsonl")).size(), log);
+        assertEquals(2, new ObjectMapper().readTree(run.resolve("progress.json").toFile()).get("workers").asInt(),
+                "train.workers = 0: one worker per executor");
+        assertSucceededOnYarn("atdiff train", log);
     }
 
     /** Runs spark-submit (org.apache.spark.deploy.SparkSubmit) to the cluster; returns its log after a zero exit. */
