@@ -44,8 +44,9 @@ public final class Atdiff {
     public static void main(String[] args) {
         try {
             run(args);
-            // Spark leaves non-daemon threads (e.g. the barrier task timer) that would keep the JVM alive
-            System.exit(0);
+            // Spark leaves non-daemon threads (e.g. the barrier task timer) that would keep the JVM alive. YARN's
+            // application master (cluster mode) ends its JVM itself, and takes an exit from main as a failure.
+            if (!inYarnApplicationMaster()) System.exit(0);
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println("atdiff: " + e.getMessage());
             System.exit(2);
@@ -54,6 +55,12 @@ public final class Atdiff {
             System.err.println("atdiff: " + e);
             System.exit(1);
         }
+    }
+
+    /** True when spark-submit runs this main inside YARN's application master (--deploy-mode cluster). */
+    static boolean inYarnApplicationMaster() {
+        return "yarn".equals(System.getProperty("spark.master"))
+                && "cluster".equals(System.getProperty("spark.submit.deployMode"));
     }
 
     static void run(String[] args) throws Exception {

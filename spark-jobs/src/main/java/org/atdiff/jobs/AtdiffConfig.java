@@ -4,20 +4,25 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.io.File;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Loads the configuration: {@code conf/application.conf} (packaged as a resource, the reference that defines
  * every key), then an optional {@code --conf FILE}, then {@code path=value} overrides. A path the reference
- * does not define, or a value of another type than the reference's, is an error that names the path.
+ * does not define, or a value of another type than the reference's, is an error that names the path. The one
+ * exception is the passthrough block {@value #SPARK_PROPERTIES}: any {@code spark.*} property with a scalar value.
  */
 public final class AtdiffConfig {
     public static final String REFERENCE_RESOURCE = "atdiff-conf/application.conf";
+    /** The block of Spark properties passed to the SparkSession as they are. */
+    public static final String SPARK_PROPERTIES = "spark.conf";
 
     private AtdiffConfig() {}
 
@@ -51,6 +56,7 @@ public final class AtdiffConfig {
             } catch (ConfigException e) {
                 throw new IllegalArgumentException("--conf " + confFile + ": " + e.getMessage(), e);
             }
+            file = flattenSparkProperties(file, "--conf " + confFile);
             checkKnownAndTyped(file, reference, "--conf " + confFile);
             merged = file.withFallback(merged);
         } else if (defaultProfile != null) {
@@ -64,14 +70,76 @@ public final class AtdiffConfig {
             if (eq <= 0) throw new IllegalArgumentException("override '" + o + "' is not of the form path=value");
             String path = o.substring(0, eq).trim();
             String raw = o.substring(eq + 1).trim();
-            merged = merged.withValue(path, overrideValue(reference, path, raw));
+            String property = isValidPath(path) ? sparkProperty(path) : null;
+            merged = merged.withValue(property == null ? path : ConfigUtil.joinPath("spark", "conf", property),
+                    overrideValue(reference, path, raw));
         }
         return merged.resolve();
+    }
+
+    /**
+     * The {@value #SPARK_PROPERTIES} block as Spark property names and values; a key may be written quoted
+     * ({@code "spark.executor.memory" = 4g}) or as a nested path, which are joined with dots.
+     */
+    public static Map<String, String> sparkProperties(Config config) {
+        Map<String, String> properties = new TreeMap<>();
+        for (Map.Entry<String, ConfigValue> e : config.getConfig(SPARK_PROPERTIES).entrySet()) {
+            String key = String.join(".", ConfigUtil.splitPath(e.getKey()));
+            checkSparkProperty(key, e.getValue());
+            if (properties.put(key, String.valueOf(e.getValue().unwrapped())) != null) {
+                throw new IllegalArgumentException(SPARK_PROPERTIES + ": Spark property '" + key + "' is set twice");
+            }
+        }
+        return properties;
+    }
+
+    private static void checkSparkProperty(String key, ConfigValue value) {
+        if (!key.startsWith("spark.")) {
+            throw new IllegalArgumentException(SPARK_PROPERTIES + ": '" + key + "' is not a Spark property (spark.*)");
+        }
+        if (key.equals("spark.master") || key.equals("spark.app.name")) {
+            throw new IllegalArgumentException(SPARK_PROPERTIES + ": set '" + key + "' with --master / spark.master or spark.app-name");
+        }
+        ConfigValueType t = value.valueType();
+        if (t != ConfigValueType.STRING && t != ConfigValueType.NUMBER && t != ConfigValueType.BOOLEAN) {
+            throw new IllegalArgumentException(SPARK_PROPERTIES + ": '" + key + "' must be a string, number or boolean but is "
+                    + describe(t));
+        }
+    }
+
+    /** Rewrites the {@value #SPARK_PROPERTIES} block with one quoted key per Spark property, so later layers replace keys. */
+    private static Config flattenSparkProperties(Config config, String source) {
+        if (!config.hasPath(SPARK_PROPERTIES)) return config;
+        Map<String, String> properties;
+        try {
+            properties = sparkProperties(config);
+        } catch (ConfigException.WrongType e) {
+            throw new IllegalArgumentException(source + ": '" + SPARK_PROPERTIES + "' must be a section of Spark properties");
+        } catch (IllegalArgumentException bad) {
+            throw new IllegalArgumentException(source + ": " + bad.getMessage());
+        }
+        return config.withoutPath(SPARK_PROPERTIES).withValue(SPARK_PROPERTIES, ConfigValueFactory.fromMap(properties, source));
+    }
+
+    /** The Spark property a path under {@value #SPARK_PROPERTIES} names, else null. */
+    private static String sparkProperty(String path) {
+        List<String> keys = ConfigUtil.splitPath(path);
+        return keys.size() > 2 && keys.get(0).equals("spark") && keys.get(1).equals("conf")
+                ? String.join(".", keys.subList(2, keys.size())) : null;
     }
 
     private static void checkKnownAndTyped(Config user, Config reference, String source) {
         for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
             String path = e.getKey();
+            String property = sparkProperty(path);
+            if (property != null) {
+                try {
+                    checkSparkProperty(property, e.getValue());
+                } catch (IllegalArgumentException bad) {
+                    throw new IllegalArgumentException(source + ": " + bad.getMessage());
+                }
+                continue;
+            }
             if (!reference.hasPathOrNull(path)) {
                 throw new IllegalArgumentException(source + ": unknown configuration path '" + path + "'");
             }
@@ -99,6 +167,11 @@ public final class AtdiffConfig {
     }
 
     private static ConfigValue overrideValue(Config reference, String path, String raw) {
+        if (isValidPath(path) && sparkProperty(path) != null) {
+            ConfigValue value = ConfigValueFactory.fromAnyRef(unquote(raw), "override " + path);
+            checkSparkProperty(sparkProperty(path), value);
+            return value;
+        }
         if (!isValidPath(path) || !reference.hasPathOrNull(path)) {
             throw new IllegalArgumentException("unknown configuration path '" + path + "'");
         }

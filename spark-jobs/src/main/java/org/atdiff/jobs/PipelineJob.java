@@ -61,7 +61,7 @@ public final class PipelineJob implements Atdiff.Command {
 
         Map<String, Long> seconds = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        SparkSession spark = SparkSessions.openTorch(config, master, "pipeline");
+        SparkSession spark = SparkSessions.open(config, master, "pipeline");
         try {
             hadoop = spark.sparkContext().hadoopConfiguration();
             Path manifestPath = new Path(dataPath, "manifest.json");

@@ -5,33 +5,23 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.cluster.TorchSparkSession;
 
 /**
- * The SparkSession of a command. The master is {@code --master} when given; under spark-submit (the
- * {@code spark.master} system property is set) the submitted master is kept; otherwise {@code spark.master}
- * from the configuration (an embedded local Spark by default). The application name is {@code spark.app-name}
- * plus the command, unless spark-submit named it. Commands that run libtorch on executors use {@link #openTorch}.
+ * The SparkSession of a command, built by {@link TorchSparkSession} (executors that can run libtorch). The master
+ * is {@code --master} when given; under spark-submit (the {@code spark.master} system property is set) the
+ * submitted master is kept; otherwise {@code spark.master} from the configuration (an embedded local Spark by
+ * default). The application name is {@code spark.app-name} plus the command, unless spark-submit named it. The
+ * configuration's {@code spark.conf} properties apply where spark-submit did not set the same key.
  */
 public final class SparkSessions {
     private SparkSessions() {}
 
     public static SparkSession open(Config config, String master, String command) {
-        SparkSession.Builder b = SparkSession.builder();
-        if (master != null && !master.isBlank()) {
-            b.master(master);
-        } else if (System.getProperty("spark.master") == null) {
-            b.master(config.getString("spark.master"));
-        }
-        if (System.getProperty("spark.app.name") == null) b.appName(config.getString("spark.app-name") + " " + command);
-        return b.getOrCreate();
+        return TorchSparkSession.builder(master(config, master), config.getString("spark.app-name") + " " + command,
+                config.getInt("engine.threads"), AtdiffConfig.sparkProperties(config)).getOrCreate();
     }
 
-    /**
-     * As {@link #open}, through {@link TorchSparkSession} so that executors can run libtorch (Java 17 flags, JavaCPP
-     * cache folder, {@code OMP_NUM_THREADS} = {@code engine.threads}, the application's jars).
-     */
-    public static SparkSession openTorch(Config config, String master, String command) {
-        String m = master != null && !master.isBlank() ? master
-                : System.getProperty("spark.master", config.getString("spark.master"));
-        String name = System.getProperty("spark.app.name", config.getString("spark.app-name") + " " + command);
-        return TorchSparkSession.builder(m, name, config.getInt("engine.threads")).getOrCreate();
+    /** {@code --master} if given, else null under spark-submit (keep its master), else {@code spark.master}. */
+    static String master(Config config, String master) {
+        if (master != null && !master.isBlank()) return master;
+        return System.getProperty("spark.master") != null ? null : config.getString("spark.master");
     }
 }

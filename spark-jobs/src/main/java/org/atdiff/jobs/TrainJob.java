@@ -3,7 +3,6 @@ package org.atdiff.jobs;
 import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.cluster.TorchSparkSession;
 import org.atdiff.jobs.train.DistributedTrainer;
 
 /**
@@ -20,20 +19,12 @@ public final class TrainJob implements Atdiff.Command {
     @Override
     public void run(Config config, String master) throws Exception {
         DistributedTrainer trainer = DistributedTrainer.prepare(config, new Configuration()); // fails before Spark starts
-        SparkSession spark = TorchSparkSession.builder(master(config, master), config.getString("spark.app-name") + " train",
-                config.getInt("engine.threads")).getOrCreate();
+        SparkSession spark = SparkSessions.open(config, master, "train");
         try {
             trainer.run(spark, System.out);
         } finally {
             spark.stop();
         }
-    }
-
-    /** {@code --master}, else spark-submit's master, else {@code spark.master} (an embedded local Spark). */
-    static String master(Config config, String master) {
-        if (master != null && !master.isBlank()) return master;
-        String submitted = System.getProperty("spark.master");
-        return submitted != null ? submitted : config.getString("spark.master");
     }
 
     public static void main(String[] args) {

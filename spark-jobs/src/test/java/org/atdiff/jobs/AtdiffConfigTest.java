@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import java.io.File;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,5 +58,34 @@ class AtdiffConfigTest {
         Files.writeString(f.toPath(), "train { steps = 5 }\n");
         assertEquals(7, AtdiffConfig.load(f, List.of("train.steps=7")).getInt("train.steps"));
         assertEquals(5, AtdiffConfig.load(f, List.of()).getInt("train.steps"));
+    }
+
+    @Test
+    void sparkPropertiesPassThroughFromFileAndOverridesInEitherKeyForm() throws Exception {
+        assertEquals(Map.of(), AtdiffConfig.sparkProperties(AtdiffConfig.load(null, List.of())));
+        File f = new File(dir, "s.conf");
+        Files.writeString(f.toPath(), "spark.conf { \"spark.executor.memory\" = 4g, spark.executor.cores = 2,"
+                + " \"spark.dynamicAllocation.enabled\" = false }\n");
+        Config c = AtdiffConfig.load(f, List.of("spark.conf.spark.executor.memory=8g", "spark.conf.\"spark.task.cpus\"=2"));
+        assertEquals(Map.of("spark.executor.memory", "8g", "spark.executor.cores", "2", "spark.dynamicAllocation.enabled", "false",
+                "spark.task.cpus", "2"), AtdiffConfig.sparkProperties(c));
+    }
+
+    @Test
+    void sparkPropertiesMustBeScalarSparkKeysOtherThanMasterAndName() throws Exception {
+        File f = new File(dir, "s.conf");
+        for (String bad : new String[] {"spark.conf { \"executor.memory\" = 4g }", "spark.conf { \"spark.master\" = yarn }",
+                "spark.conf { \"spark.jars\" = [a, b] }"}) {
+            Files.writeString(f.toPath(), bad + "\n");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AtdiffConfig.load(f, List.of()), bad);
+            assertTrue(e.getMessage().contains("spark.conf") && e.getMessage().contains(f.toString()), e.getMessage());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AtdiffConfig.load(null, List.of("spark.conf.spark.app.name=x")));
+        assertTrue(e.getMessage().contains("spark.app.name"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> AtdiffConfig.load(null, List.of("spark.conf=x")));
+        assertTrue(e.getMessage().contains("spark.conf"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> AtdiffConfig.load(null, List.of("spark.confx.a=1")));
+        assertTrue(e.getMessage().contains("spark.confx.a"), e.getMessage());
     }
 }

@@ -7,6 +7,7 @@ import java.net.JarURLConnection;
 import java.net.URL;
 import java.util.Enumeration;
 import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,6 +18,10 @@ import org.apache.spark.sql.SparkSession;
  * A {@link SparkSession} builder whose executors can run libtorch: the Java 17 {@code --add-opens} flags and
  * JavaCPP's native cache folder in {@code spark.executor.extraJavaOptions}, {@code OMP_NUM_THREADS} in their
  * environment, and the application's jars on their classpath.
+ *
+ * <p>The master is the one given, or with {@code null} the one spark-submit passed in the {@code spark.master}
+ * system property; the application name is kept when spark-submit set one. Extra Spark properties (the
+ * configuration's {@code spark.conf} block) apply where spark-submit did not set the same key.
  *
  * <ul>
  *   <li>{@code local[n]}: the driver JVM is the executor; nothing to ship.</li>
@@ -41,18 +46,36 @@ public final class TorchSparkSession {
     private TorchSparkSession() {}
 
     /**
-     * @param master         a Spark master URL
+     * @param master         a Spark master URL, or null for the one spark-submit set
      * @param threadsPerTask libtorch threads per task, exported as OMP_NUM_THREADS (0 = spark.task.cpus, default 1)
      */
     public static SparkSession.Builder builder(String master, String appName, int threadsPerTask) {
-        return SparkSession.builder().config(conf(master, appName, threadsPerTask));
+        return builder(master, appName, threadsPerTask, Map.of());
+    }
+
+    /** @param properties Spark properties applied where spark-submit did not set them (before the settings above) */
+    public static SparkSession.Builder builder(String master, String appName, int threadsPerTask, Map<String, String> properties) {
+        return SparkSession.builder().config(conf(master, appName, threadsPerTask, properties));
+    }
+
+    public static SparkConf conf(String master, String appName, int threadsPerTask) {
+        return conf(master, appName, threadsPerTask, Map.of());
     }
 
     /** The settings {@link #builder} applies, over those Spark reads from system properties (spark-submit's). */
-    public static SparkConf conf(String master, String appName, int threadsPerTask) {
-        if (master == null || master.isBlank()) throw new IllegalArgumentException("Spark master must not be empty");
+    public static SparkConf conf(String master, String appName, int threadsPerTask, Map<String, String> properties) {
+        if (master != null && master.isBlank()) throw new IllegalArgumentException("Spark master must not be empty");
         if (threadsPerTask < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threadsPerTask);
-        SparkConf conf = new SparkConf().setMaster(master).setAppName(appName);
+        SparkConf conf = new SparkConf();
+        properties.forEach((key, value) -> {
+            if (!conf.contains(key)) conf.set(key, value);
+        });
+        if (master != null) conf.setMaster(master);
+        if (!conf.contains("spark.master")) {
+            throw new IllegalStateException("no Spark master: give --master, or run under spark-submit");
+        }
+        master = conf.get("spark.master");
+        if (!conf.contains("spark.app.name")) conf.setAppName(appName);
         String javaOptions = (conf.get("spark.executor.extraJavaOptions", "") + " " + ADD_OPENS).trim();
         String cachedir = System.getProperty(CACHEDIR);
         if (cachedir != null && !javaOptions.contains(CACHEDIR)) javaOptions += " -D" + CACHEDIR + "=" + cachedir;

@@ -24,7 +24,7 @@ public final class ClassifierJob implements Atdiff.Command {
         FidSettings s = FidSettings.fromConfig(config);
         String out = config.getString("output.path");
         Path file = out.endsWith(".safetensors") ? new Path(out) : new Path(out, "classifier.safetensors");
-        SparkSession spark = SparkSessions.openTorch(config, master, "classifier");
+        SparkSession spark = SparkSessions.open(config, master, "classifier");
         try {
             if (file.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(file)
                     && !config.getBoolean("output.overwrite")) {

@@ -18,7 +18,7 @@ public final class FidJob implements Atdiff.Command {
     @Override
     public void run(Config config, String master) throws Exception {
         FidSettings s = FidSettings.fromConfig(config);
-        SparkSession spark = SparkSessions.openTorch(config, master, "fid");
+        SparkSession spark = SparkSessions.open(config, master, "fid");
         try {
             for (FidScoring.Result r : FidScoring.run(spark, s, config.getString("samples.path"),
                     config.getString("reference.path"), config.getString("output.path"),

@@ -27,7 +27,7 @@ public final class StatsJob implements Atdiff.Command {
         String data = config.getString("data.path");
         String out = config.getString("output.path");
         boolean overwrite = config.getBoolean("output.overwrite");
-        SparkSession spark = SparkSessions.openTorch(config, master, "stats");
+        SparkSession spark = SparkSessions.open(config, master, "stats");
         try {
             ImageStatistics stats = write(spark, s, data, out, overwrite);
             System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(), stats.source(),

@@ -18,7 +18,7 @@ public final class SampleJob implements Atdiff.Command {
     @Override
     public void run(Config config, String master) throws Exception {
         SampleSettings settings = SampleSettings.fromConfig(config);
-        SparkSession spark = SparkSessions.openTorch(config, master, "sample");
+        SparkSession spark = SparkSessions.open(config, master, "sample");
         try {
             for (SampleGeneration.WrittenSet w : SampleGeneration.run(spark, settings)) {
                 System.out.printf("sample: %d images, %s at NFE %d%s from %s (step %d) -> %s%n", w.count(),

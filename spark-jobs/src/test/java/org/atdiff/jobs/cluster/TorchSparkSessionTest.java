@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +23,7 @@ class TorchSparkSessionTest {
 
     @Test
     void localClusterExecutorsGetThisJvmsClasspathAndTheirMemory() throws Exception {
-        TestSparkHome.ensure(); // local-cluster needs SPARK_HOME/jars, whatever order the tests run in
+        TestSparkHome.ensure();
         SparkConf conf = TorchSparkSession.conf("local-cluster[2,1,1536]", "t", 1);
         assertEquals("1536m", conf.get("spark.executor.memory"));
         assertEquals(System.getProperty("java.class.path"), conf.get("spark.executor.extraClassPath"));
@@ -45,5 +46,38 @@ class TorchSparkSessionTest {
     @Test
     void anEmptyMasterIsRejected() {
         assertThrows(IllegalArgumentException.class, () -> TorchSparkSession.conf(" ", "t", 1));
+    }
+
+    @Test
+    void withoutAMasterTheSubmittedOneIsKeptWithItsNameAndSettings() {
+        // spark-submit hands its settings to the driver as system properties
+        System.setProperty("spark.master", "yarn");
+        System.setProperty("spark.app.name", "submitted");
+        System.setProperty("spark.executor.memory", "3g");
+        try {
+            SparkConf conf = TorchSparkSession.conf(null, "atdiff train", 1,
+                    Map.of("spark.executor.memory", "9g", "spark.executor.cores", "2"));
+            assertEquals("yarn", conf.get("spark.master"));
+            assertEquals("submitted", conf.get("spark.app.name"));
+            assertEquals("3g", conf.get("spark.executor.memory"), "spark-submit's --conf wins over spark.conf");
+            assertEquals("2", conf.get("spark.executor.cores"));
+            assertEquals("false", conf.get("spark.dynamicAllocation.enabled"));
+            assertEquals("local[2]", TorchSparkSession.conf("local[2]", "t", 1).get("spark.master"), "--master wins");
+        } finally {
+            System.clearProperty("spark.master");
+            System.clearProperty("spark.app.name");
+            System.clearProperty("spark.executor.memory");
+        }
+        assertThrows(IllegalStateException.class, () -> TorchSparkSession.conf(null, "t", 1));
+        assertEquals("t", TorchSparkSession.conf("local[1]", "t", 1).get("spark.app.name"));
+    }
+
+    @Test
+    void extraJavaOptionsFromTheConfigurationKeepTheirFlagsAndGainTheJava17Ones() {
+        String opts = TorchSparkSession.conf("local[1]", "t", 1,
+                Map.of("spark.executor.extraJavaOptions", "-Dorg.bytedeco.javacpp.cachedir=/scratch/javacpp -XX:+UseG1GC"))
+                .get("spark.executor.extraJavaOptions");
+        assertTrue(opts.startsWith("-Dorg.bytedeco.javacpp.cachedir=/scratch/javacpp -XX:+UseG1GC --add-opens="), opts);
+        assertEquals(1, opts.split("javacpp.cachedir", -1).length - 1, opts);
     }
 }
