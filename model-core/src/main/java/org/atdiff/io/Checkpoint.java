@@ -20,12 +20,13 @@ import org.bytedeco.pytorch.Tensor;
  * A training checkpoint: model and EMA weights, optimizer state, the step, the state of every named random stream,
  * and the resolved configuration as JSON. Saved as one safetensors file: tensors under the prefixes
  * {@code model.}, {@code ema.} and {@code optim.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
- * {@code rng.NAME.seed}, {@code rng.NAME.counter} and {@code config}. Random streams are snapshotted when the record
+ * {@code rng.NAME.seed}, {@code rng.NAME.counter}, {@code config} and {@code model} (the
+ * {@link org.atdiff.nn.ModelSpec} JSON that rebuilds the network from this file alone). Random streams are snapshotted when the record
  * is built and when it is loaded, so later draws do not change it.
  */
 public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
         LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
-        String configJson) {
+        String configJson, String modelSpecJson) {
     public static final String FORMAT = "atdiff-checkpoint-v1";
     private static final String MODEL = "model.";
     private static final String EMA = "ema.";
@@ -37,6 +38,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         Objects.requireNonNull(ema, "ema");
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(configJson, "configJson");
+        Objects.requireNonNull(modelSpecJson, "modelSpecJson");
         if (step < 0) throw new IllegalArgumentException("negative step " + step);
         LinkedHashMap<String, RandomStream> snapshot = new LinkedHashMap<>();
         for (Map.Entry<String, RandomStream> e : rng.entrySet()) {
@@ -66,6 +68,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
             meta.put(RNG + name + ".counter", Long.toString(r.counter()));
         });
         meta.put("config", configJson);
+        meta.put("model", modelSpecJson);
         SafeTensors.write(out, tensors, meta);
     }
 
@@ -129,8 +132,10 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         }
         String config = meta.get("config");
         if (config == null) throw new MalformedFileException(source, "metadata 'config' is missing");
+        String spec = meta.get("model");
+        if (spec == null) throw new MalformedFileException(source, "metadata 'model' (the model spec) is missing");
         try {
-            return new Checkpoint(model, ema, optim, step, rng, config);
+            return new Checkpoint(model, ema, optim, step, rng, config, spec);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(source, e.getMessage(), e);
         }

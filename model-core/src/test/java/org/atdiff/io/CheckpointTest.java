@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointTest {
+    private static final String SPEC = "{\"unet\":{\"preset\":\"tiny\"},\"schedule\":\"linear\",\"timesteps\":1000}";
     private static final String CONFIG = "{\"model\":{\"channels\":[32,64]},\"train\":{\"lr\":2e-4,\"note\":\"\\u00e9\"}}";
 
     private static LinkedHashMap<String, Tensor> weights(RandomStream r, long width) {
@@ -36,7 +37,7 @@ class CheckpointTest {
         LinkedHashMap<String, RandomStream> rng = new LinkedHashMap<>();
         rng.put("train", r);
         rng.put("data.shuffle", data);
-        return new Checkpoint(weights(r, 8), weights(r, 8), optim, 1234, rng, CONFIG);
+        return new Checkpoint(weights(r, 8), weights(r, 8), optim, 1234, rng, CONFIG, SPEC);
     }
 
     private static byte[] bytes(Checkpoint c) throws Exception {
@@ -74,6 +75,7 @@ class CheckpointTest {
             assertSameTensors(c.optimizer(), back.optimizer());
             assertEquals(1234, back.step());
             assertEquals(CONFIG, back.configJson());
+            assertEquals(SPEC, back.modelSpecJson());
             assertEquals(List.of("train", "data.shuffle"), List.copyOf(back.rng().keySet()));
             assertEquals(nextTrain, back.rng("train").nextLong());
             assertEquals(nextData, back.rng("data.shuffle").nextLong());
@@ -94,7 +96,7 @@ class CheckpointTest {
         try (PointerScope scope = new PointerScope()) {
             RandomStream r = new RandomStream(1);
             Checkpoint c = new Checkpoint(weights(r, 4), new LinkedHashMap<>(), new LinkedHashMap<>(), 0,
-                    new LinkedHashMap<>(), "{}");
+                    new LinkedHashMap<>(), "{}", SPEC);
             Checkpoint back = Checkpoint.load(new ByteArrayInputStream(bytes(c)), "mem");
             assertSameTensors(c.model(), back.model());
             assertTrue(back.ema().isEmpty() && back.optimizer().isEmpty() && back.rng().isEmpty());
@@ -117,11 +119,12 @@ class CheckpointTest {
             t.put("model.w", HostTensors.fromFloats(new float[] {1}, 1));
             assertRejected(t, Map.of(), "not an atdiff checkpoint: metadata format is missing");
             assertRejected(t, Map.of("format", "pt"), "not an atdiff checkpoint: metadata format is 'pt'");
-            Map<String, String> ok = Map.of("format", Checkpoint.FORMAT, "step", "3", "config", "{}");
+            Map<String, String> ok = Map.of("format", Checkpoint.FORMAT, "step", "3", "config", "{}", "model", SPEC);
+            assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "3", "config", "{}"), "'model' (the model spec) is missing");
             assertRejected(t, Map.of("format", Checkpoint.FORMAT, "config", "{}"), "'step' is missing");
             assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "x", "config", "{}"), "not an integer");
             assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "3"), "'config' is missing");
-            assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "-3", "config", "{}"), "negative step");
+            assertRejected(t, Map.of("format", Checkpoint.FORMAT, "step", "-3", "config", "{}", "model", SPEC), "negative step");
             Map<String, String> noCounter = new LinkedHashMap<>(ok);
             noCounter.put("rng.train.seed", "5");
             assertRejected(t, noCounter, "'rng.train.counter' is missing");
@@ -139,7 +142,7 @@ class CheckpointTest {
         try (PointerScope scope = new PointerScope()) {
             RandomStream r = new RandomStream(5);
             Checkpoint c = new Checkpoint(weights(r, 8), new LinkedHashMap<>(), new LinkedHashMap<>(), 0,
-                    new LinkedHashMap<>(), "{}");
+                    new LinkedHashMap<>(), "{}", SPEC);
             assertEquals("Float[8, 3, 3, 3]", c.shapeSignature().get("in.weight"));
             c.requireSameShapes(weights(r, 8));
 

@@ -1,0 +1,98 @@
+package org.atdiff.prep;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.util.SerializableConfiguration;
+import scala.Tuple2;
+
+/**
+ * An image tree: {@code <root>/<class>/...*.png|jpg|jpeg|bmp|gif}, the class being the first folder under the
+ * root (labels are the sorted class names' indices); images directly under the root have label -1, so a flat
+ * folder is one unlabelled class. Files are listed with Spark's {@code binaryFile} source (without reading
+ * them), sorted by path so that ids are the rank of the path, and read in parallel by the tasks.
+ */
+final class FolderSource implements ImageSource {
+    static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
+
+    @Override
+    public SourceImages read(SparkSession spark, PrepSettings s) {
+        SparkContext sc = spark.sparkContext();
+        FileStatus root = InputFormat.status(s.inputPath(), sc.hadoopConfiguration());
+        if (!root.isDirectory()) {
+            throw new IllegalArgumentException("input " + s.inputPath() + ": an image folder must be a directory");
+        }
+        String rootPath = root.getPath().toUri().getPath();
+        sc.setJobDescription("prep: list images under " + s.inputPath());
+        JavaRDD<String> paths = spark.read().format("binaryFile").option("recursiveFileLookup", "true")
+                .load(root.getPath().toString()).select("path").as(Encoders.STRING()).javaRDD()
+                .filter(FolderSource::isImage);
+        List<String> classes = new ArrayList<>(paths.map(p -> className(rootPath, p)).distinct().collect());
+        if (classes.isEmpty()) {
+            throw new IllegalArgumentException("input " + s.inputPath() + ": no images (" + String.join(", ",
+                    EXTENSIONS.stream().sorted().toList()) + ") found");
+        }
+        classes.remove("");
+        Collections.sort(classes);
+        Map<String, Integer> labels = new HashMap<>();
+        for (int i = 0; i < classes.size(); i++) labels.put(classes.get(i), i);
+
+        int partitions = s.partitions() > 0 ? s.partitions() : sc.defaultParallelism();
+        sc.setJobDescription("prep: order images under " + s.inputPath());
+        JavaPairRDD<String, Long> ranked = paths.sortBy(p -> p, true, partitions).zipWithIndex();
+        Broadcast<SerializableConfiguration> conf = JavaSparkContext.fromSparkContext(sc)
+                .broadcast(new SerializableConfiguration(sc.hadoopConfiguration()));
+        JavaRDD<SourceRecord> records = ranked.mapPartitions(it -> read(it, conf.value(), rootPath, labels));
+        return new SourceImages(records, List.copyOf(classes));
+    }
+
+    private static Iterator<SourceRecord> read(Iterator<Tuple2<String, Long>> files, SerializableConfiguration conf,
+            String rootPath, Map<String, Integer> labels) {
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return files.hasNext();
+            }
+
+            @Override
+            public SourceRecord next() {
+                Tuple2<String, Long> f = files.next();
+                String cls = className(rootPath, f._1());
+                int label = cls.isEmpty() ? -1 : labels.get(cls);
+                try {
+                    return SourceRecord.encoded(f._2(), label, f._1(), null, HadoopFiles.readAll(new Path(f._1()), conf.value()));
+                } catch (IOException | RuntimeException e) {
+                    return SourceRecord.unreadable(f._2(), f._1(), "unreadable: " + e);
+                }
+            }
+        };
+    }
+
+    static boolean isImage(String path) {
+        int dot = path.lastIndexOf('.');
+        return dot > path.lastIndexOf('/') && EXTENSIONS.contains(path.substring(dot + 1).toLowerCase(Locale.ROOT));
+    }
+
+    /** The first folder under the root, or "" for an image directly under it. */
+    static String className(String rootPath, String file) {
+        String p = new Path(file).toUri().getPath();
+        String rel = p.startsWith(rootPath + "/") ? p.substring(rootPath.length() + 1) : new Path(file).getName();
+        int slash = rel.indexOf('/');
+        return slash < 0 ? "" : rel.substring(0, slash);
+    }
+}
