@@ -4,7 +4,7 @@ import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.optim.NoGradScope;
-import org.atdiff.random.RandomStream;
+import org.atdiff.random.BatchNoise;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
@@ -44,10 +44,10 @@ public final class FreeAdversarialObjective implements TrainingObjective {
     }
 
     @Override
-    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, RandomStream rng,
+    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise,
                           ParameterUpdate update) {
         try (PointerScope scope = new PointerScope()) {
-            ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, rng);
+            ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, noise);
             Tensor delta = torch.zeros_like(d.xt());
             double lossSum = 0, deltaNorm = 0;
             for (int k = 0; k < settings.steps(); k++) {

@@ -3,8 +3,7 @@ package org.atdiff.objective;
 import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.TrainableDenoiser;
-import org.atdiff.random.RandomStream;
-import org.atdiff.tensor.HostTensors;
+import org.atdiff.random.BatchNoise;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -27,11 +26,11 @@ public final class InputPerturbationObjective implements TrainingObjective {
     }
 
     @Override
-    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, RandomStream rng,
+    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise,
                           ParameterUpdate update) {
         try (PointerScope scope = new PointerScope()) {
-            ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, rng);
-            Tensor xi = rng.normal(HostTensors.shape(x0));
+            ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, noise);
+            Tensor xi = noise.normal(ForwardDraw.perRowShape(x0)); // each row's xi follows its eps in its own stream
             // y_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) (eps + gamma xi)
             Tensor y = d.xt().add(xi.mul(schedule.perSample(d.indices(), schedule::sqrtOneMinusAlphaBar))
                     .mul(new Scalar(gamma)));

@@ -3,7 +3,7 @@ package org.atdiff.objective;
 import java.util.List;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.TrainableDenoiser;
-import org.atdiff.random.RandomStream;
+import org.atdiff.random.BatchNoise;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -18,9 +18,11 @@ public interface TrainingObjective {
     /**
      * @param x0     clean images, float [B, C, H, W] in [-1, 1]
      * @param labels class labels, long [B], or null when unconditional
-     * @param rng    the source of every random draw of this step (timesteps, noise)
+     * @param noise  the source of every random draw of this step, one stream per row of x0: row b's timestep,
+     *               noise and any other per-sample draw come from {@code noise.stream(b)} only, so a sample's draws
+     *               depend on its stream alone, not on the batch or the worker it lands in
      */
-    StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, RandomStream rng,
+    StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise,
                    ParameterUpdate update);
 
     /**

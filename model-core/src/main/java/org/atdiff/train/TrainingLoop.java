@@ -11,6 +11,7 @@ import org.atdiff.optim.ExponentialMovingAverage;
 import org.atdiff.optim.GradientClipping;
 import org.atdiff.optim.LearningRateSchedule;
 import org.atdiff.optim.NoGradScope;
+import org.atdiff.random.BatchNoise;
 import org.atdiff.random.RandomStream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -18,9 +19,11 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * The training loop of one worker: minibatch -> objective (forward, backward) -> per optimizer update: gradients
  * flattened and averaged by the {@link GradientSync}, loss checked, clipped, AdamW step, EMA update, gradients zeroed.
- * Step s (0-based) draws all its randomness from {@code rng.derive(s)}, so a run resumed at step s replays the same
- * draws; a distributed trainer passes each worker a base stream derived from its rank. The learning rate follows the
- * minibatch step (all K updates of a free-AT step use the same rate).
+ * Randomness is defined by global sample position: at step s (0-based) row j of this worker's minibatch draws from
+ * {@code rng.derive(s).derive(rowOffset + j)} (a {@link BatchNoise}). A data-parallel worker of rank r with per-worker
+ * batch B passes rowOffset = r * B, so W workers with batch B draw exactly what one worker with batch W * B draws,
+ * and a run resumed at step s replays the same draws. The learning rate follows the minibatch step (all K updates of
+ * a free-AT step use the same rate).
  */
 public final class TrainingLoop {
     private final TrainableDenoiser model;
@@ -33,6 +36,7 @@ public final class TrainingLoop {
     private final MinibatchSource data;
     private final RandomStream rng;
     private final GradientSync sync;
+    private final long rowOffset;
     private final List<Tensor> params;
     private final FlatGradients flat;
     private final List<StepListener> listeners = new ArrayList<>();
@@ -41,6 +45,14 @@ public final class TrainingLoop {
     public TrainingLoop(TrainableDenoiser model, NoiseSchedule schedule, TrainingObjective objective, AdamW optimizer,
                         LearningRateSchedule lrSchedule, GradientClipping clipping, ExponentialMovingAverage ema,
                         MinibatchSource data, RandomStream rng, GradientSync sync) {
+        this(model, schedule, objective, optimizer, lrSchedule, clipping, ema, data, rng, sync, 0);
+    }
+
+    /** @param rowOffset global position of this worker's first minibatch row (rank * per-worker batch) */
+    public TrainingLoop(TrainableDenoiser model, NoiseSchedule schedule, TrainingObjective objective, AdamW optimizer,
+                        LearningRateSchedule lrSchedule, GradientClipping clipping, ExponentialMovingAverage ema,
+                        MinibatchSource data, RandomStream rng, GradientSync sync, long rowOffset) {
+        if (rowOffset < 0) throw new IllegalArgumentException("row offset must be >= 0: " + rowOffset);
         this.model = model;
         this.schedule = schedule;
         this.objective = objective;
@@ -51,6 +63,7 @@ public final class TrainingLoop {
         this.data = data;
         this.rng = rng;
         this.sync = sync;
+        this.rowOffset = rowOffset;
         this.params = model.parameters().stream().map(p -> new Tensor(p).<Tensor>retainReference()).toList();
         this.flat = new FlatGradients(params);
         model.train(true);
@@ -101,7 +114,8 @@ public final class TrainingLoop {
         try (PointerScope scope = new PointerScope()) {
             Minibatch mb = data.next();
             batch = mb.images().size(0);
-            stats = objective.step(model, schedule, mb.images(), mb.labels(), rng.derive(step), loss -> {
+            BatchNoise noise = BatchNoise.forSamples(rng.derive(step).seed(), rowOffset, Math.toIntExact(batch));
+            stats = objective.step(model, schedule, mb.images(), mb.labels(), noise, loss -> {
                 double[] r = update(number, loss, lr);
                 sums[0] += r[0];
                 sums[1] += r[1];

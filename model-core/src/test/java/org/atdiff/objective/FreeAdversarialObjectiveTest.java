@@ -8,6 +8,7 @@ import org.atdiff.diffusion.LinearSchedule;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.objective.AdversarialSettings.Norm;
 import org.atdiff.objective.AdversarialSettings.Target;
+import org.atdiff.random.BatchNoise;
 import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
@@ -57,7 +58,7 @@ class FreeAdversarialObjectiveTest {
             List<double[]> norms = new ArrayList<>();
             at.observe((k, delta, g, target, loss) -> norms.add(perSampleNorms(HostTensors.toFloats(delta), B)));
             StepStats stats = at.step(model, schedule, ColouredSquares.batch(new RandomStream(3), B, S), null,
-                    new RandomStream(4), new AdamWUpdate(model, 1e-3));
+                    BatchNoise.forSamples(4, 0, B), new AdamWUpdate(model, 1e-3));
             assertEquals(5, norms.size());
             assertEquals(5, stats.updates());
             for (double n : norms.get(0)) assertEquals(0.0, n);
@@ -81,7 +82,7 @@ class FreeAdversarialObjectiveTest {
             FreeAdversarialObjective at = new FreeAdversarialObjective(new AdversarialSettings(4, 0.05, alpha, Norm.LINF, Target.ORIGINAL));
             List<float[]> deltas = new ArrayList<>();
             at.observe((k, delta, g, target, loss) -> deltas.add(HostTensors.toFloats(delta)));
-            at.step(model, schedule, ColouredSquares.batch(new RandomStream(3), B, S), null, new RandomStream(4),
+            at.step(model, schedule, ColouredSquares.batch(new RandomStream(3), B, S), null, BatchNoise.forSamples(4, 0, B),
                     new AdamWUpdate(model, 1e-3));
             int atBound = 0;
             for (float[] d : deltas) {
@@ -105,9 +106,9 @@ class FreeAdversarialObjectiveTest {
             assertArrayEquals(a.weights(), b.weights());
             AdamWUpdate ua = new AdamWUpdate(a, 1e-2), ub = new AdamWUpdate(b, 1e-2);
             new FreeAdversarialObjective(new AdversarialSettings(3, 0.0, 0.1, Norm.L2, Target.ORIGINAL))
-                    .step(a, schedule, x0, null, new RandomStream(21), ua);
+                    .step(a, schedule, x0, null, BatchNoise.forSamples(21, 0, B), ua);
             PlainObjective plain = new PlainObjective();
-            for (int k = 0; k < 3; k++) plain.step(b, schedule, x0, null, new RandomStream(21), ub);
+            for (int k = 0; k < 3; k++) plain.step(b, schedule, x0, null, BatchNoise.forSamples(21, 0, B), ub);
             assertEquals(ub.losses, ua.losses);
             float[] wa = a.weights(), wb = b.weights();
             assertArrayEquals(wb, wa, "bit-for-bit: delta stays exactly 0");
@@ -177,11 +178,11 @@ class FreeAdversarialObjectiveTest {
                 targets.add(target.detach().clone().retainReference());
             });
             // keep the weights fixed so every replay can be recomputed afterwards
-            at.step(model, schedule, x0, null, new RandomStream(8), loss -> {
+            at.step(model, schedule, x0, null, BatchNoise.forSamples(8, 0, 2), loss -> {
                 paramGrads.add(HostTensors.toDoubles(model.parameters().get(0).grad()));
                 AdamWUpdate.zero(model.parameters());
             });
-            ForwardDraw d = ForwardDraw.draw(schedule, x0, null, new RandomStream(8));
+            ForwardDraw d = ForwardDraw.draw(schedule, x0, null, BatchNoise.forSamples(8, 0, 2));
             for (int k = 0; k < 3; k++) {
                 Tensor delta = deltas.get(k), g = grads.get(k), target = targets.get(k);
                 if (k > 0) {

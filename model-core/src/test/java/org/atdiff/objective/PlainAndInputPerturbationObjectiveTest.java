@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.diffusion.LinearSchedule;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.random.BatchNoise;
 import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
@@ -36,21 +37,40 @@ class PlainAndInputPerturbationObjectiveTest {
             TinyConvDenoiser model = new TinyConvDenoiser(3, 4, 50, 1);
             Tensor x0 = ColouredSquares.batch(new RandomStream(1), 3, 8);
             AdamWUpdate update = new AdamWUpdate(model, 1e-3);
-            // the expected loss, from an independent replay of the draws: t_b = nextInt(T), then eps
-            RandomStream r = new RandomStream(5);
+            // the expected loss, from an independent replay of the draws: row b's stream gives t_b = nextInt(T), then eps_b
             int[] t = new int[3];
-            for (int b = 0; b < 3; b++) t[b] = r.nextInt(50);
-            float[] eps = r.gaussians(3 * 3 * 8 * 8);
+            float[] eps = new float[3 * 3 * 8 * 8];
+            for (int b = 0; b < 3; b++) {
+                RandomStream r = new RandomStream(5).derive(b);
+                t[b] = r.nextInt(50);
+                System.arraycopy(r.gaussians(3 * 8 * 8), 0, eps, b * 3 * 8 * 8, 3 * 8 * 8);
+            }
             Tensor epsT = HostTensors.fromFloats(eps, 3, 3, 8, 8);
             float[] pred = HostTensors.toFloats(model.predictNoise(schedule.addNoise(x0, epsT, t), schedule.modelTimesteps(t), null));
             double want = 0;
             for (int i = 0; i < eps.length; i++) want += (pred[i] - eps[i]) * (double) (pred[i] - eps[i]);
             want /= eps.length;
-            StepStats s = new PlainObjective().step(model, schedule, x0, null, new RandomStream(5), update);
+            StepStats s = new PlainObjective().step(model, schedule, x0, null, BatchNoise.forSamples(5, 0, 3), update);
             assertEquals(want, s.loss(), 1e-5 * want);
             assertEquals(1, s.updates());
             assertEquals(1, update.losses.size());
             assertTrue(s.deltaNorm().isEmpty());
+        }
+    }
+
+    @Test
+    void eachRowDrawsFromItsOwnStreamSoSplittingTheBatchChangesNoDraw() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x0 = ColouredSquares.batch(new RandomStream(1), 4, 8);
+            ForwardDraw whole = ForwardDraw.draw(schedule, x0, null, BatchNoise.forSamples(7, 0, 4));
+            ForwardDraw head = ForwardDraw.draw(schedule, x0.narrow(0, 0, 1), null, BatchNoise.forSamples(7, 0, 1));
+            ForwardDraw tail = ForwardDraw.draw(schedule, x0.narrow(0, 1, 3), null, BatchNoise.forSamples(7, 1, 3));
+            assertArrayEquals(whole.indices(), new int[] {head.indices()[0], tail.indices()[0], tail.indices()[1], tail.indices()[2]});
+            assertArrayEquals(HostTensors.toFloats(whole.eps().narrow(0, 1, 3)), HostTensors.toFloats(tail.eps()));
+            assertArrayEquals(HostTensors.toFloats(whole.xt().narrow(0, 0, 1)), HostTensors.toFloats(head.xt()));
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> ForwardDraw.draw(schedule, x0, null, BatchNoise.forSamples(7, 0, 3))).getMessage();
+            assertTrue(m.contains("one stream per row (4)"), m);
         }
     }
 
@@ -61,14 +81,14 @@ class PlainAndInputPerturbationObjectiveTest {
             TinyConvDenoiser a = new TinyConvDenoiser(3, 4, 50, 3), b = new TinyConvDenoiser(3, 4, 50, 3);
             AdamWUpdate ua = new AdamWUpdate(a, 1e-2), ub = new AdamWUpdate(b, 1e-2);
             for (int step = 0; step < 3; step++) {
-                new InputPerturbationObjective(0.0).step(a, schedule, x0, null, new RandomStream(step), ua);
-                new PlainObjective().step(b, schedule, x0, null, new RandomStream(step), ub);
+                new InputPerturbationObjective(0.0).step(a, schedule, x0, null, BatchNoise.forSamples(step, 0, 4), ua);
+                new PlainObjective().step(b, schedule, x0, null, BatchNoise.forSamples(step, 0, 4), ub);
             }
             assertEquals(ub.losses, ua.losses);
             assertArrayEquals(b.weights(), a.weights());
             // a positive gamma perturbs the input, so the loss differs
-            StepStats ip = new InputPerturbationObjective(0.5).step(a, schedule, x0, null, new RandomStream(9), ua);
-            StepStats plain = new PlainObjective().step(b, schedule, x0, null, new RandomStream(9), ub);
+            StepStats ip = new InputPerturbationObjective(0.5).step(a, schedule, x0, null, BatchNoise.forSamples(9, 0, 4), ua);
+            StepStats plain = new PlainObjective().step(b, schedule, x0, null, BatchNoise.forSamples(9, 0, 4), ub);
             assertNotEquals(plain.loss(), ip.loss());
             assertTrue(assertThrows(IllegalArgumentException.class, () -> new InputPerturbationObjective(-0.1))
                     .getMessage().contains("ip.gamma"));
@@ -93,10 +113,10 @@ class PlainAndInputPerturbationObjectiveTest {
             Tensor x0 = ColouredSquares.batch(new RandomStream(1), 2, 8);
             Tensor labels = HostTensors.fromLongs(new long[] {1, 2, 3}, 3);
             String m = assertThrows(IllegalArgumentException.class, () -> new PlainObjective()
-                    .step(model, schedule, x0, labels, new RandomStream(1), l -> {})).getMessage();
+                    .step(model, schedule, x0, labels, BatchNoise.forSamples(1, 0, 2), l -> {})).getMessage();
             assertTrue(m.contains("labels"), m);
             m = assertThrows(IllegalArgumentException.class, () -> new PlainObjective()
-                    .step(model, schedule, HostTensors.fromLongs(new long[] {1, 2}, 2), null, new RandomStream(1), l -> {})).getMessage();
+                    .step(model, schedule, HostTensors.fromLongs(new long[] {1, 2}, 2), null, BatchNoise.forSamples(1, 0, 2), l -> {})).getMessage();
             assertTrue(m.contains("x0"), m);
         }
     }

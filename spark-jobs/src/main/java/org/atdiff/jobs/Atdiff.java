@@ -21,13 +21,17 @@ public final class Atdiff {
 
     static Map<String, Command> commands() {
         Map<String, Command> c = new LinkedHashMap<>();
+        c.put("train-local", new TrainLocalJob());
         c.put("prep", new PrepJob());
+        c.put("train", new TrainJob());
         return c;
     }
 
     public static void main(String[] args) {
         try {
             run(args);
+            // Spark leaves non-daemon threads (e.g. the barrier task timer) that would keep the JVM alive
+            System.exit(0);
         } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println("atdiff: " + e.getMessage());
             System.exit(2);

@@ -9,10 +9,10 @@ import java.nio.file.Path;
  * Fills the folder named by SPARK_HOME (set by the build for tests) with a {@code jars/} of links to the jars on the
  * test classpath, which is what {@code local-cluster} masters launch executors from.
  */
-final class TestSparkHome {
+public final class TestSparkHome {
     private TestSparkHome() {}
 
-    static synchronized void ensure() throws IOException {
+    public static synchronized void ensure() throws IOException {
         String home = System.getenv("SPARK_HOME");
         if (home == null) throw new IllegalStateException("SPARK_HOME is not set; the build sets it for tests");
         Path jars = Path.of(home, "jars");

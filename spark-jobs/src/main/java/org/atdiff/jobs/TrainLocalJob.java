@@ -1,0 +1,134 @@
+package org.atdiff.jobs;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.atdiff.jobs.train.ImageRow;
+import org.atdiff.jobs.train.ImageTable;
+import org.atdiff.jobs.train.ReplicaTrainer;
+import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.TrainSettings;
+import org.atdiff.jobs.train.WorkerOutcome;
+import org.atdiff.nn.ModelSpec;
+import org.atdiff.prep.ShapesDataset;
+import org.atdiff.train.GradientSync;
+import org.atdiff.train.StepMetrics;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * {@code atdiff train-local}: the trainer of {@code train} (one replica, no Spark, no dataset to prepare) on the
+ * built-in generated shapes ({@link ShapesDataset}), printing the loss as it falls. Where the user sets nothing it
+ * uses {@link #DEFAULTS}: the tiny model on 16x16 images, 300 steps of free adversarial training, run.dir
+ * {@code runs/train-local}; any {@code path=value} or {@code --conf} setting wins. About two minutes on two cores.
+ */
+public final class TrainLocalJob implements Atdiff.Command {
+    /** What train-local sets unless the user set it. */
+    public static final Map<String, Object> DEFAULTS = defaults();
+
+    private static Map<String, Object> defaults() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("model.preset", "tiny");
+        d.put("image.size", 16);
+        d.put("input.builtin-count", 2000);
+        d.put("train.objective", "at");
+        d.put("train.steps", 300);
+        d.put("train.batch-size", 16);
+        d.put("train.lr", 1e-3);
+        d.put("train.warmup-steps", 20);
+        d.put("train.ema-rate", 0.999);
+        d.put("train.log-every", 25);
+        d.put("run.dir", "runs/train-local");
+        return d;
+    }
+
+    @Override
+    public String summary() {
+        return "train the tiny model on generated shapes in this JVM, no cluster (defaults: 300 AT steps, 16x16)";
+    }
+
+    @Override
+    public void run(Config userConfig, String master) throws Exception {
+        Config config = withDefaults(userConfig);
+        TrainSettings settings = TrainSettings.fromConfig(config);
+        int size = config.getInt("image.size");
+        if (config.getInt("image.channels") != 3) throw new IllegalArgumentException("image.channels: train-local generates RGB shapes (3)");
+        int threads = settings.threads() > 0 ? settings.threads() : Runtime.getRuntime().availableProcessors();
+        torch.set_num_threads(threads);
+        ModelSpec spec = ModelSettings.fromConfig(config, size, 3, ShapesDataset.classes());
+        ImageTable images = shapes(config.getInt("input.builtin-count"), size, config.getLong("input.builtin-seed"));
+        RunDirectory run = new RunDirectory(settings.runDir(), new Configuration());
+        System.out.printf("train-local: %,d generated shapes %dx%dx3, objective %s, batch %d, %d steps, %d threads, run.dir %s%n",
+                images.size(), size, size, settings.objective(), settings.batchSize(), settings.steps(), threads,
+                settings.runDir());
+        run.writeText("config.conf", TrainSettings.toHocon(config));
+
+        LossWindow losses = new LossWindow(settings.steps(), settings.logEvery());
+        WorkerOutcome o = new ReplicaTrainer(settings, TrainSettings.toJson(config), spec, run).observe(losses)
+                .train(images, 0, 1, 1, GradientSync.LOCAL);
+        if (!o.completed()) throw new IllegalStateException("train-local stopped: " + o.nonFiniteReason());
+        if (losses.first.isEmpty()) {
+            System.out.printf("train-local: %s already holds step %d; pass train.steps=N to continue or another run.dir%n",
+                    settings.runDir(), o.step());
+            return;
+        }
+        System.out.printf("train-local: loss at the start %.4f (mean of the first %d steps), at the end %.4f (last %d)%n",
+                LossWindow.mean(losses.first), losses.first.size(), LossWindow.mean(losses.last), losses.last.size());
+        System.out.printf("train-local: checkpoint %s%n", run.latestCheckpoint().orElseThrow());
+    }
+
+    /** The user's configuration with {@link #DEFAULTS} where the reference configuration's value was left. */
+    static Config withDefaults(Config user) {
+        Config c = user;
+        for (Map.Entry<String, Object> e : DEFAULTS.entrySet()) {
+            String resource = user.getValue(e.getKey()).origin().resource();
+            if (AtdiffConfig.REFERENCE_RESOURCE.equals(resource)) {
+                c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue(), "train-local default"));
+            }
+        }
+        return c;
+    }
+
+    static ImageTable shapes(int count, int size, long seed) {
+        List<ImageRow> rows = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            ShapesDataset.Sample s = ShapesDataset.render(i, size, seed);
+            rows.add(new ImageRow(i, s.label(), s.pixels().chw()));
+        }
+        return new ImageTable(rows, 3, size, size);
+    }
+
+    /** Prints a line every log step and keeps the losses of the first and last steps. */
+    private static final class LossWindow implements org.atdiff.train.StepListener {
+        private static final int WINDOW = 10;
+        final List<Double> first = new ArrayList<>(), last = new ArrayList<>();
+        private final long steps, every;
+        private final long startNanos = System.nanoTime();
+        private long startStep = -1;
+
+        LossWindow(long steps, long every) {
+            this.steps = steps;
+            this.every = every;
+        }
+
+        @Override
+        public void onStep(StepMetrics m, org.atdiff.train.TrainingLoop loop) {
+            if (startStep < 0) startStep = m.step() - 1;
+            if (first.size() < WINDOW) first.add(m.loss());
+            last.add(m.loss());
+            if (last.size() > WINDOW) last.remove(0);
+            if (m.step() % every == 0 || m.step() == steps) {
+                double perStep = (System.nanoTime() - startNanos) * 1e-9 / (m.step() - startStep);
+                System.out.printf("train-local: step %d/%d  loss %.4f  %.1f img/s  ETA %.0fs%n", m.step(), steps, m.loss(),
+                        m.imagesPerSec(), perStep * (steps - m.step()));
+            }
+        }
+
+        static double mean(List<Double> xs) {
+            return xs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        }
+    }
+}

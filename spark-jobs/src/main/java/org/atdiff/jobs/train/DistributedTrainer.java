@@ -1,0 +1,184 @@
+package org.atdiff.jobs.train;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.atdiff.io.Checkpoint;
+import org.atdiff.jobs.ModelSettings;
+import org.atdiff.jobs.cluster.DataParallelStage;
+import org.atdiff.nn.ModelSpec;
+import org.atdiff.nn.UNet;
+import org.bytedeco.javacpp.PointerScope;
+import scala.Tuple2;
+
+/**
+ * Synchronous data-parallel training on Spark (in the manner of BigDL's DistriOptimizer and TorchDistributor): a
+ * barrier stage with one long-running task per worker, each holding the training images in memory and a replica of
+ * the model, all-reducing (averaging) the gradients at every optimizer update so that the replicas stay identical.
+ *
+ * <p><b>Data placement.</b> Every worker holds the whole training split (uint8, 150 MB for CIFAR-10): the Parquet
+ * rows are replicated to the W partitions of the stage by one shuffle. The data order is then a function of the seed
+ * alone ({@link GlobalBatchOrder}): W workers with per-worker batch B see exactly the global batches of one worker
+ * with batch W B, and with the per-sample noise streams of {@link org.atdiff.train.TrainingLoop} the two runs compute
+ * the same updates up to floating-point summation order. Datasets that do not fit a worker's memory would need
+ * sharded placement, which gives up that equivalence.
+ *
+ * <p><b>Recovery.</b> A failed attempt (executor lost, task killed, exception) is relaunched by the
+ * {@link DataParallelStage} up to {@code train.max-attempts} times; each worker resumes from the newest checkpoint,
+ * so at most {@code train.checkpoint-every} steps are recomputed. A run directory that already holds checkpoints is
+ * resumed the same way. A non-finite loss stops every worker at the same step (they share the averaged loss) and is
+ * reported without relaunching.
+ *
+ * <p>Use {@link #prepare} (configuration, dataset and resume checks, no Spark) then {@link #run}.
+ */
+public final class DistributedTrainer {
+    private final Config config;
+    private final TrainSettings settings;
+    private final DatasetShape shape;
+    private final ModelSpec spec;
+    private final long startStep;
+    private final String start;
+
+    private DistributedTrainer(Config config, TrainSettings settings, DatasetShape shape, ModelSpec spec, long startStep,
+                               String start) {
+        this.config = config;
+        this.settings = settings;
+        this.shape = shape;
+        this.spec = spec;
+        this.startStep = startStep;
+        this.start = start;
+    }
+
+    /** The result of a run: the last step, its checkpoint and its metrics line. */
+    public record Outcome(long step, Path checkpoint, String lastMetrics) {}
+
+    /**
+     * Checks the configuration, the dataset's manifest and the run directory before any Spark work: bad keys,
+     * a missing dataset, and a run directory holding checkpoints of a model of another shape are errors naming them.
+     */
+    public static DistributedTrainer prepare(Config config, Configuration hadoop) throws IOException {
+        TrainSettings settings = TrainSettings.fromConfig(config);
+        DatasetShape shape = DatasetShape.read(settings.dataPath(), hadoop);
+        if (shape.height() != shape.width()) {
+            throw new IllegalArgumentException("data.path " + settings.dataPath() + " holds " + shape.height() + "x"
+                    + shape.width() + " images; the U-Net needs square images (prep with image.size)");
+        }
+        ModelSpec spec = ModelSettings.fromConfig(config, shape.height(), shape.channels(), shape.classes());
+        RunDirectory run = new RunDirectory(settings.runDir(), hadoop);
+        Optional<Path> latest = run.latestCheckpoint();
+        long startStep = 0;
+        String start = "from scratch";
+        try (PointerScope scope = new PointerScope()) {
+            if (latest.isPresent()) {
+                Checkpoint c = run.read(latest.get(), in -> Checkpoint.load(in, latest.get().toString()));
+                requireSameShapes(c, spec, latest.get().toString());
+                startStep = c.step();
+                start = "resuming from " + latest.get().getName();
+            } else if (!settings.initCheckpoint().isBlank()) {
+                start = "fine-tuning from " + settings.initCheckpoint() + " (fresh optimizer, step 0)";
+            }
+        }
+        return new DistributedTrainer(config, settings, shape, spec, startStep, start);
+    }
+
+    private static void requireSameShapes(Checkpoint c, ModelSpec spec, String source) {
+        try {
+            c.requireSameShapes(spec.build(0).stateDict());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("run.dir holds checkpoint " + source + " of a model of another shape than"
+                    + " model.* configures now (" + e.getMessage() + "); use the run's model settings or another run.dir", e);
+        }
+    }
+
+    public TrainSettings settings() {
+        return settings;
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** Step the run starts from (0 unless resuming). */
+    public long startStep() {
+        return startStep;
+    }
+
+    /** Trains on {@code spark}, printing progress lines to {@code out}; throws if the run stopped before the end. */
+    public Outcome run(SparkSession spark, PrintStream out) throws IOException, InterruptedException {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        RunDirectory run = new RunDirectory(settings.runDir(), sc.hadoopConfiguration());
+        if (startStep >= settings.steps()) {
+            out.printf("train: %s already holds step %d >= train.steps = %d; nothing to do%n", settings.runDir(),
+                    startStep, settings.steps());
+            return outcome(run);
+        }
+        run.writeText("config.conf", TrainSettings.toHocon(config));
+
+        sc.setJobDescription("atdiff train: reading " + settings.dataPath() + " (split " + settings.split() + ")");
+        Dataset<Row> rows = spark.read().parquet(shape.dataDir(settings.dataPath()).toString());
+        if (!settings.split().equals("all")) rows = rows.filter(functions.col("split").equalTo(settings.split()));
+        JavaRDD<ImageRow> images = rows.select("id", "label", "pixels").javaRDD()
+                .map(r -> new ImageRow(r.getLong(0), r.getInt(1), (byte[]) r.get(2)));
+        long count = images.count();
+        if (count == 0) {
+            throw new IllegalArgumentException("data.path " + settings.dataPath() + " has no images in data.split '"
+                    + settings.split() + "'");
+        }
+        int workers = settings.workers() > 0 ? settings.workers() : DataParallelStage.workersPerExecutor(sc);
+        out.printf("train: %,d images %dx%dx%d from %s (split %s)%n", count, shape.channels(), shape.height(),
+                shape.width(), settings.dataPath(), settings.split());
+        try (PointerScope scope = new PointerScope()) {
+            out.printf("train: %s%n", spec.build(0).describe());
+        }
+        out.printf("train: objective %s, %d workers x batch %d = global batch %d, lr %g, %d steps, %s, run.dir %s%n",
+                settings.objective(), workers, settings.batchSize(), workers * settings.batchSize(), settings.lr(),
+                settings.steps(), start, settings.runDir());
+
+        JavaRDD<ImageRow> everywhere = replicate(images, workers);
+        String name = "atdiff train " + settings.objective() + " -> " + settings.runDir();
+        DataParallelStage stage = DataParallelStage.fromConfig(sc, name, config);
+        List<WorkerOutcome> outcomes;
+        try (ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2))) {
+            outcomes = stage.run(everywhere, workers, new TrainWorker(TrainSettings.toJson(config), spec.toJson()));
+        }
+        Optional<WorkerOutcome> stopped = outcomes.stream().filter(o -> !o.completed()).findFirst();
+        if (stopped.isPresent()) {
+            Optional<Path> good = run.latestCheckpoint();
+            throw new IllegalStateException("train stopped: " + stopped.get().nonFiniteReason() + "; "
+                    + good.map(p -> "the last good checkpoint " + p + " is intact").orElse("no checkpoint was written")
+                    + " (try a lower train.lr or train.grad-clip > 0)");
+        }
+        Outcome o = outcome(run);
+        out.printf("train: done at step %d; checkpoint %s%n", o.step(), o.checkpoint());
+        return o;
+    }
+
+    private static Outcome outcome(RunDirectory run) throws IOException {
+        Path latest = run.latestCheckpoint().orElseThrow(() -> new IllegalStateException("no checkpoint in " + run.root()));
+        List<String> lines = run.metricsLines();
+        long step = Long.parseLong(latest.getName().replaceAll("\\D", ""));
+        return new Outcome(step, latest, lines.isEmpty() ? "" : lines.get(lines.size() - 1));
+    }
+
+    /** Every image in each of the {@code workers} partitions (partition w holds the copies keyed w). */
+    static JavaRDD<ImageRow> replicate(JavaRDD<ImageRow> images, int workers) {
+        List<Integer> ranks = IntStream.range(0, workers).boxed().collect(Collectors.toCollection(ArrayList::new));
+        return images.flatMapToPair(r -> ranks.stream().map(w -> new Tuple2<>(w, r)).iterator())
+                .partitionBy(new HashPartitioner(workers)).values();
+    }
+}

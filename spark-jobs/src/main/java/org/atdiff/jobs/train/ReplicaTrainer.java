@@ -1,0 +1,197 @@
+package org.atdiff.jobs.train;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.atdiff.io.Checkpoint;
+import org.atdiff.nn.ModelSpec;
+import org.atdiff.nn.UNet;
+import org.atdiff.random.RandomStream;
+import org.atdiff.train.GradientSync;
+import org.atdiff.train.NonFiniteLossException;
+import org.atdiff.train.StepListener;
+import org.atdiff.train.StepMetrics;
+import org.atdiff.train.TrainingLoop;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * One replica of a data-parallel training run, from (re)start to the last step: builds the model, restores the
+ * newest checkpoint of the run directory (or a fine-tuning start from {@code train.init-checkpoint}), runs the
+ * {@link TrainingLoop} with its gradients averaged by a {@link GradientSync}, and on rank 0 writes checkpoints,
+ * {@code metrics.jsonl} and {@code progress.json}. All replicas start from the same weights and apply the same
+ * averaged gradients, so they stay identical and any of them could write the checkpoint.
+ *
+ * <p>Random streams derive from {@code run.seed}: the initial weights, the data order ({@link GlobalBatchOrder}), the
+ * per-sample noise (row j of rank r at step s: {@code noise.derive(s).derive(r B + j)}, see {@link TrainingLoop}) and
+ * dropout (rank r: {@code dropout.derive(r)}). Checkpoints store them under {@code rng.data}, {@code rng.noise} and
+ * {@code rng.dropout} (the per-rank streams' base seed with their common position: every rank runs the same forward
+ * passes), so a resumed run continues exactly where the uninterrupted one would be.
+ */
+public final class ReplicaTrainer {
+    static final String DATA = "data", NOISE = "noise", DROPOUT = "dropout";
+    private static final long MODEL_KEY = 0, DATA_KEY = 1, NOISE_KEY = 2, DROPOUT_KEY = 3;
+
+    private final TrainSettings settings;
+    private final String configJson;
+    private final ModelSpec spec;
+    private final RunDirectory run;
+    private StepListener observer;
+
+    public ReplicaTrainer(TrainSettings settings, String configJson, ModelSpec spec, RunDirectory run) {
+        this.settings = settings;
+        this.configJson = configJson;
+        this.spec = spec;
+        this.run = run;
+    }
+
+    /** A listener called on rank 0 after each step (e.g. a console printer for train-local). */
+    public ReplicaTrainer observe(StepListener observer) {
+        this.observer = observer;
+        return this;
+    }
+
+    /** The streams of a fresh run with seed {@code seed}, by checkpoint name. */
+    static LinkedHashMap<String, RandomStream> freshStreams(long seed) {
+        RandomStream root = new RandomStream(seed);
+        LinkedHashMap<String, RandomStream> s = new LinkedHashMap<>();
+        s.put(DATA, root.derive(DATA_KEY));
+        s.put(NOISE, root.derive(NOISE_KEY));
+        s.put(DROPOUT, root.derive(DROPOUT_KEY));
+        return s;
+    }
+
+    /** The initial weights' seed of a run. */
+    static long modelSeed(long seed) {
+        return new RandomStream(seed).derive(MODEL_KEY).seed();
+    }
+
+    /**
+     * Trains from the newest state in the run directory to {@code train.steps}.
+     *
+     * @param attempt 1 for the first launch; a fault injection file may name it
+     */
+    public WorkerOutcome train(ImageTable data, int rank, int workers, int attempt, GradientSync sync) throws IOException {
+        Optional<FailureInjection> injection = FailureInjection.read(run);
+        try (PointerScope scope = new PointerScope()) {
+            UNet model = spec.build(modelSeed(settings.seed()));
+            LinkedHashMap<String, RandomStream> streams = freshStreams(settings.seed());
+            var optimizer = settings.optimizer(model);
+            var ema = settings.ema(model);
+            long start = 0;
+            Optional<Path> latest = run.latestCheckpoint();
+            try (PointerScope loading = new PointerScope()) { // the loaded tensors are copied, then freed
+                if (latest.isPresent()) {
+                    Checkpoint c = run.read(latest.get(), in -> Checkpoint.load(in, latest.get().toString()));
+                    requireSameModel(c, model, latest.get().toString());
+                    model.loadStateDict(c.model());
+                    ema.loadStateDict(c.ema());
+                    optimizer.loadStateDict(c.optimizer());
+                    streams = new LinkedHashMap<>(c.rng());
+                    start = c.step();
+                } else if (!settings.initCheckpoint().isBlank()) {
+                    // fine-tuning start: weights and EMA from the checkpoint, a fresh optimizer, step 0
+                    Checkpoint c = readInitCheckpoint(settings.initCheckpoint());
+                    requireSameModel(c, model, settings.initCheckpoint());
+                    model.loadStateDict(c.model());
+                    ema.loadStateDict(c.ema().isEmpty() ? c.model() : c.ema());
+                }
+            }
+            RandomStream dropout = streams.get(DROPOUT);
+            model.dropoutStream(new RandomStream(dropout.derive(rank).seed(), dropout.counter()));
+
+            GlobalBatchOrder order = new GlobalBatchOrder(data.size(), streams.get(DATA).seed());
+            ShuffledMinibatches batches = new ShuffledMinibatches(data, order, rank, workers, settings.batchSize(),
+                    spec.unet().numClasses() > 0);
+            batches.seek(start);
+            TrainingLoop loop = new TrainingLoop(model, spec.noiseSchedule(), settings.trainingObjective(), optimizer,
+                    settings.learningRate(), settings.clipping(), ema, batches, streams.get(NOISE), sync,
+                    (long) rank * settings.batchSize());
+            loop.resumeAt(start);
+            MetricsLog metrics = rank == 0 ? new MetricsLog(run, start) : null;
+            if (rank == 0) loop.addListener(new RootOutputs(metrics, model, streams, start, attempt, workers));
+            if (rank == 0 && observer != null) loop.addListener(observer);
+            injection.ifPresent(f -> loop.addListener((m, l) -> f.maybeFail(rank, m.step(), attempt)));
+            try {
+                loop.run(settings.steps());
+            } catch (NonFiniteLossException e) {
+                if (metrics != null) metrics.flush();
+                return new WorkerOutcome(rank, e.step() - 1, e.getMessage());
+            }
+            return new WorkerOutcome(rank, loop.step(), null);
+        }
+    }
+
+    private Checkpoint readInitCheckpoint(String location) throws IOException {
+        RunDirectory other = new RunDirectory(location, new Configuration());
+        Optional<Path> inRun = other.latestCheckpoint();
+        Path file = inRun.orElse(other.root());
+        try {
+            return other.read(file, in -> Checkpoint.load(in, file.toString()));
+        } catch (java.io.FileNotFoundException e) {
+            throw new IllegalArgumentException("train.init-checkpoint " + location + ": no such checkpoint or run directory", e);
+        }
+    }
+
+    private static void requireSameModel(Checkpoint c, UNet model, String source) {
+        try {
+            c.requireSameShapes(model.stateDict());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("checkpoint " + source + " holds a model of another shape than model.* "
+                    + "configures (" + e.getMessage() + "); keep the model settings of the run or use another run.dir", e);
+        }
+    }
+
+    /** Rank 0's outputs after each step: metrics and progress every log step, checkpoints every checkpoint step. */
+    private final class RootOutputs implements StepListener {
+        private final MetricsLog metrics;
+        private final UNet model;
+        private final LinkedHashMap<String, RandomStream> streams;
+        private final long startStep;
+        private final int attempt, workers;
+        private final long startNanos = System.nanoTime();
+
+        RootOutputs(MetricsLog metrics, UNet model, LinkedHashMap<String, RandomStream> streams, long startStep,
+                    int attempt, int workers) {
+            this.metrics = metrics;
+            this.model = model;
+            this.streams = streams;
+            this.startStep = startStep;
+            this.attempt = attempt;
+            this.workers = workers;
+        }
+
+        @Override
+        public void onStep(StepMetrics m, TrainingLoop loop) {
+            long s = m.step();
+            long total = settings.steps();
+            try {
+                if (s % settings.logEvery() == 0 || s == 1 || s == total) {
+                    metrics.add(m);
+                    double perStep = (System.nanoTime() - startNanos) * 1e-9 / (s - startStep);
+                    metrics.progress(m, total, perStep * (total - s), attempt, workers);
+                }
+                if (s % settings.checkpointEvery() == 0 || s == total) {
+                    metrics.flush();
+                    try (PointerScope scope = new PointerScope()) { // frees the optimizer state's copies
+                        Checkpoint c = checkpoint(loop, s);
+                        run.writeCheckpoint(s, c::save, settings.keepCheckpoints());
+                    }
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("rank 0 could not write to " + run.root(), e);
+            }
+        }
+
+        private Checkpoint checkpoint(TrainingLoop loop, long step) {
+            LinkedHashMap<String, RandomStream> rng = new LinkedHashMap<>();
+            rng.put(DATA, streams.get(DATA));
+            rng.put(NOISE, streams.get(NOISE));
+            RandomStream mine = model.dropoutStream();
+            rng.put(DROPOUT, new RandomStream(streams.get(DROPOUT).seed(), mine.counter()));
+            return new Checkpoint(new LinkedHashMap<>(model.stateDict()), loop.ema().stateDict(),
+                    loop.optimizer().stateDict(), step, rng, configJson, spec.toJson());
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package org.atdiff.jobs.train;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
+import java.time.Duration;
+import java.util.List;
+import org.atdiff.objective.AdversarialSettings;
+import org.atdiff.objective.TrainingObjective;
+import org.atdiff.optim.AdamW;
+import org.atdiff.optim.ExponentialMovingAverage;
+import org.atdiff.optim.GradientClipping;
+import org.atdiff.optim.LearningRateSchedule;
+import org.atdiff.nn.TrainableDenoiser;
+
+/**
+ * The {@code train.*}, {@code at.*}, {@code ip.*}, {@code run.*} and {@code data.*} keys of a training run, checked
+ * when built: every bad value is an {@link IllegalArgumentException} naming its configuration path, before any Spark
+ * work starts. The learning rate and its schedule are defined on the global batch (per-worker batch x workers).
+ */
+public record TrainSettings(String objective, long steps, int batchSize, int workers, double lr, double beta1,
+        double beta2, double eps, double weightDecay, long warmupSteps, double gradClip, double emaRate,
+        long checkpointEvery, int keepCheckpoints, long logEvery, int maxAttempts, Duration collectiveTimeout,
+        String initCheckpoint, double ipGamma, AdversarialSettings adversarial, long seed, String runDir,
+        String dataPath, String split, int threads) {
+    /** Values of {@code data.split}. */
+    public static final List<String> SPLITS = List.of("train", "test", "all");
+
+    public TrainSettings {
+        if (!TrainingObjective.NAMES.contains(objective)) {
+            throw new IllegalArgumentException("train.objective '" + objective + "' is not available (valid: "
+                    + String.join(", ", TrainingObjective.NAMES) + ")");
+        }
+        atLeast("train.steps", steps, 1);
+        atLeast("train.batch-size", batchSize, 1);
+        atLeast("train.workers", workers, 0);
+        if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("train.lr must be > 0 but is " + lr);
+        unitInterval("train.beta1", beta1);
+        unitInterval("train.beta2", beta2);
+        if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException("train.eps must be > 0 but is " + eps);
+        nonNegative("train.weight-decay", weightDecay);
+        atLeast("train.warmup-steps", warmupSteps, 0);
+        nonNegative("train.grad-clip", gradClip);
+        unitInterval("train.ema-rate", emaRate);
+        atLeast("train.checkpoint-every", checkpointEvery, 1);
+        atLeast("train.keep-checkpoints", keepCheckpoints, 1);
+        atLeast("train.log-every", logEvery, 1);
+        atLeast("train.max-attempts", maxAttempts, 1);
+        if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
+            throw new IllegalArgumentException("train.collective-timeout must be positive but is " + collectiveTimeout);
+        }
+        nonNegative("ip.gamma", ipGamma);
+        if (adversarial == null) throw new IllegalArgumentException("at.* settings must be given");
+        if (runDir == null || runDir.isBlank()) throw new IllegalArgumentException("run.dir must not be empty");
+        if (dataPath == null || dataPath.isBlank()) throw new IllegalArgumentException("data.path must not be empty");
+        if (!SPLITS.contains(split)) {
+            throw new IllegalArgumentException("data.split '" + split + "' is not one of " + String.join(", ", SPLITS));
+        }
+        atLeast("engine.threads", threads, 0);
+    }
+
+    /** Reads and checks the keys; a missing or ill-typed key is an error naming it. */
+    public static TrainSettings fromConfig(Config c) {
+        try {
+            String precision = c.getString("train.precision");
+            if (!precision.equals("fp32")) {
+                throw new IllegalArgumentException("train.precision '" + precision + "' is not supported (valid: fp32)");
+            }
+            // AdversarialSettings names the at.* key of a bad value
+            AdversarialSettings at = new AdversarialSettings(c.getInt("at.steps"), c.getDouble("at.rho"),
+                    c.getDouble("at.alpha"), AdversarialSettings.Norm.named(c.getString("at.norm")),
+                    AdversarialSettings.Target.named(c.getString("at.target")));
+            return new TrainSettings(c.getString("train.objective"), c.getLong("train.steps"),
+                    c.getInt("train.batch-size"), c.getInt("train.workers"), c.getDouble("train.lr"),
+                    c.getDouble("train.beta1"), c.getDouble("train.beta2"), c.getDouble("train.eps"),
+                    c.getDouble("train.weight-decay"), c.getLong("train.warmup-steps"), c.getDouble("train.grad-clip"),
+                    c.getDouble("train.ema-rate"), c.getLong("train.checkpoint-every"), c.getInt("train.keep-checkpoints"),
+                    c.getLong("train.log-every"), c.getInt("train.max-attempts"), c.getDuration("train.collective-timeout"),
+                    c.getString("train.init-checkpoint"), c.getDouble("ip.gamma"), at, c.getLong("run.seed"),
+                    c.getString("run.dir"), c.getString("data.path"), c.getString("data.split"), c.getInt("engine.threads"));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** The objective these settings name. */
+    public TrainingObjective trainingObjective() {
+        return TrainingObjective.named(objective, ipGamma, adversarial);
+    }
+
+    public AdamW optimizer(TrainableDenoiser model) {
+        return new AdamW(model.parameters(), beta1, beta2, eps, weightDecay);
+    }
+
+    public LearningRateSchedule learningRate() {
+        return new LearningRateSchedule(lr, warmupSteps);
+    }
+
+    public GradientClipping clipping() {
+        return new GradientClipping(gradClip);
+    }
+
+    public ExponentialMovingAverage ema(TrainableDenoiser model) {
+        return new ExponentialMovingAverage(model, emaRate);
+    }
+
+    /** The resolved configuration as one line of JSON (stored in checkpoints and shipped to workers). */
+    public static String toJson(Config c) {
+        return c.root().render(ConfigRenderOptions.concise());
+    }
+
+    /** The resolved configuration as HOCON (config.conf of a run). */
+    public static String toHocon(Config c) {
+        return c.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setComments(false).setJson(false));
+    }
+
+    public static Config parse(String json) {
+        return ConfigFactory.parseString(json).resolve();
+    }
+
+    private static void atLeast(String key, long v, long min) {
+        if (v < min) throw new IllegalArgumentException(key + " must be >= " + min + " but is " + v);
+    }
+
+    private static void nonNegative(String key, double v) {
+        if (!(v >= 0) || Double.isInfinite(v)) throw new IllegalArgumentException(key + " must be >= 0 but is " + v);
+    }
+
+    private static void unitInterval(String key, double v) {
+        if (!(v >= 0 && v < 1)) throw new IllegalArgumentException(key + " must be in [0, 1) but is " + v);
+    }
+}

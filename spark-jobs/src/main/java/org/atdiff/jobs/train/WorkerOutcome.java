@@ -1,0 +1,16 @@
+package org.atdiff.jobs.train;
+
+import java.io.Serializable;
+
+/**
+ * What a training worker reports to the driver.
+ *
+ * @param step            the last completed step
+ * @param nonFiniteReason set when training stopped on a NaN or infinite loss (all workers see the same averaged
+ *                        loss, so all stop at the same step); the run is then not relaunched
+ */
+public record WorkerOutcome(int rank, long step, String nonFiniteReason) implements Serializable {
+    public boolean completed() {
+        return nonFiniteReason == null;
+    }
+}

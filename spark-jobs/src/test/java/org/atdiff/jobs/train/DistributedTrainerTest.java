@@ -1,0 +1,253 @@
+package org.atdiff.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.typesafe.config.Config;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.io.Checkpoint;
+import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.cluster.TorchSparkSession;
+import org.atdiff.nn.ModelSpec;
+import org.atdiff.tensor.HostTensors;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The train job's code path on an embedded local[2] Spark: equivalence, resume, recovery, stops, validation. */
+class DistributedTrainerTest {
+    private static SparkSession spark;
+    @TempDir
+    static Path shared;
+    private static Path data;
+
+    @BeforeAll
+    static void start() throws Exception {
+        spark = TorchSparkSession.builder("local[2]", "DistributedTrainerTest", 1).config("spark.ui.enabled", "false")
+                .getOrCreate();
+        data = TinyDataset.write(spark, shared.resolve("data"), 40, 8);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) spark.stop();
+    }
+
+    /** A tiny AT run: 8x8 images, T = 100, K = 2 replays, 2 workers of batch 4, checkpoints every 2 steps. */
+    static Config config(Path data, Path run, String... overrides) {
+        List<String> o = new ArrayList<>(List.of("data.path=" + data, "run.dir=" + run, "model.preset=tiny",
+                "diffusion.timesteps=100", "train.objective=at", "at.steps=2", "train.workers=2", "train.batch-size=4",
+                "train.steps=3", "train.lr=2e-3", "train.warmup-steps=2", "train.ema-rate=0.9", "train.log-every=1",
+                "train.checkpoint-every=2", "train.keep-checkpoints=20", "engine.threads=1",
+                "train.collective-timeout=60s", "train.max-attempts=2"));
+        o.addAll(List.of(overrides));
+        return AtdiffConfig.load(null, o);
+    }
+
+    static DistributedTrainer.Outcome train(Config c) throws Exception {
+        return DistributedTrainer.prepare(c, new Configuration()).run(spark, System.out);
+    }
+
+    static Checkpoint checkpoint(Path run, long step) throws Exception {
+        return Checkpoint.load(run.resolve("checkpoints").resolve(RunDirectory.checkpointName(step)));
+    }
+
+    static LinkedHashMap<String, float[]> floats(Map<String, Tensor> tensors) {
+        LinkedHashMap<String, float[]> out = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> out.put(k, HostTensors.toFloats(v)));
+        return out;
+    }
+
+    static List<Long> metricSteps(Path run) throws Exception {
+        return Files.readAllLines(run.resolve("metrics.jsonl")).stream().filter(l -> !l.isBlank())
+                .map(MetricsLog::step).toList();
+    }
+
+    /**
+     * Largest |a - b| relative to the largest |a| of each tensor, over all tensors; tensors whose entries all stay
+     * below 1e-3 (a bias whose true gradient is zero, moved only by rounding noise) are measured against 1e-3.
+     */
+    static double maxRelativeDifference(Map<String, float[]> a, Map<String, float[]> b) {
+        assertEquals(a.keySet(), b.keySet());
+        double worst = 0;
+        for (String k : a.keySet()) {
+            float[] x = a.get(k), y = b.get(k);
+            double scale = 1e-3, diff = 0;
+            for (int i = 0; i < x.length; i++) {
+                scale = Math.max(scale, Math.abs(x[i]));
+                diff = Math.max(diff, Math.abs(x[i] - y[i]));
+            }
+            worst = Math.max(worst, diff / scale);
+        }
+        return worst;
+    }
+
+    static double maxAbsoluteDifference(Map<String, float[]> a, Map<String, float[]> b) {
+        double worst = 0;
+        for (String k : a.keySet()) {
+            float[] x = a.get(k), y = b.get(k);
+            for (int i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i] - y[i]));
+        }
+        return worst;
+    }
+
+    @Test
+    void twoWorkersWithBatchBMatchOneWorkerWithBatch2B() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            // AdamW divides each coordinate by its own gradient scale: a coordinate whose true gradient is zero (a bias
+            // just before a GroupNorm with one channel per group) moves by lr * sign(rounding noise). A larger eps keeps
+            // the update a smooth function of the gradient, so the comparison measures the all-reduce, not that noise.
+            Path two = shared.resolve("eq-two"), one = shared.resolve("eq-one");
+            train(config(data, two, "train.workers=2", "train.batch-size=4", "train.eps=1e-3"));
+            train(config(data, one, "train.workers=1", "train.batch-size=8", "train.eps=1e-3"));
+            Checkpoint a = checkpoint(two, 3), b = checkpoint(one, 3);
+            double model = maxRelativeDifference(floats(a.model()), floats(b.model()));
+            double ema = maxRelativeDifference(floats(a.ema()), floats(b.ema()));
+            System.out.printf("equivalence: max relative difference of weights %.3g, EMA %.3g%n", model, ema);
+            assertTrue(model < 1e-5, "weights differ by " + model);
+            assertTrue(ema < 1e-5, "EMA differs by " + ema);
+            // the runs did train: the weights moved away from the initial ones
+            ModelSpec spec = ModelSpec.fromJson(a.modelSpecJson());
+            var init = floats(spec.build(ReplicaTrainer.modelSeed(0)).stateDict());
+            assertTrue(maxRelativeDifference(init, floats(a.model())) > 1e-3);
+            // a sanity check of the measure: another seed gives other weights
+            Path other = shared.resolve("eq-other-seed");
+            train(config(data, other, "train.workers=1", "train.batch-size=8", "train.eps=1e-3", "run.seed=5"));
+            assertTrue(maxRelativeDifference(floats(checkpoint(other, 3).model()), floats(b.model())) > 1e-3);
+        }
+    }
+
+    @Test
+    void aRerunWithMoreStepsResumesAndMatchesAnUninterruptedRun() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            Path straight = shared.resolve("straight"), resumed = shared.resolve("resumed");
+            train(config(data, straight, "train.steps=10"));
+            train(config(data, resumed, "train.steps=6"));
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), metricSteps(resumed));
+            DistributedTrainer again = DistributedTrainer.prepare(config(data, resumed, "train.steps=10"), new Configuration());
+            assertEquals(6, again.startStep());
+            DistributedTrainer.Outcome o = again.run(spark, System.out);
+            assertEquals(10, o.step());
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L), metricSteps(resumed));
+            Checkpoint a = checkpoint(straight, 10), b = checkpoint(resumed, 10);
+            assertEquals(floats(a.model()).keySet(), floats(b.model()).keySet());
+            floats(a.model()).forEach((k, v) -> assertArrayEquals(v, floats(b.model()).get(k), k));
+            floats(a.ema()).forEach((k, v) -> assertArrayEquals(v, floats(b.ema()).get(k), "ema " + k));
+            floats(a.optimizer()).forEach((k, v) -> assertArrayEquals(v, floats(b.optimizer()).get(k), "optim " + k));
+            assertEquals(a.rng().get(ReplicaTrainer.DROPOUT).counter(), b.rng().get(ReplicaTrainer.DROPOUT).counter());
+            // metrics lines of the resumed steps equal the uninterrupted run's, except the timing
+            List<String> x = Files.readAllLines(straight.resolve("metrics.jsonl")), y = Files.readAllLines(resumed.resolve("metrics.jsonl"));
+            for (int i = 0; i < 10; i++) {
+                assertEquals(MetricsLog.parse(x.get(i)).get("loss"), MetricsLog.parse(y.get(i)).get("loss"), "step " + (i + 1));
+            }
+            // a rerun at the end has nothing to do
+            assertEquals(10, train(config(data, resumed, "train.steps=10")).step());
+        }
+    }
+
+    @Test
+    void aWorkerFailingMidRunIsRelaunchedFromTheLatestCheckpoint() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            Path run = shared.resolve("flaky"), reference = shared.resolve("flaky-reference");
+            Files.createDirectories(run);
+            // rank 1 fails after step 5 of attempt 1: attempt 2 resumes from the step-4 checkpoint
+            Files.writeString(run.resolve(FailureInjection.FILE), new FailureInjection(1, 5, 1).text());
+            DistributedTrainer.Outcome o = train(config(data, run, "train.steps=7"));
+            assertEquals(7, o.step());
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), metricSteps(run));
+            assertTrue(Files.readString(run.resolve("progress.json")).contains("\"attempt\":2"));
+            train(config(data, reference, "train.steps=7"));
+            floats(checkpoint(reference, 7).model()).forEach((k, v) ->
+                    assertArrayEquals(v, floats(uncheckedCheckpoint(run, 7).model()).get(k), k));
+        }
+    }
+
+    private static Checkpoint uncheckedCheckpoint(Path run, long step) {
+        try {
+            return checkpoint(run, step);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void aNonFiniteLossStopsTheRunWithTheLastGoodCheckpointIntact() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            Path run = shared.resolve("diverging");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> train(config(data, run,
+                    "train.objective=plain", "train.lr=1e30", "train.warmup-steps=0", "train.grad-clip=0",
+                    "train.steps=50", "train.checkpoint-every=1")));
+            System.out.println(e.getMessage());
+            assertTrue(e.getMessage().contains("not finite") && e.getMessage().matches("(?s).*training step \\d+.*"),
+                    e.getMessage());
+            assertFalse(e.getMessage().contains("attempts"), "no relaunch: " + e.getMessage());
+            long failed = Long.parseLong(e.getMessage().replaceAll("(?s).*training step (\\d+).*", "$1"));
+            Checkpoint last = checkpoint(run, failed - 1);
+            assertEquals(failed - 1, last.step());
+            assertTrue(e.getMessage().contains(RunDirectory.checkpointName(failed - 1)), e.getMessage());
+            assertFalse(Files.exists(run.resolve("checkpoints").resolve(RunDirectory.checkpointName(failed))));
+        }
+    }
+
+    @Test
+    void badSettingsAreRefusedBeforeAnySparkWorkWithTheKeyNamed() throws Exception {
+        Path run = shared.resolve("never");
+        String[][] cases = {
+            {"train.steps=0", "train.steps"}, {"train.batch-size=0", "train.batch-size"}, {"train.lr=0", "train.lr"},
+            {"train.ema-rate=1", "train.ema-rate"}, {"at.rho=-1", "at.rho"}, {"at.norm=l1", "at.norm"},
+            {"train.objective=fgsm", "train.objective"}, {"train.checkpoint-every=0", "train.checkpoint-every"},
+            {"data.split=val", "data.split"}, {"train.precision=bf16", "train.precision"},
+            {"model.preset=huge", "model"},
+        };
+        for (String[] c : cases) {
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> DistributedTrainer.prepare(config(data, run, c[0]), new Configuration()), c[0]).getMessage();
+            assertTrue(m.contains(c[1]), c[0] + " -> " + m);
+        }
+        String m = assertThrows(IllegalArgumentException.class, () -> DistributedTrainer.prepare(
+                config(shared.resolve("nowhere"), run), new Configuration())).getMessage();
+        assertTrue(m.contains("data.path") && m.contains("does not exist"), m);
+        Files.createDirectories(shared.resolve("no-manifest"));
+        m = assertThrows(IllegalArgumentException.class, () -> DistributedTrainer.prepare(
+                config(shared.resolve("no-manifest"), run), new Configuration())).getMessage();
+        assertTrue(m.contains("data.path") && m.contains("manifest.json"), m);
+        assertFalse(Files.exists(run), "nothing written");
+    }
+
+    @Test
+    void resumingWithAnotherModelShapeIsRefused() throws Exception {
+        Path run = shared.resolve("reshaped");
+        train(config(data, run, "train.steps=2", "train.workers=1"));
+        String m = assertThrows(IllegalArgumentException.class, () -> DistributedTrainer.prepare(
+                config(data, run, "train.steps=4", "model.base-channels=64"), new Configuration())).getMessage();
+        assertTrue(m.contains("another shape") && m.contains("run.dir"), m);
+    }
+
+    @Test
+    void fineTuningStartsFromAnotherRunsWeightsWithAFreshOptimizer() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            Path base = shared.resolve("plain-base"), tuned = shared.resolve("at-tuned");
+            train(config(data, base, "train.objective=plain", "train.steps=2", "train.workers=1"));
+            DistributedTrainer t = DistributedTrainer.prepare(config(data, tuned, "train.init-checkpoint=" + base,
+                    "train.steps=1", "train.workers=1", "train.checkpoint-every=1"), new Configuration());
+            assertEquals(0, t.startStep());
+            t.run(spark, System.out);
+            Checkpoint start = checkpoint(base, 2), after = checkpoint(tuned, 1);
+            assertEquals(1, after.step());
+            // one AT step with K = 2 replays from the base weights: AdamW's own step count is 2, not 2 + 2
+            assertEquals(2L, HostTensors.toLongs(after.optimizer().get("step"))[0]);
+            // two AdamW updates at lr <= 2e-3 move no coordinate by more than a few lr: it started from the base weights
+            double moved = maxAbsoluteDifference(floats(start.model()), floats(after.model()));
+            assertTrue(moved > 0 && moved < 1e-2, "moved " + moved);
+        }
+    }
+}
