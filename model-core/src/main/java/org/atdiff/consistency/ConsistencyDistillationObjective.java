@@ -2,16 +2,15 @@ package org.atdiff.consistency;
 
 import org.atdiff.nn.Denoiser;
 import org.atdiff.objective.AdversarialSettings;
-import org.atdiff.random.RandomStream;
-import org.atdiff.tensor.HostTensors;
+import org.atdiff.random.BatchNoise;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * Consistency distillation (Song et al., "Consistency Models", 2023, Algorithm 2; {@code train.objective = cd}):
  * n ~ U{0..N-2} per sample on the {@link ConsistencyDiscretization}, z ~ N(0, I), x_{n+1} = x0 + sigma_{n+1} z,
  * x^_n = one step of the frozen teacher's probability-flow ODE from x_{n+1} ({@link TeacherSolver}), and the loss
- * d(f_theta(x_{n+1}, t_{n+1}), f_{theta^-}(x^_n, t_n)) with lambda = 1, theta^- an EMA of the student. Draw order per
- * step: n for every row, then z. See {@link ConsistencyObjective} for the loss, the target and adversarial training.
+ * d(f_theta(x_{n+1}, t_{n+1}), f_{theta^-}(x^_n, t_n)) with lambda = 1, theta^- an EMA of the student. Row b draws
+ * from its own stream: n ({@code nextInt}), then z. See {@link ConsistencyObjective} for the loss, the target and adversarial training.
  */
 public final class ConsistencyDistillationObjective extends ConsistencyObjective {
     private final Denoiser teacher;
@@ -43,16 +42,16 @@ public final class ConsistencyDistillationObjective extends ConsistencyObjective
     }
 
     @Override
-    Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, RandomStream rng) {
+    Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, BatchNoise noise) {
         ConsistencyDiscretization d = discretization(p);
-        int b = batchSize(x0, labels);
+        int b = batchSize(x0, labels, noise);
         int[] upper = new int[b], lower = new int[b];
         for (int i = 0; i < b; i++) {
-            int n = rng.nextInt(d.points() - 1);
+            int n = noise.stream(i).nextInt(d.points() - 1);
             lower[i] = d.timestep(n);
             upper[i] = d.timestep(n + 1);
         }
-        Tensor z = rng.normal(HostTensors.shape(x0)).to(x0.scalar_type());
+        Tensor z = rowNoise(x0, noise);
         Tensor xUpper = x0.add(z.mul(p.perSample(b, i -> p.sigma(upper[i]), x0))); // x0 + sigma_{n+1} z
         Tensor xLower = solver.step(teacher, p, xUpper, upper, lower, labels);
         double[] ones = new double[b];

@@ -9,7 +9,7 @@ import org.atdiff.objective.ParameterUpdate;
 import org.atdiff.objective.StepStats;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.NoGradScope;
-import org.atdiff.random.RandomStream;
+import org.atdiff.random.BatchNoise;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -63,8 +63,8 @@ abstract class ConsistencyObjective implements TrainingObjective {
         this.adversarial = adversarial;
     }
 
-    /** The batch size B of x0, after checking x0 [B, C, H, W] and labels [B] or null. */
-    static int batchSize(Tensor x0, Tensor labels) {
+    /** The batch size B of x0, after checking x0 [B, C, H, W], labels [B] or null and one noise stream per row. */
+    static int batchSize(Tensor x0, Tensor labels, BatchNoise noise) {
         if (x0 == null || x0.dim() != 4 || x0.size(0) < 1 || !x0.is_floating_point()) {
             throw new IllegalArgumentException("x0 must be a floating-point tensor [B, C, H, W] with B >= 1, got "
                     + (x0 == null ? "null" : java.util.Arrays.toString(HostTensors.shape(x0))));
@@ -74,6 +74,10 @@ abstract class ConsistencyObjective implements TrainingObjective {
             throw new IllegalArgumentException("labels must have shape [" + b + "], got "
                     + java.util.Arrays.toString(HostTensors.shape(labels)));
         }
+        if (noise == null || noise.rows() != b) {
+            throw new IllegalArgumentException("batch noise must have one stream per row (" + b + "), got "
+                    + (noise == null ? "null" : noise.rows()));
+        }
         return b;
     }
 
@@ -82,8 +86,17 @@ abstract class ConsistencyObjective implements TrainingObjective {
         return HostTensors.fromDoubles(lambda, lambda.length).to(like.scalar_type());
     }
 
-    /** Draws the pairs of this minibatch (without gradient recording). */
-    abstract Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, RandomStream rng);
+    /**
+     * Draws the pairs of this minibatch (without gradient recording). Row b draws only from {@code noise.stream(b)}:
+     * first its discretisation index n, then its z (via {@link BatchNoise#normal}).
+     */
+    abstract Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, BatchNoise noise);
+
+    /** z ~ N(0, I) shaped like x0, row b from {@code noise.stream(b)}. */
+    static Tensor rowNoise(Tensor x0, BatchNoise noise) {
+        long[] shape = HostTensors.shape(x0);
+        return noise.normal(java.util.Arrays.copyOfRange(shape, 1, shape.length)).to(x0.scalar_type());
+    }
 
     public TargetNetwork target() {
         return target;
@@ -111,13 +124,13 @@ abstract class ConsistencyObjective implements TrainingObjective {
     }
 
     @Override
-    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, RandomStream rng,
+    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise,
                           ParameterUpdate update) {
         try (PointerScope scope = new PointerScope()) {
             ConsistencyParameterization p = parameterization(schedule);
             Pair pair;
             try (NoGradScope ng = new NoGradScope()) {
-                pair = draw(p, x0, labels, rng);
+                pair = draw(p, x0, labels, noise);
             }
             int replays = adversarial == null ? 1 : adversarial.steps();
             Tensor delta = adversarial == null ? null : torch.zeros_like(pair.xUpper());

@@ -5,8 +5,7 @@ import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.objective.ParameterUpdate;
 import org.atdiff.objective.StepStats;
-import org.atdiff.random.RandomStream;
-import org.atdiff.tensor.HostTensors;
+import org.atdiff.random.BatchNoise;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -22,7 +21,7 @@ import org.bytedeco.pytorch.Tensor;
  *   <li>lambda_n = 1 / (sigma_{n+1} - sigma_n) (sec. 3.1); the target is the student behind a stop-gradient (sec. 3.2,
  *       {@link TargetNetwork#stopGradient}) and the metric {@code cm.metric} (pseudo-Huber in sec. 3.3).</li>
  * </ul>
- * Draw order per step: n for every row, then z. The curriculum counts minibatch steps: {@link #resumeAt} sets the
+ * Row b draws from its own stream: n (one {@code nextUniform}), then z. The curriculum counts minibatch steps: {@link #resumeAt} sets the
  * count when a run resumes.
  */
 public final class ConsistencyTrainingObjective extends ConsistencyObjective {
@@ -69,9 +68,9 @@ public final class ConsistencyTrainingObjective extends ConsistencyObjective {
     }
 
     @Override
-    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, RandomStream rng,
+    public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise,
                           ParameterUpdate update) {
-        StepStats s = super.step(model, schedule, x0, labels, rng, update);
+        StepStats s = super.step(model, schedule, x0, labels, noise, update);
         step++;
         return s;
     }
@@ -94,20 +93,20 @@ public final class ConsistencyTrainingObjective extends ConsistencyObjective {
     }
 
     @Override
-    Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, RandomStream rng) {
+    Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, BatchNoise noise) {
         ConsistencyDiscretization d = discretization(p);
-        int b = batchSize(x0, labels);
+        int b = batchSize(x0, labels, noise);
         int[] upper = new int[b], lower = new int[b];
         double[] lambda = new double[b];
         for (int i = 0; i < b; i++) {
-            double u = rng.nextUniform();
+            double u = noise.stream(i).nextUniform();
             int n = 0;
             while (n < cumulative.length - 1 && cumulative[n] <= u) n++;
             lower[i] = d.timestep(n);
             upper[i] = d.timestep(n + 1);
             lambda[i] = 1 / (d.sigma(n + 1) - d.sigma(n)); // sec. 3.1
         }
-        Tensor z = rng.normal(HostTensors.shape(x0)).to(x0.scalar_type());
+        Tensor z = rowNoise(x0, noise);
         Tensor xUpper = x0.add(z.mul(p.perSample(b, i -> p.sigma(upper[i]), x0)));
         Tensor xLower = x0.add(z.mul(p.perSample(b, i -> p.sigma(lower[i]), x0)));
         return new Pair(upper, lower, xUpper, xLower, rowWeights(lambda, x0));

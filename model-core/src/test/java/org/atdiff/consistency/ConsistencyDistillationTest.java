@@ -79,7 +79,7 @@ class ConsistencyDistillationTest {
             double[] distance = new double[3];
             for (int s = 0; s < 600; s++) {
                 StepStats stats = objective.step(student, schedule, GaussianData.batch(data, 32, 1, SIZE, M, S), null,
-                        rng.derive(s), update);
+                        BatchNoise.forSamples(rng.derive(s).seed(), 0, 32), update);
                 assertEquals(1, stats.updates());
                 assertTrue(stats.deltaNorm().isEmpty());
                 if (s % 200 == 199) distance[s / 200] = oneStepDistance(student, schedule);
@@ -102,8 +102,8 @@ class ConsistencyDistillationTest {
             RandomStream data = new RandomStream(7);
             for (int s = 0; s < 3; s++) {
                 Tensor x0 = GaussianData.batch(data, 8, 1, SIZE, M, S);
-                StepStats sa = at.step(a, schedule, x0, null, new RandomStream(20 + s), ua);
-                plain.step(b, schedule, x0, null, new RandomStream(20 + s), ub);
+                StepStats sa = at.step(a, schedule, x0, null, BatchNoise.forSamples(20 + s, 0, 8), ua);
+                plain.step(b, schedule, x0, null, BatchNoise.forSamples(20 + s, 0, 8), ub);
                 assertEquals(0.0, sa.deltaNorm().orElseThrow());
             }
             assertEquals(ub.losses, ua.losses);
@@ -123,8 +123,8 @@ class ConsistencyDistillationTest {
             ConsistencyDistillationObjective plain = cd(schedule, b, 6, null);
             AdamWUpdate ua = new AdamWUpdate(a, 1e-2), ub = new AdamWUpdate(b, 1e-2);
             Tensor x0 = GaussianData.batch(new RandomStream(7), 8, 1, SIZE, M, S);
-            assertEquals(3, at.step(a, schedule, x0, null, new RandomStream(21), ua).updates());
-            for (int k = 0; k < 3; k++) plain.step(b, schedule, x0, null, new RandomStream(21), ub);
+            assertEquals(3, at.step(a, schedule, x0, null, BatchNoise.forSamples(21, 0, 8), ua).updates());
+            for (int k = 0; k < 3; k++) plain.step(b, schedule, x0, null, BatchNoise.forSamples(21, 0, 8), ub);
             assertEquals(ub.losses, ua.losses);
             assertArrayEquals(b.weights(), a.weights());
             assertArrayEquals(flat(plain.target().stateDict()), flat(at.target().stateDict()));
@@ -149,7 +149,7 @@ class ConsistencyDistillationTest {
                 norms.add(perSampleNorms(delta));
             });
             StepStats stats = objective.step(student, schedule, GaussianData.batch(new RandomStream(3), 4, 1, SIZE, M, S),
-                    null, new RandomStream(4), new AdamWUpdate(student, 1e-3));
+                    null, BatchNoise.forSamples(4, 0, 4), new AdamWUpdate(student, 1e-3));
             assertEquals(4, norms.size());
             assertEquals(4, stats.updates());
             for (double n : norms.get(0)) assertEquals(0.0, n);
@@ -176,7 +176,7 @@ class ConsistencyDistillationTest {
             List<float[]> deltas = new ArrayList<>();
             objective.observe((k, delta, g, loss) -> deltas.add(HostTensors.toFloats(delta)));
             objective.step(student, schedule, GaussianData.batch(new RandomStream(3), 4, 1, SIZE, M, S), null,
-                    new RandomStream(4), new AdamWUpdate(student, 1e-3));
+                    BatchNoise.forSamples(4, 0, 4), new AdamWUpdate(student, 1e-3));
             int atBound = 0;
             for (float[] d : deltas) {
                 for (float v : d) {
@@ -213,9 +213,10 @@ class ConsistencyDistillationTest {
                 losses.add(loss);
             });
             // weights stay fixed (the update only zeroes gradients), so the target network does not move either
-            objective.step(student, schedule, x0, null, new RandomStream(8), loss -> AdamWUpdate.zero(student.parameters()));
+            objective.step(student, schedule, x0, null, BatchNoise.forSamples(8, 0, 3),
+                    loss -> AdamWUpdate.zero(student.parameters()));
             ConsistencyParameterization p = objective.parameterization(schedule);
-            ConsistencyObjective.Pair pair = objective.draw(p, x0, null, new RandomStream(8));
+            ConsistencyObjective.Pair pair = objective.draw(p, x0, null, BatchNoise.forSamples(8, 0, 3));
             Tensor toCm = p.perSample(3, b -> 1 / schedule.sqrtAlphaBar(pair.upper()[b]), x0);
             Tensor fTarget = p.consistency(copy, pair.xLower(), pair.lower(), null);
             for (int k = 0; k < 3; k++) {
@@ -244,7 +245,7 @@ class ConsistencyDistillationTest {
             assertArrayEquals(student.weights(), before, "the target starts as the student");
             AdamWUpdate update = new AdamWUpdate(student, 1e-2);
             objective.step(student, schedule, GaussianData.batch(new RandomStream(3), 4, 1, SIZE, M, S), null,
-                    new RandomStream(4), update);
+                    BatchNoise.forSamples(4, 0, 4), update);
             float[] w = student.weights(), after = flat(objective.target().stateDict());
             double moved = 0;
             for (int i = 0; i < w.length; i++) {
@@ -252,6 +253,28 @@ class ConsistencyDistillationTest {
                 moved += Math.abs(w[i] - before[i]);
             }
             assertTrue(moved > 0);
+        }
+    }
+
+    /** Row b's n and z come from stream b alone: a row draws the same pair in any batch, at any position. */
+    @Test
+    void eachRowDrawsFromItsOwnStream() {
+        try (PointerScope scope = new PointerScope()) {
+            NoiseSchedule schedule = new LinearSchedule(T);
+            ConsistencyDistillationObjective objective = cd(schedule, new TinyConvDenoiser(1, 16, T, 1), 2, null);
+            ConsistencyParameterization p = objective.parameterization(schedule);
+            Tensor x0 = GaussianData.batch(new RandomStream(3), 6, 1, SIZE, M, S);
+            ConsistencyObjective.Pair whole = objective.draw(p, x0, null, BatchNoise.forSamples(7, 0, 6));
+            ConsistencyObjective.Pair tail = objective.draw(p, x0.narrow(0, 2, 4), null, BatchNoise.forSamples(7, 2, 4));
+            assertArrayEquals(java.util.Arrays.copyOfRange(whole.upper(), 2, 6), tail.upper());
+            assertArrayEquals(java.util.Arrays.copyOfRange(whole.lower(), 2, 6), tail.lower());
+            assertArrayEquals(HostTensors.toFloats(whole.xUpper().narrow(0, 2, 4)), HostTensors.toFloats(tail.xUpper()));
+            assertArrayEquals(HostTensors.toFloats(whole.xLower().narrow(0, 2, 4)), HostTensors.toFloats(tail.xLower()));
+            int first = new RandomStream(7).derive(2).nextInt(objective.discretization(p).points() - 1);
+            assertEquals(objective.discretization(p).timestep(first), tail.lower()[0], "n is the stream's first draw");
+            String m = assertThrows(IllegalArgumentException.class,
+                    () -> objective.draw(p, x0, null, BatchNoise.forSamples(7, 0, 5))).getMessage();
+            assertTrue(m.contains("one stream per row (6)"), m);
         }
     }
 

@@ -16,6 +16,7 @@ import org.atdiff.optim.AdamW;
 import org.atdiff.optim.ExponentialMovingAverage;
 import org.atdiff.optim.GradientClipping;
 import org.atdiff.optim.LearningRateSchedule;
+import org.atdiff.random.BatchNoise;
 import org.atdiff.random.RandomStream;
 import org.atdiff.train.GradientSync;
 import org.atdiff.train.Minibatch;
@@ -85,7 +86,7 @@ class ConsistencyTrainingTest {
             ConsistencyDiscretization d = ct.discretization(p);
             int[] counts = new int[d.points() - 1];
             Tensor x0 = ColouredSquares.batch(new RandomStream(1), 2000, 2).narrow(1, 0, 1);
-            ConsistencyObjective.Pair pair = ct.draw(p, x0, null, new RandomStream(2));
+            ConsistencyObjective.Pair pair = ct.draw(p, x0, null, BatchNoise.forSamples(2, 0, 2000));
             float[] lambda = org.atdiff.tensor.HostTensors.toFloats(pair.weight());
             for (int b = 0; b < 2000; b++) {
                 int n = java.util.Arrays.binarySearch(d.timesteps(), pair.lower()[b]);
@@ -108,6 +109,39 @@ class ConsistencyTrainingTest {
         }
     }
 
+    /** Row b's n (one uniform) and z come from stream b alone, whatever the batch around it. */
+    @Test
+    void eachRowDrawsFromItsOwnStream() {
+        try (PointerScope scope = new PointerScope()) {
+            TinyConvDenoiser student = new TinyConvDenoiser(3, 4, 1000, 1);
+            ConsistencyTrainingObjective ct = new ConsistencyTrainingObjective(TargetNetwork.stopGradient(student),
+                    fixedN(10), 100, null);
+            ConsistencyParameterization p = ct.parameterization(schedule);
+            Tensor x0 = ColouredSquares.batch(new RandomStream(1), 5, 8);
+            ConsistencyObjective.Pair whole = ct.draw(p, x0, null, BatchNoise.forSamples(4, 10, 5));
+            ConsistencyObjective.Pair one = ct.draw(p, x0.narrow(0, 3, 1), null, BatchNoise.forSamples(4, 13, 1));
+            assertEquals(whole.upper()[3], one.upper()[0]);
+            assertArrayEquals(org.atdiff.tensor.HostTensors.toFloats(whole.xLower().narrow(0, 3, 1)),
+                    org.atdiff.tensor.HostTensors.toFloats(one.xLower()));
+            assertArrayEquals(org.atdiff.tensor.HostTensors.toFloats(whole.weight().narrow(0, 3, 1)),
+                    org.atdiff.tensor.HostTensors.toFloats(one.weight()));
+            // n is the first index whose cumulative probability exceeds the stream's first uniform
+            double u = new RandomStream(4).derive(13).nextUniform();
+            ConsistencyDiscretization d = ct.discretization(p);
+            int n = java.util.Arrays.binarySearch(d.timesteps(), one.lower()[0]);
+            double below = 0, upTo = 0, total = 0;
+            for (int i = 0; i < d.points() - 1; i++) {
+                double w = ConsistencyTrainingObjective.erf((Math.log(d.sigma(i + 1)) + 1.1) / (Math.sqrt(2) * 2))
+                        - ConsistencyTrainingObjective.erf((Math.log(d.sigma(i)) + 1.1) / (Math.sqrt(2) * 2));
+                if (i < n) below += w;
+                if (i <= n) upTo += w;
+                total += w;
+            }
+            assertTrue(below / total <= u + 1e-12 && u < upTo / total + 1e-12, u + " in [" + below / total + ", "
+                    + upTo / total + ")");
+        }
+    }
+
     /** The CT loss on a fixed evaluation draw (gradients computed and dropped, weights untouched). */
     private static double evaluate(ConsistencyTrainingObjective ct, TinyConvDenoiser model, NoiseSchedule schedule,
                                    Tensor x0) {
@@ -118,7 +152,7 @@ class ConsistencyTrainingTest {
         };
         long k = ct.stepsTaken();
         double sum = 0;
-        for (int r = 0; r < 4; r++) sum += ct.step(model, schedule, x0, null, new RandomStream(1000 + r), none).loss();
+        for (int r = 0; r < 4; r++) sum += ct.step(model, schedule, x0, null, BatchNoise.forSamples(1000 + r, 0, 32), none).loss();
         ct.resumeAt(k);
         return sum / 4;
     }
@@ -134,7 +168,8 @@ class ConsistencyTrainingTest {
             AdamWUpdate update = new AdamWUpdate(student, 1e-3);
             RandomStream data = new RandomStream(3), rng = new RandomStream(4);
             for (int s = 0; s < 300; s++) {
-                ct.step(student, schedule, ColouredSquares.batch(data, 16, 8), null, rng.derive(s), update);
+                ct.step(student, schedule, ColouredSquares.batch(data, 16, 8), null, BatchNoise.forSamples(rng.derive(s).seed(), 0, 16),
+                        update);
             }
             assertEquals(300, ct.stepsTaken());
             double after = evaluate(ct, student, schedule, eval);
