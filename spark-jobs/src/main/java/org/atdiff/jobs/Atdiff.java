@@ -6,6 +6,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.atdiff.jobs.fid.ClassifierJob;
+import org.atdiff.jobs.fid.FidJob;
+import org.atdiff.jobs.fid.StatsJob;
+import org.atdiff.jobs.sample.SampleJob;
 
 /**
  * Entry point of every command: {@code atdiff <command> [--conf FILE] [--master URL] [path=value ...]}.
@@ -24,6 +28,10 @@ public final class Atdiff {
         c.put("train-local", new TrainLocalJob());
         c.put("prep", new PrepJob());
         c.put("train", new TrainJob());
+        c.put("sample", new SampleJob());
+        c.put("classifier", new ClassifierJob());
+        c.put("stats", new StatsJob());
+        c.put("fid", new FidJob());
         return c;
     }
 

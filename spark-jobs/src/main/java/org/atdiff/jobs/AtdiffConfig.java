@@ -110,12 +110,29 @@ public final class AtdiffConfig {
                 try {
                     return ConfigFactory.parseString("v = " + text).getValue("v");
                 } catch (ConfigException e) {
-                    throw new IllegalArgumentException("'" + path + "' must be a list but is '" + raw + "'");
+                    return plainList(path, raw, origin);
                 }
             }
             default:
                 throw new IllegalArgumentException("'" + path + "' is a section, not a value; set one of its keys");
         }
+    }
+
+    /**
+     * A list of plain strings from comma-separated words that HOCON cannot parse unquoted (e.g. {@code dpm-solver++}):
+     * {@code a,b} or {@code [a, b]}, each optionally in double quotes.
+     */
+    private static ConfigValue plainList(String path, String raw, String origin) {
+        String inner = raw.startsWith("[") && raw.endsWith("]") ? raw.substring(1, raw.length() - 1) : raw;
+        List<String> items = new java.util.ArrayList<>();
+        for (String item : inner.split(",", -1)) {
+            String v = unquote(item.trim());
+            if (v.isEmpty() || v.matches(".*[\\[\\]{}\"=:].*")) {
+                throw new IllegalArgumentException("'" + path + "' must be a list but is '" + raw + "'");
+            }
+            items.add(v);
+        }
+        return ConfigValueFactory.fromIterable(items, origin);
     }
 
     private static boolean isValidPath(String path) {

@@ -21,7 +21,8 @@ class TorchSparkSessionTest {
     }
 
     @Test
-    void localClusterExecutorsGetThisJvmsClasspathAndTheirMemory() {
+    void localClusterExecutorsGetThisJvmsClasspathAndTheirMemory() throws Exception {
+        TestSparkHome.ensure(); // local-cluster needs SPARK_HOME/jars, whatever order the tests run in
         SparkConf conf = TorchSparkSession.conf("local-cluster[2,1,1536]", "t", 1);
         assertEquals("1536m", conf.get("spark.executor.memory"));
         assertEquals(System.getProperty("java.class.path"), conf.get("spark.executor.extraClassPath"));

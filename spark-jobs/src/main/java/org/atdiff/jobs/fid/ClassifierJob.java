@@ -1,0 +1,42 @@
+package org.atdiff.jobs.fid;
+
+import com.typesafe.config.Config;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.nn.ClassifierTraining;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * {@code atdiff classifier}: trains the FD feature classifier on the prepared dataset {@code data.path}
+ * ({@code fid.classifier-*} keys) and saves it to {@code output.path} (a {@code .safetensors} file, or a folder
+ * receiving {@code classifier.safetensors}); prints its test accuracy and checksum. Use it as {@code fid.classifier}.
+ */
+public final class ClassifierJob implements Atdiff.Command {
+    @Override
+    public String summary() {
+        return "prepared dataset -> small feature classifier (.safetensors) for fd_classifier scores";
+    }
+
+    @Override
+    public void run(Config config, String master) throws Exception {
+        FidSettings s = FidSettings.fromConfig(config);
+        String out = config.getString("output.path");
+        Path file = out.endsWith(".safetensors") ? new Path(out) : new Path(out, "classifier.safetensors");
+        SparkSession spark = SparkSessions.openTorch(config, master, "classifier");
+        try {
+            if (file.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(file)
+                    && !config.getBoolean("output.overwrite")) {
+                throw new IllegalStateException("output.path " + file + " already exists; set output.overwrite=true to "
+                        + "replace it");
+            }
+            if (s.threads() > 0) torch.set_num_threads(s.threads());
+            ClassifierTraining.Result r = DatasetClassifier.train(spark, config.getString("data.path"), s.training());
+            DatasetClassifier.save(r.classifier(), file, spark.sparkContext().hadoopConfiguration());
+            FeatureExtractors.report(r, file);
+        } finally {
+            spark.stop();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package org.atdiff.jobs.fid;
+
+import com.typesafe.config.Config;
+import java.io.Serializable;
+import java.util.List;
+import org.atdiff.nn.ClassifierTraining;
+
+/**
+ * The {@code fid.*} and {@code reference.split} keys (plus {@code engine.threads}, {@code run.seed}) shared by
+ * {@code stats}, {@code fid} and {@code classifier}.
+ *
+ * @param features         inception | classifier
+ * @param inceptionWeights safetensors file of pytorch-fid's Inception weights, or ""
+ * @param classifier       a classifier file, or "" (reuse the reference's or train one)
+ * @param batchSize        images per feature batch on an executor
+ * @param split            split of a prepared dataset to summarise: train | test | all
+ * @param threads          libtorch threads per task (0 = the cores Spark gives a task)
+ */
+public record FidSettings(String features, String inceptionWeights, String classifier,
+        ClassifierTraining.Settings training, int batchSize, String split, int threads) implements Serializable {
+    public static final List<String> FEATURES = List.of("inception", "classifier");
+    public static final List<String> SPLITS = List.of("train", "test", "all");
+
+    public FidSettings {
+        if (!FEATURES.contains(features)) {
+            throw new IllegalArgumentException("fid.features must be one of " + FEATURES + " but is '" + features + "'");
+        }
+        if (!SPLITS.contains(split)) {
+            throw new IllegalArgumentException("reference.split must be one of " + SPLITS + " but is '" + split + "'");
+        }
+        if (batchSize < 1) throw new IllegalArgumentException("fid.batch-size must be >= 1 but is " + batchSize);
+        if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
+    }
+
+    public static FidSettings fromConfig(Config c) {
+        ClassifierTraining.Settings training;
+        try {
+            training = new ClassifierTraining.Settings(c.getInt("fid.classifier-epochs"),
+                    c.getInt("fid.classifier-batch-size"), c.getDouble("fid.classifier-lr"),
+                    c.getInt("fid.classifier-width"), c.getLong("run.seed"));
+            if (training.width() < 1) throw new IllegalArgumentException("width must be >= 1: " + training.width());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("fid.classifier-*: " + e.getMessage(), e);
+        }
+        return new FidSettings(c.getString("fid.features"), c.getString("fid.inception-weights"),
+                c.getString("fid.classifier"), training, c.getInt("fid.batch-size"), c.getString("reference.split"),
+                c.getInt("engine.threads"));
+    }
+}

@@ -1,0 +1,72 @@
+package org.atdiff.jobs.fid;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.stats.FeatureMoments;
+
+/**
+ * {@code atdiff stats}: the feature statistics of the prepared dataset {@code data.path} (split
+ * {@code reference.split}) as an {@code .npz} with {@code mu} and {@code sigma} plus its sidecar {@code .json}.
+ * {@code output.path} is the {@code .npz} file if it ends in {@code .npz}, else a folder receiving {@code stats.npz};
+ * a classifier trained on the way (features=classifier, empty fid.classifier) is saved beside it.
+ */
+public final class StatsJob implements Atdiff.Command {
+    @Override
+    public String summary() {
+        return "prepared dataset -> feature statistics .npz (mu, sigma) for fid";
+    }
+
+    @Override
+    public void run(Config config, String master) throws Exception {
+        FidSettings s = FidSettings.fromConfig(config);
+        String data = config.getString("data.path");
+        String out = config.getString("output.path");
+        boolean overwrite = config.getBoolean("output.overwrite");
+        SparkSession spark = SparkSessions.openTorch(config, master, "stats");
+        try {
+            ImageStatistics stats = write(spark, s, data, out, overwrite);
+            System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(), stats.source(),
+                    stats.dimension(), stats.features(), stats.extractorId(), npzPath(out));
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** The .npz file that {@code output.path} names. */
+    public static Path npzPath(String outputPath) {
+        return outputPath.endsWith(".npz") ? new Path(outputPath) : new Path(outputPath, "stats.npz");
+    }
+
+    /** Where a classifier trained for these statistics is saved: beside the .npz. */
+    static Path classifierPath(Path npz) {
+        String stem = npz.getName().substring(0, npz.getName().length() - ".npz".length());
+        return new Path(npz.getParent(), stem.equals("stats") ? "classifier.safetensors" : stem + "-classifier.safetensors");
+    }
+
+    public static ImageStatistics write(SparkSession spark, FidSettings s, String dataPath, String outputPath,
+                                        boolean overwrite) throws IOException {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Path npz = npzPath(outputPath);
+        if (npz.getFileSystem(hadoop).exists(npz) && !overwrite) {
+            throw new IllegalStateException("output.path " + npz + " already exists; set output.overwrite=true to replace it");
+        }
+        FeatureExtractor fx = FeatureExtractors.resolve(spark, s, null, dataPath, classifierPath(npz));
+        return compute(spark, s, fx, dataPath, npz);
+    }
+
+    /** Statistics of a prepared dataset's split with {@code fx}, written to {@code npz}. */
+    static ImageStatistics compute(SparkSession spark, FidSettings s, FeatureExtractor fx, String dataPath, Path npz)
+            throws IOException {
+        spark.sparkContext().setJobDescription("stats: " + fx.kind() + " features of " + dataPath);
+        FeatureMoments m = FeatureStatistics.compute(spark, ImageSets.dataset(spark, dataPath, s.split()), fx,
+                s.batchSize(), s.threads());
+        ImageStatistics stats = ImageStatistics.of(m, fx, dataPath + " (split " + s.split() + ")");
+        stats.write(npz, spark.sparkContext().hadoopConfiguration());
+        return stats;
+    }
+}

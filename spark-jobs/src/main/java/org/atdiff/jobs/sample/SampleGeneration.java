@@ -1,0 +1,118 @@
+package org.atdiff.jobs.sample;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.nn.ModelSpec;
+import org.atdiff.prep.DatasetPrep;
+import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.ImageGrid;
+
+/**
+ * The {@code sample} job as a library call. Loads the checkpoint on the driver, broadcasts its sampling weights,
+ * and for each sample set runs one Spark job over index ranges (at most {@code sample.batch-size} images each),
+ * writing {@code <output.path>/<set>/data/} (Parquet in the prepared-dataset schema, ids 0..count-1, split
+ * "sample", label = class label or -1), {@code set.json} and {@code grid.png} (the first 64 images).
+ */
+public final class SampleGeneration {
+    public static final String SET_FILE = "set.json";
+    public static final String GRID_FILE = "grid.png";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** What was written for one sample set. */
+    public record WrittenSet(SampleSet set, Path folder, long count, String checkpoint, long step) {}
+
+    private SampleGeneration() {}
+
+    public static List<WrittenSet> run(SparkSession spark, SampleSettings s) throws IOException {
+        SparkContext sc = spark.sparkContext();
+        Configuration hadoop = sc.hadoopConfiguration();
+        Path checkpoint = SamplingModel.resolve(s, hadoop);
+        SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
+        ModelSpec spec = model.spec();
+        Path out = new Path(s.outputPath());
+        FileSystem fs = out.getFileSystem(hadoop);
+        for (SampleSet set : s.sets()) {
+            Path folder = new Path(out, set.folderName());
+            if (fs.exists(folder) && !s.overwrite()) {
+                throw new IllegalStateException("output.path " + folder + " already exists; set output.overwrite=true "
+                        + "to replace it");
+            }
+        }
+        List<long[]> ranges = new ArrayList<>();
+        for (long first = 0; first < s.count(); first += s.batchSize()) {
+            ranges.add(new long[] {first, Math.min(s.batchSize(), s.count() - first)});
+        }
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
+        int slices = Math.min(ranges.size(), s.partitions() > 0 ? s.partitions() : jsc.defaultParallelism());
+        Broadcast<SamplingModel> weights = jsc.broadcast(model);
+        String previous = sc.getLocalProperty("spark.job.description");
+        List<WrittenSet> written = new ArrayList<>();
+        try {
+            for (SampleSet set : s.sets()) {
+                Path folder = new Path(out, set.folderName());
+                fs.delete(folder, true);
+                sc.setJobDescription("sample: " + s.count() + " images, " + set.folderName() + " from " + checkpoint);
+                JavaRDD<Row> rows = jsc.parallelize(ranges, slices).mapPartitions(new SampleTask(weights, set, s));
+                spark.createDataFrame(rows, DatasetSchema.ROWS).write()
+                        .parquet(new Path(folder, DatasetPrep.DATA_DIR).toString());
+                writeGrid(spark, folder, fs);
+                writeSetFile(fs, folder, set, s, model, spec);
+                written.add(new WrittenSet(set, folder, s.count(), model.checkpoint(), model.step()));
+            }
+        } finally {
+            sc.setJobDescription(previous);
+            weights.destroy();
+        }
+        return written;
+    }
+
+    private static void writeGrid(SparkSession spark, Path folder, FileSystem fs) throws IOException {
+        List<Row> first = spark.read().parquet(new Path(folder, DatasetPrep.DATA_DIR).toString())
+                .filter(DatasetSchema.ID + " < 64").orderBy(DatasetSchema.ID).collectAsList();
+        List<byte[]> images = new ArrayList<>();
+        for (Row r : first) images.add(DatasetSchema.pixels(r).chw());
+        Row r0 = first.get(0);
+        int h = r0.getInt(r0.fieldIndex(DatasetSchema.HEIGHT)), w = r0.getInt(r0.fieldIndex(DatasetSchema.WIDTH));
+        byte[] png = ImageGrid.png(images, r0.getInt(r0.fieldIndex(DatasetSchema.CHANNELS)), h, w, 8,
+                Math.max(1, 64 / h));
+        try (OutputStream o = fs.create(new Path(folder, GRID_FILE), true)) {
+            o.write(png);
+        }
+    }
+
+    private static void writeSetFile(FileSystem fs, Path folder, SampleSet set, SampleSettings s, SamplingModel model,
+                                     ModelSpec spec) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("sampler", set.sampler());
+        m.put("nfe", set.nfe());
+        m.put("es", set.es());
+        m.put("es_factor", set.es() ? s.esFactor() : 1.0);
+        m.put("eta", s.eta());
+        m.put("count", s.count());
+        m.put("seed", s.seed());
+        m.put("checkpoint", model.checkpoint());
+        m.put("step", model.step());
+        m.put("ema", model.ema());
+        m.put("image_size", spec.unet().imageSize());
+        m.put("channels", spec.unet().inChannels());
+        m.put("classes", spec.unet().numClasses());
+        try (OutputStream o = fs.create(new Path(folder, SET_FILE), true)) {
+            o.write(JSON.writeValueAsBytes(m));
+        }
+    }
+}

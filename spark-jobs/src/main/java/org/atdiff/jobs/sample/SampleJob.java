@@ -1,0 +1,32 @@
+package org.atdiff.jobs.sample;
+
+import com.typesafe.config.Config;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.SparkSessions;
+
+/**
+ * {@code atdiff sample}: images from a trained run ({@code run.dir}'s latest checkpoint or {@code sample.checkpoint})
+ * generated on executors, one sample set per sampler and NFE under {@code output.path} ({@link SampleGeneration}).
+ */
+public final class SampleJob implements Atdiff.Command {
+    @Override
+    public String summary() {
+        return "checkpoint -> sample sets (Parquet + grid.png) per sampler and NFE";
+    }
+
+    @Override
+    public void run(Config config, String master) throws Exception {
+        SampleSettings settings = SampleSettings.fromConfig(config);
+        SparkSession spark = SparkSessions.openTorch(config, master, "sample");
+        try {
+            for (SampleGeneration.WrittenSet w : SampleGeneration.run(spark, settings)) {
+                System.out.printf("sample: %d images, %s at NFE %d%s from %s (step %d) -> %s%n", w.count(),
+                        w.set().sampler(), w.set().nfe(), w.set().es() ? " with epsilon scaling" : "", w.checkpoint(),
+                        w.step(), w.folder());
+            }
+        } finally {
+            spark.stop();
+        }
+    }
+}

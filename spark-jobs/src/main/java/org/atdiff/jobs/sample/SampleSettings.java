@@ -1,0 +1,87 @@
+package org.atdiff.jobs.sample;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueType;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import org.atdiff.sampling.Samplers;
+
+/**
+ * The {@code sample.*} keys (plus {@code run.dir}, {@code engine.threads}, {@code output.*}) as typed, checked
+ * settings. {@code sample.sampler} and {@code sample.steps} take one value or a list; the job writes one sample set
+ * per (sampler, NFE) pair.
+ *
+ * @param checkpoint a checkpoint file, or "" for the latest checkpoint of {@code runDir}
+ * @param threads    libtorch threads per task (0 = the cores Spark gives a task)
+ * @param partitions Spark tasks per sample set (0 = Spark's default parallelism)
+ */
+public record SampleSettings(String checkpoint, String runDir, boolean ema, int count, List<String> samplers,
+        List<Integer> steps, boolean es, double esFactor, double eta, long seed, int batchSize, int partitions,
+        int threads, String outputPath, boolean overwrite) implements Serializable {
+
+    public SampleSettings {
+        samplers = List.copyOf(new LinkedHashSet<>(samplers));
+        steps = List.copyOf(new LinkedHashSet<>(steps));
+        if (checkpoint.isBlank() && runDir.isBlank()) {
+            throw new IllegalArgumentException("sample.checkpoint and run.dir are both empty: name a checkpoint or a run");
+        }
+        if (count < 1) throw new IllegalArgumentException("sample.count must be >= 1 but is " + count);
+        if (samplers.isEmpty()) throw new IllegalArgumentException("sample.sampler names no sampler");
+        if (!(eta >= 0 && eta <= 1)) throw new IllegalArgumentException("sample.eta must be in [0, 1] but is " + eta);
+        for (String name : samplers) {
+            try {
+                Samplers.named(name, eta);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("sample.sampler: " + e.getMessage(), e);
+            }
+        }
+        if (steps.isEmpty()) throw new IllegalArgumentException("sample.steps names no NFE");
+        for (int nfe : steps) {
+            if (nfe < 1) throw new IllegalArgumentException("sample.steps must be >= 1 but has " + nfe);
+        }
+        if (!(esFactor > 0) || Double.isInfinite(esFactor)) {
+            throw new IllegalArgumentException("sample.es-factor must be positive but is " + esFactor);
+        }
+        if (batchSize < 1) throw new IllegalArgumentException("sample.batch-size must be >= 1 but is " + batchSize);
+        if (partitions < 0) throw new IllegalArgumentException("sample.partitions must be >= 0 but is " + partitions);
+        if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
+        if (outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
+    }
+
+    public static SampleSettings fromConfig(Config c) {
+        List<Integer> steps = new ArrayList<>();
+        for (String s : values(c, "sample.steps")) {
+            try {
+                steps.add(Integer.parseInt(s.trim()));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("sample.steps must be integers but has '" + s + "'");
+            }
+        }
+        return new SampleSettings(c.getString("sample.checkpoint"), c.getString("run.dir"), c.getBoolean("sample.ema"),
+                c.getInt("sample.count"), values(c, "sample.sampler"), steps, c.getBoolean("sample.es"),
+                c.getDouble("sample.es-factor"), c.getDouble("sample.eta"), c.getLong("sample.seed"),
+                c.getInt("sample.batch-size"), c.getInt("sample.partitions"), c.getInt("engine.threads"),
+                c.getString("output.path"), c.getBoolean("output.overwrite"));
+    }
+
+    /** The sample sets to write: every sampler with every NFE, in configuration order. */
+    public List<SampleSet> sets() {
+        List<SampleSet> sets = new ArrayList<>();
+        for (String sampler : samplers) {
+            for (int nfe : steps) sets.add(new SampleSet(sampler, nfe, es));
+        }
+        return sets;
+    }
+
+    /** A list key's values as strings; a single value (e.g. {@code sampler = "ddim"} in a --conf file) is a list of one. */
+    static List<String> values(Config c, String path) {
+        if (c.getValue(path).valueType() == ConfigValueType.LIST) {
+            List<String> out = new ArrayList<>();
+            c.getList(path).forEach(v -> out.add(String.valueOf(v.unwrapped())));
+            return out;
+        }
+        return List.of(c.getString(path));
+    }
+}

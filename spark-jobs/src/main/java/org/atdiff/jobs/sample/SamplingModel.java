@@ -1,0 +1,84 @@
+package org.atdiff.jobs.sample;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atdiff.io.Checkpoint;
+import org.atdiff.io.SafeTensors;
+import org.atdiff.io.SafeTensorsFile;
+import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.nn.ModelSpec;
+import org.atdiff.nn.UNet;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * The network a sampling job runs, as executors receive it: the chosen weights (EMA or raw) of one checkpoint and
+ * its {@link ModelSpec}, as safetensors bytes (no optimizer state), small enough to broadcast.
+ *
+ * @param checkpoint the checkpoint file the weights come from
+ * @param step       its training step
+ * @param ema        whether these are the EMA weights
+ */
+public record SamplingModel(String checkpoint, long step, boolean ema, String specJson, byte[] weights)
+        implements Serializable {
+
+    /** The checkpoint {@code sample.checkpoint} names, else the latest of {@code run.dir}; an error names what is missing. */
+    public static Path resolve(SampleSettings s, Configuration hadoop) throws IOException {
+        if (!s.checkpoint().isBlank()) {
+            Path p = new Path(s.checkpoint());
+            if (!p.getFileSystem(hadoop).isFile(p)) {
+                throw new IllegalArgumentException("sample.checkpoint " + s.checkpoint() + ": no such file");
+            }
+            return p;
+        }
+        return new RunDirectory(s.runDir(), hadoop).latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
+                "run.dir " + s.runDir() + " has no checkpoints (checkpoints/step-*.safetensors); train first or set "
+                        + "sample.checkpoint"));
+    }
+
+    /** Reads a checkpoint and keeps its EMA ({@code ema}) or raw weights; checks they fit the spec it carries. */
+    public static SamplingModel read(Path path, boolean ema, Configuration hadoop) throws IOException {
+        FileSystem fs = path.getFileSystem(hadoop);
+        try (PointerScope scope = new PointerScope(); FSDataInputStream in = fs.open(path)) {
+            Checkpoint c = Checkpoint.load(in, path.toString());
+            LinkedHashMap<String, Tensor> w = ema ? c.ema() : c.model();
+            if (w.isEmpty()) {
+                throw new IllegalArgumentException("checkpoint " + path + " has no " + (ema ? "EMA" : "model")
+                        + " weights" + (ema ? "; set sample.ema=false to use the raw weights" : ""));
+            }
+            ModelSpec spec;
+            try {
+                spec = ModelSpec.fromJson(c.modelSpecJson());
+                spec.build(0).loadStateDict(w);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("checkpoint " + path + ": " + e.getMessage(), e);
+            }
+            return new SamplingModel(path.toString(), c.step(), ema, c.modelSpecJson(),
+                    SafeTensors.toBytes(w, Map.of()));
+        }
+    }
+
+    public ModelSpec spec() {
+        return ModelSpec.fromJson(specJson);
+    }
+
+    /** A fresh U-Net with these weights (built on the caller's thread; its parameters outlive any PointerScope). */
+    public UNet build() {
+        UNet model = spec().build(0);
+        try (PointerScope scope = new PointerScope()) {
+            SafeTensorsFile file = SafeTensors.read(weights, checkpoint);
+            model.loadStateDict(file.tensors());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        model.train(false);
+        return model;
+    }
+}

@@ -1,0 +1,127 @@
+package org.atdiff.jobs.sample;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.nio.file.Files;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.prep.DatasetSchema;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The sample job: images independent of partitions and batch size, output layout, configuration. */
+class SampleGenerationTest {
+    @TempDir
+    static File dir;
+    static File run;
+
+    @BeforeAll
+    static void start() throws Exception {
+        System.setProperty("spark.ui.enabled", "false");
+        torch.set_num_threads(1);
+        run = new File(dir, "run");
+        TinyRuns.writeRun(run, 8, 3, 3, 7);
+    }
+
+    @AfterAll
+    static void stop() {
+        spark().stop();
+    }
+
+    /** The live session (the command test stops the one it used). */
+    static SparkSession spark() {
+        return TinyRuns.spark();
+    }
+
+    static SampleSettings settings(File out, int partitions, int batchSize) {
+        return new SampleSettings("", run.toString(), true, 7, List.of("ddpm", "dpm-solver++"), List.of(3), true, 1.017,
+                0.0, 5, batchSize, partitions, 1, out.toString(), false);
+    }
+
+    static Map<Long, byte[]> images(File set) {
+        Map<Long, byte[]> m = new HashMap<>();
+        for (Row r : spark().read().parquet(new File(set, "data").toString()).collectAsList()) {
+            m.put(r.getLong(r.fieldIndex("id")), DatasetSchema.pixels(r).chw());
+        }
+        return m;
+    }
+
+    @Test
+    void imagesDoNotDependOnPartitionsOrBatchSize() throws Exception {
+        File a = new File(dir, "a"), b = new File(dir, "b");
+        List<SampleGeneration.WrittenSet> written = SampleGeneration.run(spark(), settings(a, 1, 2));
+        SampleGeneration.run(spark(), settings(b, 3, 3));
+        assertEquals(List.of("ddpm-nfe3-es", "dpm-solverpp-nfe3-es"),
+                written.stream().map(w -> w.folder().getName()).toList());
+        for (String set : List.of("ddpm-nfe3-es", "dpm-solverpp-nfe3-es")) {
+            Map<Long, byte[]> one = images(new File(a, set)), three = images(new File(b, set));
+            assertEquals(7, one.size());
+            assertEquals(one.keySet(), three.keySet());
+            for (long id : one.keySet()) assertArrayEquals(one.get(id), three.get(id), set + " image " + id);
+        }
+        Map<Long, byte[]> ddpm = images(new File(a, "ddpm-nfe3-es")), dpm = images(new File(a, "dpm-solverpp-nfe3-es"));
+        assertFalse(Arrays.equals(ddpm.get(0L), ddpm.get(1L)), "different samples differ");
+        assertFalse(Arrays.equals(ddpm.get(0L), dpm.get(0L)), "different samplers differ");
+
+        File set = new File(a, "ddpm-nfe3-es");
+        Row r = spark().read().parquet(new File(set, "data").toString()).filter("id = 4").first();
+        assertEquals(DatasetSchema.ROWS.asNullable(), spark().read().parquet(new File(set, "data").toString()).schema());
+        assertEquals(4 % 3, r.getInt(r.fieldIndex("label")), "class-conditional labels are i mod classes");
+        assertEquals("sample:ddpm:nfe3:es1:4", r.getString(r.fieldIndex("source")));
+        assertEquals(8, r.getInt(r.fieldIndex("height")));
+        JsonNode meta = new ObjectMapper().readTree(new File(set, "set.json"));
+        assertEquals("ddpm", meta.get("sampler").asText());
+        assertEquals(3, meta.get("nfe").asInt());
+        assertTrue(meta.get("es").asBoolean());
+        assertEquals(7, meta.get("count").asInt());
+        assertEquals(0, meta.get("step").asLong());
+        assertTrue(meta.get("checkpoint").asText().endsWith("step-00000000.safetensors"));
+        byte[] png = Files.readAllBytes(new File(set, "grid.png").toPath());
+        assertEquals((byte) 0x89, png[0]);
+        assertEquals('P', png[1]);
+
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> SampleGeneration.run(spark(), settings(a, 1, 2)));
+        assertTrue(e.getMessage().contains("output.overwrite"), e.getMessage());
+    }
+
+    @Test
+    void configurationTakesOneValueOrAList() throws Exception {
+        File conf = new File(dir, "one.conf");
+        Files.writeString(conf.toPath(), "sample { sampler = \"dpm-solver++\", steps = 4 }\n");
+        SampleSettings one = SampleSettings.fromConfig(AtdiffConfig.load(conf, List.of()));
+        assertEquals(List.of("dpm-solver++"), one.samplers());
+        assertEquals(List.of(4), one.steps());
+        assertEquals(List.of("dpm-solver++"),
+                SampleSettings.fromConfig(AtdiffConfig.load(null, List.of("sample.sampler=dpm-solver++"))).samplers());
+        SampleSettings many = SampleSettings.fromConfig(AtdiffConfig.load(null,
+                List.of("sample.sampler=[ddim,dpm-solver++]", "sample.steps=[5,10]", "sample.es=true")));
+        assertEquals(List.of("ddim-nfe5-es", "ddim-nfe10-es", "dpm-solverpp-nfe5-es", "dpm-solverpp-nfe10-es"),
+                many.sets().stream().map(SampleSet::folderName).toList());
+        assertEquals(List.of("ddim"), SampleSettings.fromConfig(AtdiffConfig.reference()).samplers());
+        for (String bad : List.of("sample.sampler=euler", "sample.steps=[0]", "sample.count=0", "sample.eta=2")) {
+            String key = bad.substring(0, bad.indexOf('='));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SampleSettings.fromConfig(AtdiffConfig.load(null, List.of(bad))), bad);
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        }
+    }
+
+    @Test
+    void commandFailsNamingAMissingCheckpoint() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SampleJob().run(AtdiffConfig.load(null,
+                List.of("run.dir=" + new File(dir, "norun"), "output.path=" + new File(dir, "x"))), "local[1]"));
+        assertTrue(e.getMessage().contains("run.dir") && e.getMessage().contains("no checkpoints"), e.getMessage());
+    }
+}
