@@ -36,7 +36,8 @@ public record TrainedObjective(String objective, ConsistencySettings cm) {
     public static TrainedObjective fromConfigJson(String configJson, String source) {
         try {
             Config config = TrainSettings.parse(configJson);
-            String objective = config.getString("train.objective");
+            // a configuration without train.objective (a checkpoint not written by train) is a noise predictor's
+            String objective = config.hasPath("train.objective") ? config.getString("train.objective") : "plain";
             return new TrainedObjective(objective, TrainSettings.CONSISTENCY_OBJECTIVES.contains(objective)
                     ? TrainSettings.consistency(config) : null);
         } catch (RuntimeException e) {
