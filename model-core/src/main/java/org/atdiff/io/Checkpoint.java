@@ -18,19 +18,21 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * A training checkpoint: model and EMA weights, optimizer state, the step, the state of every named random stream,
- * and the resolved configuration as JSON. Saved as one safetensors file: tensors under the prefixes
- * {@code model.}, {@code ema.} and {@code optim.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
+ * the resolved configuration as JSON, and optionally the weights of a consistency model's target network (the EMA
+ * theta^- of consistency distillation; empty otherwise). Saved as one safetensors file: tensors under the prefixes
+ * {@code model.}, {@code ema.}, {@code optim.} and {@code target.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
  * {@code rng.NAME.seed}, {@code rng.NAME.counter}, {@code config} and {@code model} (the
  * {@link org.atdiff.nn.ModelSpec} JSON that rebuilds the network from this file alone). Random streams are snapshotted when the record
  * is built and when it is loaded, so later draws do not change it.
  */
 public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
         LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
-        String configJson, String modelSpecJson) {
+        String configJson, String modelSpecJson, LinkedHashMap<String, Tensor> target) {
     public static final String FORMAT = "atdiff-checkpoint-v1";
     private static final String MODEL = "model.";
     private static final String EMA = "ema.";
     private static final String OPTIM = "optim.";
+    private static final String TARGET = "target.";
     private static final String RNG = "rng.";
 
     public Checkpoint {
@@ -39,6 +41,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(configJson, "configJson");
         Objects.requireNonNull(modelSpecJson, "modelSpecJson");
+        Objects.requireNonNull(target, "target");
         if (step < 0) throw new IllegalArgumentException("negative step " + step);
         LinkedHashMap<String, RandomStream> snapshot = new LinkedHashMap<>();
         for (Map.Entry<String, RandomStream> e : rng.entrySet()) {
@@ -46,6 +49,13 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
             snapshot.put(e.getKey(), new RandomStream(e.getValue().seed(), e.getValue().counter()));
         }
         rng = snapshot;
+    }
+
+    /** A checkpoint without target-network weights. */
+    public Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
+                      LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
+                      String configJson, String modelSpecJson) {
+        this(model, ema, optimizer, step, rng, configJson, modelSpecJson, new LinkedHashMap<>());
     }
 
     /** The random stream saved under {@code name}, positioned where it was (a fresh copy on every call). */
@@ -60,6 +70,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         model.forEach((k, v) -> tensors.put(MODEL + k, v));
         ema.forEach((k, v) -> tensors.put(EMA + k, v));
         optimizer.forEach((k, v) -> tensors.put(OPTIM + k, v));
+        target.forEach((k, v) -> tensors.put(TARGET + k, v));
         LinkedHashMap<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("step", Long.toString(step));
@@ -96,6 +107,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         LinkedHashMap<String, Tensor> model = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> ema = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> optim = new LinkedHashMap<>();
+        LinkedHashMap<String, Tensor> target = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : file.tensors().entrySet()) {
             String k = e.getKey();
             if (k.startsWith(MODEL)) {
@@ -104,9 +116,11 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
                 ema.put(k.substring(EMA.length()), e.getValue());
             } else if (k.startsWith(OPTIM)) {
                 optim.put(k.substring(OPTIM.length()), e.getValue());
+            } else if (k.startsWith(TARGET)) {
+                target.put(k.substring(TARGET.length()), e.getValue());
             } else {
                 throw new MalformedFileException(source, "tensor '" + k + "' has none of the prefixes "
-                        + MODEL + ", " + EMA + ", " + OPTIM);
+                        + MODEL + ", " + EMA + ", " + OPTIM + ", " + TARGET);
             }
         }
         long step = parseLong(meta.get("step"), "step", source);
@@ -135,7 +149,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         String spec = meta.get("model");
         if (spec == null) throw new MalformedFileException(source, "metadata 'model' (the model spec) is missing");
         try {
-            return new Checkpoint(model, ema, optim, step, rng, config, spec);
+            return new Checkpoint(model, ema, optim, step, rng, config, spec, target);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(source, e.getMessage(), e);
         }

@@ -104,7 +104,7 @@ public final class FreeAdversarialObjective implements TrainingObjective {
     }
 
     /** ||x_b||_2 for every sample b, shaped [B, 1, ..., 1] to broadcast over x. */
-    static Tensor perSampleNorm(Tensor x) {
+    public static Tensor perSampleNorm(Tensor x) {
         long[] shape = new long[(int) x.dim()];
         java.util.Arrays.fill(shape, 1);
         shape[0] = x.size(0);

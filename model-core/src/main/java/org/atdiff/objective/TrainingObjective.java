@@ -26,6 +26,12 @@ public interface TrainingObjective {
                    ParameterUpdate update);
 
     /**
+     * Tells the objective that a resumed run continues after {@code completedSteps} minibatch steps (for objectives
+     * whose behaviour follows the step count, such as the consistency-training curriculum). The default does nothing.
+     */
+    default void resumeAt(long completedSteps) {}
+
+    /**
      * The objective called {@code name}: {@code plain} (DDPM), {@code ip} (input perturbation with strength
      * ipGamma) or {@code at} (free adversarial training with the given settings).
      */

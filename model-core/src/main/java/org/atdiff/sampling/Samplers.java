@@ -1,24 +1,33 @@
 package org.atdiff.sampling;
 
 import java.util.List;
+import org.atdiff.consistency.ConsistencySampler;
+import org.atdiff.consistency.ConsistencySettings;
 
 /** Samplers by the names used in configuration ({@code sample.sampler}). */
 public final class Samplers {
     /** The names {@link #named} accepts. */
-    public static final List<String> NAMES = List.of("ddpm", "ddim", "dpm-solver++");
+    public static final List<String> NAMES = List.of("ddpm", "ddim", "dpm-solver++", "cm");
 
     private Samplers() {}
 
     /**
-     * @param name    ddpm | ddim | dpm-solver++
+     * @param name    ddpm | ddim | dpm-solver++ | cm
      * @param ddimEta DDIM's eta in [0, 1] (used by {@code ddim} only)
+     * @param cm      the {@code cm.*} settings (sigma-data, sampling-times; used by {@code cm} only)
      */
-    public static Sampler named(String name, double ddimEta) {
+    public static Sampler named(String name, double ddimEta, ConsistencySettings cm) {
         return switch (name) {
             case "ddpm" -> new DdpmSampler();
             case "ddim" -> new DdimSampler(ddimEta);
             case "dpm-solver++" -> new DpmSolverPlusPlus2MSampler(false);
+            case "cm" -> new ConsistencySampler(cm);
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "' (expected one of " + NAMES + ")");
         };
+    }
+
+    /** {@link #named(String, double, ConsistencySettings)} with the default {@code cm.*} settings. */
+    public static Sampler named(String name, double ddimEta) {
+        return named(name, ddimEta, ConsistencySettings.DEFAULTS);
     }
 }

@@ -83,6 +83,7 @@ public final class TrainingLoop {
     public void resumeAt(long completedSteps) {
         if (completedSteps < 0) throw new IllegalArgumentException("completed steps must be >= 0: " + completedSteps);
         step = completedSteps;
+        objective.resumeAt(completedSteps);
     }
 
     public TrainableDenoiser model() {

@@ -104,6 +104,23 @@ class CheckpointTest {
         }
     }
 
+    @Test
+    void targetNetworkWeightsRoundTripUnderTheirOwnPrefix() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            RandomStream r = new RandomStream(3);
+            Checkpoint c = new Checkpoint(weights(r, 4), weights(r, 4), new LinkedHashMap<>(), 7, new LinkedHashMap<>(),
+                    "{}", SPEC, weights(r, 4));
+            byte[] file = bytes(c);
+            Checkpoint back = Checkpoint.load(new ByteArrayInputStream(file), "mem");
+            assertSameTensors(c.target(), back.target());
+            assertSameTensors(c.model(), back.model());
+            assertTrue(SafeTensors.read(file, "mem").tensors().containsKey("target.in.bias"));
+            Checkpoint plain = Checkpoint.load(new ByteArrayInputStream(bytes(new Checkpoint(weights(r, 4),
+                    new LinkedHashMap<>(), new LinkedHashMap<>(), 0, new LinkedHashMap<>(), "{}", SPEC))), "mem");
+            assertTrue(plain.target().isEmpty(), "checkpoints without a target network load with an empty one");
+        }
+    }
+
     private static void assertRejected(Map<String, Tensor> tensors, Map<String, String> meta, String fault) {
         byte[] file = SafeTensors.toBytes(tensors, meta);
         MalformedFileException e = assertThrows(MalformedFileException.class,

@@ -44,6 +44,7 @@ public final class SampleGeneration {
         Path checkpoint = SamplingModel.resolve(s, hadoop);
         SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
         ModelSpec spec = model.spec();
+        for (SampleSet set : s.sets()) model.sampler(set, s); // sampler = cm on a noise predictor fails here
         Path out = new Path(s.outputPath());
         FileSystem fs = out.getFileSystem(hadoop);
         for (SampleSet set : s.sets()) {
@@ -105,6 +106,7 @@ public final class SampleGeneration {
         m.put("eta", s.eta());
         m.put("count", s.count());
         m.put("seed", s.seed());
+        m.put("objective", model.objective().objective());
         m.put("checkpoint", model.checkpoint());
         m.put("step", model.step());
         m.put("ema", model.ema());

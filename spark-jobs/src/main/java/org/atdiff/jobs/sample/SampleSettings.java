@@ -13,17 +13,20 @@ import org.atdiff.sampling.Samplers;
  * settings. {@code sample.sampler} and {@code sample.steps} take one value or a list; the job writes one sample set
  * per (sampler, NFE) pair.
  *
- * @param checkpoint a checkpoint file, or "" for the latest checkpoint of {@code runDir}
- * @param threads    libtorch threads per task (0 = the cores Spark gives a task)
- * @param partitions Spark tasks per sample set (0 = Spark's default parallelism)
+ * @param checkpoint      a checkpoint file, or "" for the latest checkpoint of {@code runDir}
+ * @param threads         libtorch threads per task (0 = the cores Spark gives a task)
+ * @param partitions      Spark tasks per sample set (0 = Spark's default parallelism)
+ * @param cmSamplingTimes {@code cm.sampling-times}: the re-noising timesteps of {@code sample.sampler = cm}
+ *                        (empty = trailing); the consistency function's sigma_data comes from the checkpoint
  */
 public record SampleSettings(String checkpoint, String runDir, boolean ema, int count, List<String> samplers,
         List<Integer> steps, boolean es, double esFactor, double eta, long seed, int batchSize, int partitions,
-        int threads, String outputPath, boolean overwrite) implements Serializable {
+        int threads, String outputPath, boolean overwrite, List<Integer> cmSamplingTimes) implements Serializable {
 
     public SampleSettings {
         samplers = List.copyOf(new LinkedHashSet<>(samplers));
         steps = List.copyOf(new LinkedHashSet<>(steps));
+        cmSamplingTimes = List.copyOf(cmSamplingTimes);
         if (checkpoint.isBlank() && runDir.isBlank()) {
             throw new IllegalArgumentException("sample.checkpoint and run.dir are both empty: name a checkpoint or a run");
         }
@@ -37,6 +40,10 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                 throw new IllegalArgumentException("sample.sampler: " + e.getMessage(), e);
             }
         }
+        if (es && samplers.contains("cm")) {
+            throw new IllegalArgumentException("sample.es does not apply to sample.sampler = cm (a consistency model "
+                    + "predicts x0, not noise to scale); sample cm with sample.es=false");
+        }
         if (steps.isEmpty()) throw new IllegalArgumentException("sample.steps names no NFE");
         for (int nfe : steps) {
             if (nfe < 1) throw new IllegalArgumentException("sample.steps must be >= 1 but has " + nfe);
@@ -48,6 +55,14 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         if (partitions < 0) throw new IllegalArgumentException("sample.partitions must be >= 0 but is " + partitions);
         if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
         if (outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
+    }
+
+    /** Settings with the default {@code cm.sampling-times} (none: trailing re-noising times). */
+    public SampleSettings(String checkpoint, String runDir, boolean ema, int count, List<String> samplers,
+                          List<Integer> steps, boolean es, double esFactor, double eta, long seed, int batchSize,
+                          int partitions, int threads, String outputPath, boolean overwrite) {
+        this(checkpoint, runDir, ema, count, samplers, steps, es, esFactor, eta, seed, batchSize, partitions, threads,
+                outputPath, overwrite, List.of());
     }
 
     public static SampleSettings fromConfig(Config c) {
@@ -63,7 +78,12 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                 c.getInt("sample.count"), values(c, "sample.sampler"), steps, c.getBoolean("sample.es"),
                 c.getDouble("sample.es-factor"), c.getDouble("sample.eta"), c.getLong("sample.seed"),
                 c.getInt("sample.batch-size"), c.getInt("sample.partitions"), c.getInt("engine.threads"),
-                c.getString("output.path"), c.getBoolean("output.overwrite"));
+                c.getString("output.path"), c.getBoolean("output.overwrite"), c.getIntList("cm.sampling-times"));
+    }
+
+    /** {@code cm.sampling-times} as an array. */
+    public int[] samplingTimes() {
+        return cmSamplingTimes.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** The sample sets to write: every sampler with every NFE, in configuration order. */

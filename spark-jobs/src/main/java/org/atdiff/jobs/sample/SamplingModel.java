@@ -13,6 +13,10 @@ import org.atdiff.io.Checkpoint;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.io.SafeTensorsFile;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.TrainedObjective;
+import org.atdiff.nn.Denoiser;
+import org.atdiff.sampling.EpsilonScaling;
+import org.atdiff.sampling.Sampler;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.bytedeco.javacpp.PointerScope;
@@ -25,9 +29,10 @@ import org.bytedeco.pytorch.Tensor;
  * @param checkpoint the checkpoint file the weights come from
  * @param step       its training step
  * @param ema        whether these are the EMA weights
+ * @param configJson the checkpoint's configuration, which says what the network was trained as ({@link #objective})
  */
-public record SamplingModel(String checkpoint, long step, boolean ema, String specJson, byte[] weights)
-        implements Serializable {
+public record SamplingModel(String checkpoint, long step, boolean ema, String specJson, byte[] weights,
+        String configJson) implements Serializable {
 
     /** The checkpoint {@code sample.checkpoint} names, else the latest of {@code run.dir}; an error names what is missing. */
     public static Path resolve(SampleSettings s, Configuration hadoop) throws IOException {
@@ -60,9 +65,37 @@ public record SamplingModel(String checkpoint, long step, boolean ema, String sp
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("checkpoint " + path + ": " + e.getMessage(), e);
             }
+            TrainedObjective.of(c, path.toString()); // a configuration that names an unknown objective fails here
             return new SamplingModel(path.toString(), c.step(), ema, c.modelSpecJson(),
-                    SafeTensors.toBytes(w, Map.of()));
+                    SafeTensors.toBytes(w, Map.of()), c.configJson());
         }
+    }
+
+    /** What the network was trained as: a noise predictor (plain, ip, at) or a consistency model (cd, ct). */
+    public TrainedObjective objective() {
+        return TrainedObjective.fromConfigJson(configJson, checkpoint);
+    }
+
+    /**
+     * The sampler of {@code set} for this network ({@code cm} only for a consistency model, with its sigma_data and
+     * the settings' re-noising times).
+     */
+    public Sampler sampler(SampleSet set, SampleSettings s) {
+        try {
+            return objective().sampler(set.sampler(), s.eta(), s.samplingTimes());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The network as {@code set}'s sampler runs it: the U-Net itself for {@code cm} and for a noise predictor; for a
+     * consistency model under a noise-prediction sampler, the noise its consistency function implies; then epsilon
+     * scaling when the set asks for it.
+     */
+    public Denoiser denoiser(UNet unet, SampleSet set, SampleSettings s) {
+        Denoiser d = set.sampler().equals("cm") ? unet : objective().noisePredictor(unet, spec().noiseSchedule());
+        return set.es() ? new EpsilonScaling(d, s.esFactor()) : d;
     }
 
     public ModelSpec spec() {

@@ -87,10 +87,19 @@ public final class DistributedTrainer {
             if (latest.isPresent()) {
                 Checkpoint c = run.read(latest.get(), in -> Checkpoint.load(in, latest.get().toString()));
                 requireSameShapes(c, spec, latest.get().toString());
+                if (settings.objective().equals("cd") && c.target().isEmpty()) {
+                    throw new IllegalArgumentException("run.dir holds checkpoint " + latest.get() + " without a target "
+                            + "network (target.* tensors): it was not written by a train.objective = cd run, so cd "
+                            + "cannot resume from it; use another run.dir");
+                }
                 startStep = c.step();
                 start = "resuming from " + latest.get().getName();
             } else if (!settings.initCheckpoint().isBlank()) {
                 start = "fine-tuning from " + settings.initCheckpoint() + " (fresh optimizer, step 0)";
+            }
+            if (settings.objective().equals("cd")) {
+                ConsistencyReplica.readTeacher(settings.cm().requireTeacher(), spec, hadoop);
+                if (latest.isEmpty()) start = "distilling " + settings.cm().teacher();
             }
         }
         return new DistributedTrainer(config, settings, shape, spec, startStep, start);
@@ -146,11 +155,11 @@ public final class DistributedTrainer {
             out.printf("train: %s%n", spec.build(0).describe());
         }
         out.printf("train: objective %s, %d workers x batch %d = global batch %d, lr %g, %d steps, %s, run.dir %s%n",
-                settings.objective(), workers, settings.batchSize(), workers * settings.batchSize(), settings.lr(),
+                settings.objectiveLabel(), workers, settings.batchSize(), workers * settings.batchSize(), settings.lr(),
                 settings.steps(), start, settings.runDir());
 
         JavaRDD<ImageRow> everywhere = replicate(images, workers);
-        String name = "atdiff train " + settings.objective() + " -> " + settings.runDir();
+        String name = "atdiff train " + settings.objectiveLabel() + " -> " + settings.runDir();
         DataParallelStage stage = DataParallelStage.fromConfig(sc, name, config);
         List<WorkerOutcome> outcomes;
         try (ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2))) {

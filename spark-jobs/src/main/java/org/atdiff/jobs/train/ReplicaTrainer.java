@@ -28,6 +28,9 @@ import org.bytedeco.javacpp.PointerScope;
  * dropout (rank r: {@code dropout.derive(r)}). Checkpoints store them under {@code rng.data}, {@code rng.noise} and
  * {@code rng.dropout} (the per-rank streams' base seed with their common position: every rank runs the same forward
  * passes), so a resumed run continues exactly where the uninterrupted one would be.
+ *
+ * <p>The consistency objectives ({@code cd}, {@code ct}) come from a {@link ConsistencyReplica}; a cd run's
+ * checkpoints also hold its target network (tensors {@code target.*}), restored on resume.
  */
 public final class ReplicaTrainer {
     static final String DATA = "data", NOISE = "noise", DROPOUT = "dropout";
@@ -81,6 +84,8 @@ public final class ReplicaTrainer {
             var ema = settings.ema(model);
             long start = 0;
             Optional<Path> latest = run.latestCheckpoint();
+            ConsistencyReplica cm = settings.consistencyObjective() ? ConsistencyReplica.create(settings, spec, model,
+                    ema, latest.isEmpty(), modelSeed(settings.seed()), new Configuration()) : null;
             try (PointerScope loading = new PointerScope()) { // the loaded tensors are copied, then freed
                 if (latest.isPresent()) {
                     Checkpoint c = run.read(latest.get(), in -> Checkpoint.load(in, latest.get().toString()));
@@ -88,6 +93,7 @@ public final class ReplicaTrainer {
                     model.loadStateDict(c.model());
                     ema.loadStateDict(c.ema());
                     optimizer.loadStateDict(c.optimizer());
+                    if (cm != null) cm.restore(c, latest.get().toString());
                     streams = new LinkedHashMap<>(c.rng());
                     start = c.step();
                 } else if (!settings.initCheckpoint().isBlank()) {
@@ -105,12 +111,13 @@ public final class ReplicaTrainer {
             ShuffledMinibatches batches = new ShuffledMinibatches(data, order, rank, workers, settings.batchSize(),
                     spec.unet().numClasses() > 0);
             batches.seek(start);
-            TrainingLoop loop = new TrainingLoop(model, spec.noiseSchedule(), settings.trainingObjective(), optimizer,
+            TrainingLoop loop = new TrainingLoop(model, spec.noiseSchedule(),
+                    cm != null ? cm.objective() : settings.trainingObjective(), optimizer,
                     settings.learningRate(), settings.clipping(), ema, batches, streams.get(NOISE), sync,
                     (long) rank * settings.batchSize());
             loop.resumeAt(start);
             MetricsLog metrics = rank == 0 ? new MetricsLog(run, start) : null;
-            if (rank == 0) loop.addListener(new RootOutputs(metrics, model, streams, start, attempt, workers));
+            if (rank == 0) loop.addListener(new RootOutputs(metrics, model, cm, streams, start, attempt, workers));
             if (rank == 0 && observer != null) loop.addListener(observer);
             injection.ifPresent(f -> loop.addListener((m, l) -> f.maybeFail(rank, m.step(), attempt)));
             try {
@@ -124,14 +131,7 @@ public final class ReplicaTrainer {
     }
 
     private Checkpoint readInitCheckpoint(String location) throws IOException {
-        RunDirectory other = new RunDirectory(location, new Configuration());
-        Optional<Path> inRun = other.latestCheckpoint();
-        Path file = inRun.orElse(other.root());
-        try {
-            return other.read(file, in -> Checkpoint.load(in, file.toString()));
-        } catch (java.io.FileNotFoundException e) {
-            throw new IllegalArgumentException("train.init-checkpoint " + location + ": no such checkpoint or run directory", e);
-        }
+        return RunDirectory.readCheckpoint(location, new Configuration(), "train.init-checkpoint");
     }
 
     private static void requireSameModel(Checkpoint c, UNet model, String source) {
@@ -147,15 +147,17 @@ public final class ReplicaTrainer {
     private final class RootOutputs implements StepListener {
         private final MetricsLog metrics;
         private final UNet model;
+        private final ConsistencyReplica cm;
         private final LinkedHashMap<String, RandomStream> streams;
         private final long startStep;
         private final int attempt, workers;
         private final long startNanos = System.nanoTime();
 
-        RootOutputs(MetricsLog metrics, UNet model, LinkedHashMap<String, RandomStream> streams, long startStep,
-                    int attempt, int workers) {
+        RootOutputs(MetricsLog metrics, UNet model, ConsistencyReplica cm, LinkedHashMap<String, RandomStream> streams,
+                    long startStep, int attempt, int workers) {
             this.metrics = metrics;
             this.model = model;
+            this.cm = cm;
             this.streams = streams;
             this.startStep = startStep;
             this.attempt = attempt;
@@ -191,7 +193,8 @@ public final class ReplicaTrainer {
             RandomStream mine = model.dropoutStream();
             rng.put(DROPOUT, new RandomStream(streams.get(DROPOUT).seed(), mine.counter()));
             return new Checkpoint(new LinkedHashMap<>(model.stateDict()), loop.ema().stateDict(),
-                    loop.optimizer().stateDict(), step, rng, configJson, spec.toJson());
+                    loop.optimizer().stateDict(), step, rng, configJson, spec.toJson(),
+                    cm != null ? cm.targetState() : new LinkedHashMap<>());
         }
     }
 }

@@ -133,6 +133,20 @@ public final class RunDirectory {
         }
     }
 
+    /**
+     * The checkpoint a setting names: the latest checkpoint of a run directory, or a checkpoint file. A location that
+     * is neither is an error naming {@code key}.
+     */
+    public static org.atdiff.io.Checkpoint readCheckpoint(String location, Configuration hadoop, String key)
+            throws IOException {
+        RunDirectory dir = new RunDirectory(location, hadoop);
+        Path file = dir.latestCheckpoint().orElse(dir.root());
+        if (!dir.fs.isFile(file)) {
+            throw new IllegalArgumentException(key + " " + location + ": no such checkpoint or run directory with checkpoints");
+        }
+        return dir.read(file, in -> org.atdiff.io.Checkpoint.load(in, file.toString()));
+    }
+
     /** Lines of {@code metrics.jsonl}, or none. */
     public List<String> metricsLines() throws IOException {
         return readText("metrics.jsonl").map(t -> new ArrayList<>(Arrays.asList(t.split("\n"))))

@@ -5,7 +5,11 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import org.atdiff.consistency.ConsistencyMetric;
+import org.atdiff.consistency.ConsistencySettings;
+import org.atdiff.consistency.TeacherSolver;
 import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.AdamW;
@@ -15,22 +19,46 @@ import org.atdiff.optim.LearningRateSchedule;
 import org.atdiff.nn.TrainableDenoiser;
 
 /**
- * The {@code train.*}, {@code at.*}, {@code ip.*}, {@code run.*} and {@code data.*} keys of a training run, checked
- * when built: every bad value is an {@link IllegalArgumentException} naming its configuration path, before any Spark
- * work starts. The learning rate and its schedule are defined on the global batch (per-worker batch x workers).
+ * The {@code train.*}, {@code at.*}, {@code ip.*}, {@code cm.*}, {@code run.*} and {@code data.*} keys of a training
+ * run, checked when built: every bad value is an {@link IllegalArgumentException} naming its configuration path,
+ * before any Spark work starts. The learning rate and its schedule are defined on the global batch (per-worker batch
+ * x workers).
+ *
+ * @param cmAdversarial {@code train.adversarial}: free AT (the {@code at.*} settings) of the consistency objectives
+ * @param cm            the {@code cm.*} settings of the consistency objectives {@code cd} and {@code ct}
  */
 public record TrainSettings(String objective, long steps, int batchSize, int workers, double lr, double beta1,
         double beta2, double eps, double weightDecay, long warmupSteps, double gradClip, double emaRate,
         long checkpointEvery, int keepCheckpoints, long logEvery, int maxAttempts, Duration collectiveTimeout,
         String initCheckpoint, double ipGamma, AdversarialSettings adversarial, long seed, String runDir,
-        String dataPath, String split, int threads) {
+        String dataPath, String split, int threads, boolean cmAdversarial, ConsistencySettings cm) {
     /** Values of {@code data.split}. */
     public static final List<String> SPLITS = List.of("train", "test", "all");
+    /** The consistency-model objectives: distillation and (improved) consistency training. */
+    public static final List<String> CONSISTENCY_OBJECTIVES = List.of("cd", "ct");
+    /** Every value {@code train.objective} accepts. */
+    public static final List<String> OBJECTIVES = objectives();
+
+    private static List<String> objectives() {
+        List<String> all = new ArrayList<>(TrainingObjective.NAMES);
+        all.addAll(CONSISTENCY_OBJECTIVES);
+        return List.copyOf(all);
+    }
 
     public TrainSettings {
-        if (!TrainingObjective.NAMES.contains(objective)) {
+        if (!OBJECTIVES.contains(objective)) {
             throw new IllegalArgumentException("train.objective '" + objective + "' is not available (valid: "
-                    + String.join(", ", TrainingObjective.NAMES) + ")");
+                    + String.join(", ", OBJECTIVES) + ")");
+        }
+        if (cm == null) throw new IllegalArgumentException("cm.* settings must be given");
+        if (objective.equals("cd")) cm.requireTeacher();
+        if (cmAdversarial && !CONSISTENCY_OBJECTIVES.contains(objective)) {
+            throw new IllegalArgumentException("train.adversarial applies to train.objective = cd or ct only, not '"
+                    + objective + "' (adversarial DPM training is train.objective = at)");
+        }
+        if (objective.equals("cd") && !initCheckpoint.isBlank()) {
+            throw new IllegalArgumentException("train.init-checkpoint is not used with train.objective = cd: the "
+                    + "student starts from the teacher cm.teacher = " + cm.teacher());
         }
         atLeast("train.steps", steps, 1);
         atLeast("train.batch-size", batchSize, 1);
@@ -78,15 +106,47 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
                     c.getDouble("train.ema-rate"), c.getLong("train.checkpoint-every"), c.getInt("train.keep-checkpoints"),
                     c.getLong("train.log-every"), c.getInt("train.max-attempts"), c.getDuration("train.collective-timeout"),
                     c.getString("train.init-checkpoint"), c.getDouble("ip.gamma"), at, c.getLong("run.seed"),
-                    c.getString("run.dir"), c.getString("data.path"), c.getString("data.split"), c.getInt("engine.threads"));
+                    c.getString("run.dir"), c.getString("data.path"), c.getString("data.split"), c.getInt("engine.threads"),
+                    c.getBoolean("train.adversarial"), consistency(c));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }
 
-    /** The objective these settings name. */
+    /** The {@code cm.*} settings; a bad value is an error naming its key. */
+    public static ConsistencySettings consistency(Config c) {
+        try {
+            List<Integer> times = c.getIntList("cm.sampling-times");
+            return new ConsistencySettings(c.getString("cm.teacher"), TeacherSolver.named(c.getString("cm.solver")),
+                    c.getInt("cm.discretization"), c.getInt("cm.ct-initial-steps"), c.getInt("cm.ct-final-steps"),
+                    c.getDouble("cm.rho"), ConsistencyMetric.named(c.getString("cm.metric")), c.getDouble("cm.ema-rate"),
+                    c.getDouble("cm.sigma-data"), times.stream().mapToInt(Integer::intValue).toArray());
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** True for the consistency objectives cd and ct (built by {@link ConsistencyReplica}). */
+    public boolean consistencyObjective() {
+        return CONSISTENCY_OBJECTIVES.contains(objective);
+    }
+
+    /** The free AT settings the consistency objective uses: {@code at.*} with {@code train.adversarial}, else null. */
+    public AdversarialSettings consistencyAdversarial() {
+        return cmAdversarial ? adversarial : null;
+    }
+
+    /** The DPM objective these settings name (plain, ip, at); cd and ct come from {@link ConsistencyReplica}. */
     public TrainingObjective trainingObjective() {
+        if (consistencyObjective()) {
+            throw new IllegalStateException("train.objective = " + objective + " is built by ConsistencyReplica");
+        }
         return TrainingObjective.named(objective, ipGamma, adversarial);
+    }
+
+    /** The objective as the run reports it, e.g. {@code cd+at} for adversarial consistency distillation. */
+    public String objectiveLabel() {
+        return cmAdversarial ? objective + "+at" : objective;
     }
 
     public AdamW optimizer(TrainableDenoiser model) {

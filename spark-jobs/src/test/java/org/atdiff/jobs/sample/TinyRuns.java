@@ -32,6 +32,12 @@ public final class TinyRuns {
      * zero output layer, so the network's output depends on its whole body) and returns the spec.
      */
     public static ModelSpec writeRun(File run, int size, int channels, int classes, long seed) throws IOException {
+        return writeRun(run, size, channels, classes, seed, "{}");
+    }
+
+    /** {@link #writeRun(File, int, int, int, long)} with the training configuration {@code configJson}. */
+    public static ModelSpec writeRun(File run, int size, int channels, int classes, long seed, String configJson)
+            throws IOException {
         ModelSpec spec = spec(size, channels, classes);
         try (PointerScope scope = new PointerScope()) {
             UNet unet = spec.build(seed);
@@ -44,7 +50,7 @@ public final class TinyRuns {
                     }
                 }
             }
-            Checkpoint c = new Checkpoint(state, state, new LinkedHashMap<>(), 0, new LinkedHashMap<>(), "{}",
+            Checkpoint c = new Checkpoint(state, state, new LinkedHashMap<>(), 0, new LinkedHashMap<>(), configJson,
                     spec.toJson());
             new RunDirectory(run.toURI().toString(), new Configuration()).writeCheckpoint(0, c::save, 1);
         }
