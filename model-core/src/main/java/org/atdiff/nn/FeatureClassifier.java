@@ -10,13 +10,11 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import org.atdiff.io.MalformedFileException;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.io.SafeTensorsFile;
 import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -120,25 +118,7 @@ public final class FeatureClassifier {
 
     /** Copies {@code state} into the weights; names and shapes must match exactly. */
     public void loadStateDict(Map<String, Tensor> state) {
-        TreeSet<String> missing = new TreeSet<>(params.keySet());
-        missing.removeAll(state.keySet());
-        TreeSet<String> unexpected = new TreeSet<>(state.keySet());
-        unexpected.removeAll(params.keySet());
-        if (!missing.isEmpty() || !unexpected.isEmpty()) {
-            throw new IllegalArgumentException("state dict does not fit the classifier: missing " + missing
-                    + ", unexpected " + unexpected);
-        }
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            long[] want = HostTensors.shape(e.getValue());
-            long[] got = HostTensors.shape(state.get(e.getKey()));
-            if (!Arrays.equals(want, got)) {
-                throw new IllegalArgumentException("shape mismatch for classifier tensor " + e.getKey() + ": "
-                        + Arrays.toString(got) + ", expected " + Arrays.toString(want));
-            }
-        }
-        try (NoGradGuard guard = new NoGradGuard()) {
-            for (Map.Entry<String, Tensor> e : params.entrySet()) e.getValue().copy_(state.get(e.getKey()));
-        }
+        StateDictCopy.copy(params, state, "the classifier");
         checksum = null;
     }
 

@@ -7,10 +7,8 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
@@ -227,25 +225,7 @@ public final class UNet implements TrainableDenoiser {
      * @throws IllegalArgumentException naming the missing, unexpected or mis-shaped tensors
      */
     public void loadStateDict(Map<String, Tensor> state) {
-        TreeSet<String> missing = new TreeSet<>(params.keySet());
-        missing.removeAll(state.keySet());
-        TreeSet<String> unexpected = new TreeSet<>(state.keySet());
-        unexpected.removeAll(params.keySet());
-        if (!missing.isEmpty() || !unexpected.isEmpty()) {
-            throw new IllegalArgumentException("state dict does not fit UNet " + config + ": missing " + missing
-                    + ", unexpected " + unexpected);
-        }
-        for (Map.Entry<String, Tensor> e : params.entrySet()) {
-            long[] want = HostTensors.shape(e.getValue());
-            long[] got = HostTensors.shape(state.get(e.getKey()));
-            if (!Arrays.equals(want, got)) {
-                throw new IllegalArgumentException("shape mismatch for " + e.getKey() + ": model has "
-                        + Arrays.toString(want) + ", state dict has " + Arrays.toString(got));
-            }
-        }
-        try (NoGradGuard guard = new NoGradGuard()) {
-            for (Map.Entry<String, Tensor> e : params.entrySet()) e.getValue().copy_(state.get(e.getKey()));
-        }
+        StateDictCopy.copy(params, state, "UNet " + config);
     }
 
     /** Number of parameters of a U-Net with {@code config} (builds it with zero weights, no random draws). */
