@@ -21,8 +21,10 @@ import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSettings;
 import org.atdiff.jobs.train.DistributedTrainer;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.Manifest;
+import org.atdiff.prep.PrepSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -55,7 +57,11 @@ public final class PipelineJob implements Atdiff.Command {
         Config sampleConf = config.withValue("output.path", ConfigValueFactory.fromAnyRef(samplesPath))
                 .withValue("sample.checkpoint", ConfigValueFactory.fromAnyRef(""))
                 .withValue("output.overwrite", ConfigValueFactory.fromAnyRef(true));
-        SampleSettings sampleSettings = SampleSettings.fromConfig(sampleConf); // validate before any Spark work
+        // Every stage's settings are checked before any Spark work, so a bad key fails at once and names itself.
+        PrepSettings prepSettings = PrepJob.settings(prepConf);
+        TrainSettings.fromConfig(config);
+        ModelSettings.fromConfig(config, config.getInt("image.size"), config.getInt("image.channels"), 0);
+        SampleSettings sampleSettings = SampleSettings.fromConfig(sampleConf);
         FidSettings fidSettings = FidSettings.fromConfig(config);
         Configuration hadoop = new Configuration();
 
@@ -69,7 +75,7 @@ public final class PipelineJob implements Atdiff.Command {
                 System.out.println("pipeline: prep skipped, dataset already at " + dataPath);
             } else {
                 System.out.println("pipeline: prep " + config.getString("input.path") + " -> " + dataPath);
-                Manifest m = DatasetPrep.run(spark, PrepJob.settings(prepConf));
+                Manifest m = DatasetPrep.run(spark, prepSettings);
                 System.out.printf("pipeline: prepared %d images%n", m.rows());
             }
             seconds.put("prep", lap(t0));

@@ -49,6 +49,11 @@ class PipelineJobTest {
         // 1 loss curve + 1 score plot + 2 grids
         assertEquals(4, html.split("data:image/png;base64,").length - 1);
 
+        // A bad value fails before any Spark work, naming the key.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> job.run(
+                AtdiffConfig.load(null, job.defaultProfile(), List.of("run.dir=" + run, "train.lr=-1")), "local[2]"));
+        assertTrue(e.getMessage().contains("train.lr"), e.getMessage());
+
         // Running it again reuses the dataset and the finished training, and rewrites the report.
         job.run(config, "local[2]");
         assertTrue(new File(run, "report.html").isFile());
