@@ -21,6 +21,7 @@ public final class Atdiff {
 
     static Map<String, Command> commands() {
         Map<String, Command> c = new LinkedHashMap<>();
+        c.put("bench", new org.atdiff.jobs.bench.BenchCommand());
         return c;
     }
 
