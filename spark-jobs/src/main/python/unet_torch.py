@@ -37,13 +37,23 @@ def groups(c):
     return min(32, c)
 
 
+class GroupNorm(nn.GroupNorm):
+    """GroupNorm whose statistics are computed in float32 for a bf16 input, returning bf16: what libtorch 2.x's
+    mixed-type CPU kernel does natively; torch 1.13's CPU kernel rejects a bf16 input with float32 weights."""
+
+    def forward(self, x):
+        if x.dtype != self.weight.dtype:
+            return super().forward(x.to(self.weight.dtype)).to(x.dtype)
+        return super().forward(x)
+
+
 class ResBlock(nn.Module):
     def __init__(self, cin, cout, emb_dim, dropout):
         super().__init__()
         self.out_channels = cout
-        self.in_layers = nn.Sequential(nn.GroupNorm(groups(cin), cin), nn.SiLU(), nn.Conv2d(cin, cout, 3, padding=1))
+        self.in_layers = nn.Sequential(GroupNorm(groups(cin), cin), nn.SiLU(), nn.Conv2d(cin, cout, 3, padding=1))
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_dim, 2 * cout))
-        self.out_layers = nn.Sequential(nn.GroupNorm(groups(cout), cout), nn.SiLU(), nn.Dropout(dropout),
+        self.out_layers = nn.Sequential(GroupNorm(groups(cout), cout), nn.SiLU(), nn.Dropout(dropout),
                                         nn.Conv2d(cout, cout, 3, padding=1))
         nn.init.zeros_(self.out_layers[3].weight)
         nn.init.zeros_(self.out_layers[3].bias)
@@ -62,7 +72,7 @@ class AttentionBlock(nn.Module):
         super().__init__()
         self.channels = channels
         self.heads = channels // head_channels
-        self.norm = nn.GroupNorm(groups(channels), channels)
+        self.norm = GroupNorm(groups(channels), channels)
         self.qkv = nn.Conv1d(channels, 3 * channels, 1)
         self.proj_out = nn.Conv1d(channels, channels, 1)
         nn.init.zeros_(self.proj_out.weight)
@@ -132,7 +142,7 @@ class UNet(nn.Module):
                     blocks.append(Upsample(ch))
                     res *= 2
                 self.output_blocks.append(nn.ModuleList(blocks))
-        self.out = nn.Sequential(nn.GroupNorm(groups(ch), ch), nn.SiLU(), nn.Conv2d(ch, channels, 3, padding=1))
+        self.out = nn.Sequential(GroupNorm(groups(ch), ch), nn.SiLU(), nn.Conv2d(ch, channels, 3, padding=1))
         nn.init.zeros_(self.out[2].weight)
         nn.init.zeros_(self.out[2].bias)
         half = base // 2

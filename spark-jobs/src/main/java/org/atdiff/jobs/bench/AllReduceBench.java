@@ -23,7 +23,8 @@ final class AllReduceBench {
         List<Process> ranks = new ArrayList<>();
         try {
             for (int r = 0; r < world; r++) {
-                List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g"));
+                List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g",
+                        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED")); // GlooGroup hands the store socket to libtorch
                 String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
                 if (cache != null) cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
                 cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AllReduceWorker.class.getName(),

@@ -151,10 +151,16 @@ public final class BenchCommand implements Atdiff.Command {
                 int warmup = round == 0 ? s.warmup() : 0;
                 java.run(warmup, steps);
                 if (py != null) {
-                    JsonNode a = py.request(PythonReference.command("train").put("preset", preset)
-                            .put("size", s.imageSize()).put("batch", s.batchSize()).put("steps", steps)
-                            .put("warmup", warmup).put("precision", precision.key()));
-                    pySeconds.addAll(doubles(a.get("seconds")));
+                    try {
+                        JsonNode a = py.request(PythonReference.command("train").put("preset", preset)
+                                .put("size", s.imageSize()).put("batch", s.batchSize()).put("steps", steps)
+                                .put("warmup", warmup).put("precision", precision.key()));
+                        pySeconds.addAll(doubles(a.get("seconds")));
+                    } catch (IOException e) {
+                        t.note("PyTorch " + precision.key() + " skipped: " + e.getMessage());
+                        pySeconds.clear();
+                        break;
+                    }
                 }
             }
             plain.put(precision, java);
