@@ -163,6 +163,9 @@ public final class BenchCommand implements Atdiff.Command {
                     }
                 }
             }
+            System.err.printf("bench: train %s %s: atdiff %.3f s/step%s%n", preset, precision.key(),
+                    Timings.median(java.seconds()), pySeconds.isEmpty() ? "" : String.format(", PyTorch %.3f s/step",
+                            Timings.median(pySeconds)));
             plain.put(precision, java);
             double javaStep = Timings.median(java.seconds());
             if (precision == Precision.FP32) stepSeconds.put(preset, javaStep);
