@@ -111,7 +111,8 @@ public final class ReplicaTrainer {
             ShuffledMinibatches batches = new ShuffledMinibatches(data, order, rank, workers, settings.batchSize(),
                     spec.unet().numClasses() > 0);
             batches.seek(start);
-            TrainingLoop loop = new TrainingLoop(model, spec.noiseSchedule(),
+            // bf16: the objective sees an autocast wrapper; weights, gradients, AdamW and EMA stay fp32
+            TrainingLoop loop = new TrainingLoop(settings.precision().apply(model), spec.noiseSchedule(),
                     cm != null ? cm.objective() : settings.trainingObjective(), optimizer,
                     settings.learningRate(), settings.clipping(), ema, batches, streams.get(NOISE), sync,
                     (long) rank * settings.batchSize());

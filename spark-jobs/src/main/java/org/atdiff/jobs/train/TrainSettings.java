@@ -11,6 +11,7 @@ import org.atdiff.consistency.ConsistencyMetric;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.consistency.TeacherSolver;
 import org.atdiff.objective.AdversarialSettings;
+import org.atdiff.train.Precision;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.AdamW;
 import org.atdiff.optim.ExponentialMovingAverage;
@@ -31,7 +32,7 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
         double beta2, double eps, double weightDecay, long warmupSteps, double gradClip, double emaRate,
         long checkpointEvery, int keepCheckpoints, long logEvery, int maxAttempts, Duration collectiveTimeout,
         String initCheckpoint, double ipGamma, AdversarialSettings adversarial, long seed, String runDir,
-        String dataPath, String split, int threads, boolean cmAdversarial, ConsistencySettings cm) {
+        String dataPath, String split, int threads, boolean cmAdversarial, ConsistencySettings cm, Precision precision) {
     /** Values of {@code data.split}. */
     public static final List<String> SPLITS = List.of("train", "test", "all");
     /** The consistency-model objectives: distillation and (improved) consistency training. */
@@ -91,10 +92,7 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
     /** Reads and checks the keys; a missing or ill-typed key is an error naming it. */
     public static TrainSettings fromConfig(Config c) {
         try {
-            String precision = c.getString("train.precision");
-            if (!precision.equals("fp32")) {
-                throw new IllegalArgumentException("train.precision '" + precision + "' is not supported (valid: fp32)");
-            }
+            Precision precision = Precision.named(c.getString("train.precision"));
             // AdversarialSettings names the at.* key of a bad value
             AdversarialSettings at = new AdversarialSettings(c.getInt("at.steps"), c.getDouble("at.rho"),
                     c.getDouble("at.alpha"), AdversarialSettings.Norm.named(c.getString("at.norm")),
@@ -107,7 +105,7 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
                     c.getLong("train.log-every"), c.getInt("train.max-attempts"), c.getDuration("train.collective-timeout"),
                     c.getString("train.init-checkpoint"), c.getDouble("ip.gamma"), at, c.getLong("run.seed"),
                     c.getString("run.dir"), c.getString("data.path"), c.getString("data.split"), c.getInt("engine.threads"),
-                    c.getBoolean("train.adversarial"), consistency(c));
+                    c.getBoolean("train.adversarial"), consistency(c), precision);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

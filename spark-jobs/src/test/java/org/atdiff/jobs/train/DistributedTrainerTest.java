@@ -205,7 +205,7 @@ class DistributedTrainerTest {
             {"train.steps=0", "train.steps"}, {"train.batch-size=0", "train.batch-size"}, {"train.lr=0", "train.lr"},
             {"train.ema-rate=1", "train.ema-rate"}, {"at.rho=-1", "at.rho"}, {"at.norm=l1", "at.norm"},
             {"train.objective=fgsm", "train.objective"}, {"train.checkpoint-every=0", "train.checkpoint-every"},
-            {"data.split=val", "data.split"}, {"train.precision=bf16", "train.precision"},
+            {"data.split=val", "data.split"}, {"train.precision=fp16", "train.precision"},
             {"model.preset=huge", "model"},
         };
         for (String[] c : cases) {

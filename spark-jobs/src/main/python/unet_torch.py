@@ -1,0 +1,285 @@
+#!/usr/bin/python3
+"""PyTorch reference of atdiff's U-Net for `atdiff bench` (Debian's python3-torch 1.13).
+
+The network mirrors org.atdiff.nn.UNet module for module, with the same parameter names and shapes
+(improved-diffusion's), the same forward computation (SiLU of the embedding taken once, scale-shift norm,
+qkv laid out per head, concatenated skips), and a training step like atdiff's TrainingLoop: forward draw,
+MSE loss, backward, gradient clipping, AdamW, EMA, zeroed gradients.
+
+Serves JSON requests, one per line on stdin, answering one JSON line each on stdout, so that the bench can
+alternate Java and Python runs without restarting either:
+  {"cmd": "describe", "preset": "small", "size": 32, "channels": 3}
+  {"cmd": "check", "preset": ..., "npz": path}   forward on weights, x and t written by the bench; returns eps
+  {"cmd": "train", "preset": ..., "batch": 64, "steps": 10, "warmup": 2, "precision": "fp32" | "bf16"}
+  {"cmd": "mm", "n": 2048, "dtype": "fp32" | "bf16", "reps": 10}
+  {"cmd": "sqrtm", "npz": path}                  FID with scipy.linalg.sqrtm (pytorch-fid's method), timed
+  {"cmd": "quit"}
+"""
+import json
+import math
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PRESETS = {
+    # name: (base, mult, res_blocks, attention resolutions as divisors of the image size, head channels, dropout)
+    "tiny": (32, (1, 2), 1, (2,), 32, 0.0),
+    "small": (64, (1, 2, 2), 2, (4,), 32, 0.1),
+    "cifar10-adm": (128, (1, 2, 2, 2), 3, (2, 4), 32, 0.3),
+}
+
+
+def groups(c):
+    return min(32, c)
+
+
+class GroupNorm(nn.GroupNorm):
+    """GroupNorm whose statistics are computed in float32 for a bf16 input, returning bf16: what libtorch 2.x's
+    mixed-type CPU kernel does natively; torch 1.13's CPU kernel rejects a bf16 input with float32 weights."""
+
+    def forward(self, x):
+        if x.dtype != self.weight.dtype:
+            return super().forward(x.to(self.weight.dtype)).to(x.dtype)
+        return super().forward(x)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin, cout, emb_dim, dropout):
+        super().__init__()
+        self.out_channels = cout
+        self.in_layers = nn.Sequential(GroupNorm(groups(cin), cin), nn.SiLU(), nn.Conv2d(cin, cout, 3, padding=1))
+        self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_dim, 2 * cout))
+        self.out_layers = nn.Sequential(GroupNorm(groups(cout), cout), nn.SiLU(), nn.Dropout(dropout),
+                                        nn.Conv2d(cout, cout, 3, padding=1))
+        nn.init.zeros_(self.out_layers[3].weight)
+        nn.init.zeros_(self.out_layers[3].bias)
+        self.skip_connection = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
+
+    def forward(self, x, emb_act):
+        h = self.in_layers(x)
+        scale, shift = self.emb_layers[1](emb_act)[:, :, None, None].split(self.out_channels, 1)
+        h = torch.addcmul(shift, self.out_layers[0](h), scale + 1)
+        h = self.out_layers[3](self.out_layers[2](F.silu(h)))
+        return self.skip_connection(x) + h
+
+
+class AttentionBlock(nn.Module):
+    def __init__(self, channels, head_channels):
+        super().__init__()
+        self.channels = channels
+        self.heads = channels // head_channels
+        self.norm = GroupNorm(groups(channels), channels)
+        self.qkv = nn.Conv1d(channels, 3 * channels, 1)
+        self.proj_out = nn.Conv1d(channels, channels, 1)
+        nn.init.zeros_(self.proj_out.weight)
+        nn.init.zeros_(self.proj_out.bias)
+
+    def forward(self, x, emb_act):
+        b, c, hgt, wid = x.shape
+        n, d = hgt * wid, c // self.heads
+        flat = x.reshape(b, c, n)
+        q, k, v = self.qkv(self.norm(flat)).reshape(b * self.heads, 3 * d, n).split(d, 1)
+        # softmax(q^T k / sqrt(d)) v per head (torch 1.13 has no scaled_dot_product_attention)
+        w = torch.softmax(torch.bmm(q.transpose(1, 2), k) * (1.0 / math.sqrt(d)), dim=-1)
+        a = torch.bmm(v, w.transpose(1, 2))
+        return (flat + self.proj_out(a.reshape(b, c, n))).reshape(b, c, hgt, wid)
+
+
+class Downsample(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.op = nn.Conv2d(channels, channels, 3, stride=2, padding=1)
+
+    def forward(self, x, emb_act):
+        return self.op(x)
+
+
+class Upsample(nn.Module):
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x, emb_act):
+        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class UNet(nn.Module):
+    def __init__(self, preset, size, channels):
+        super().__init__()
+        base, mult, res_blocks, attn_div, head_channels, dropout = PRESETS[preset]
+        attn = {size // a for a in attn_div}
+        emb_dim = 4 * base
+        self.base = base
+        self.time_embed = nn.Sequential(nn.Linear(base, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.input_blocks = nn.ModuleList([nn.ModuleList([nn.Conv2d(channels, base, 3, padding=1)])])
+        skips, ch, res = [base], base, size
+        for level, m in enumerate(mult):
+            for _ in range(res_blocks):
+                blocks = [ResBlock(ch, m * base, emb_dim, dropout)]
+                ch = m * base
+                if res in attn:
+                    blocks.append(AttentionBlock(ch, head_channels))
+                self.input_blocks.append(nn.ModuleList(blocks))
+                skips.append(ch)
+            if level < len(mult) - 1:
+                self.input_blocks.append(nn.ModuleList([Downsample(ch)]))
+                skips.append(ch)
+                res //= 2
+        self.middle_block = nn.ModuleList([ResBlock(ch, ch, emb_dim, dropout), AttentionBlock(ch, head_channels),
+                                           ResBlock(ch, ch, emb_dim, dropout)])
+        self.output_blocks = nn.ModuleList()
+        for level in reversed(range(len(mult))):
+            for i in range(res_blocks + 1):
+                blocks = [ResBlock(ch + skips.pop(), mult[level] * base, emb_dim, dropout)]
+                ch = mult[level] * base
+                if res in attn:
+                    blocks.append(AttentionBlock(ch, head_channels))
+                if level > 0 and i == res_blocks:
+                    blocks.append(Upsample(ch))
+                    res *= 2
+                self.output_blocks.append(nn.ModuleList(blocks))
+        self.out = nn.Sequential(GroupNorm(groups(ch), ch), nn.SiLU(), nn.Conv2d(ch, channels, 3, padding=1))
+        nn.init.zeros_(self.out[2].weight)
+        nn.init.zeros_(self.out[2].bias)
+        half = base // 2
+        self.register_buffer("freqs", torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64) / half)
+                             .float(), persistent=False)
+
+    def forward(self, x, t):
+        args = t.float()[:, None] * self.freqs[None]
+        emb = self.time_embed(torch.cat([torch.cos(args), torch.sin(args)], 1))  # cosines first (ADM)
+        emb_act = F.silu(emb)
+        h = self.input_blocks[0][0](x)
+        hs = [h]
+        for blocks in self.input_blocks[1:]:
+            for b in blocks:
+                h = b(h, emb_act)
+            hs.append(h)
+        for b in self.middle_block:
+            h = b(h, emb_act)
+        for blocks in self.output_blocks:
+            h = torch.cat([h, hs.pop()], 1)
+            for b in blocks:
+                h = b(h, emb_act)
+        return self.out(h)
+
+
+class Trainer:
+    """One training step like atdiff's TrainingLoop with the plain objective (DDPM eq. 14)."""
+
+    def __init__(self, preset, size, channels, precision):
+        torch.manual_seed(0)
+        self.model = UNet(preset, size, channels).train()
+        self.params = list(self.model.parameters())
+        self.opt = torch.optim.AdamW(self.params, lr=1e-4, weight_decay=0.0)
+        self.ema = [p.detach().clone() for p in self.params]
+        self.precision = precision
+        betas = torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64)  # linear schedule (DDPM)
+        self.abar = torch.cumprod(1 - betas, 0).float()
+        self.size, self.channels = size, channels
+
+    def step(self, batch):
+        x0 = torch.rand(batch, self.channels, self.size, self.size) * 2 - 1
+        t = torch.randint(0, 1000, (batch,))
+        eps = torch.randn_like(x0)
+        ab = self.abar[t][:, None, None, None]
+        xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps  # DDPM eq. 4
+        if self.precision == "bf16":
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                out = self.model(xt, t.float())
+            out = out.float()
+        else:
+            out = self.model(xt, t.float())
+        loss = (out - eps).square().mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.opt.step()
+        with torch.no_grad():
+            for e, p in zip(self.ema, self.params):
+                e.lerp_(p, 1 - 0.9999)
+        self.opt.zero_grad(set_to_none=False)
+        return loss.item()
+
+
+_trainers = {}
+
+
+def handle(req):
+    cmd = req["cmd"]
+    size, channels = req.get("size", 32), req.get("channels", 3)
+    if cmd == "describe":
+        model = UNet(req["preset"], size, channels)
+        shapes = {k: list(v.shape) for k, v in model.state_dict().items()}
+        return {"parameters": sum(p.numel() for p in model.parameters()), "shapes": shapes,
+                "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if cmd == "check":
+        data = np.load(req["npz"])
+        model = UNet(req["preset"], size, channels).eval()
+        model.load_state_dict({k: torch.from_numpy(data["w." + k]) for k in model.state_dict()})
+        with torch.no_grad():
+            eps = model(torch.from_numpy(data["x"]), torch.from_numpy(data["t"]))
+        return {"eps": eps.flatten().tolist()}
+    if cmd == "train":
+        key = (req["preset"], size, channels, req["precision"])
+        if key not in _trainers:
+            _trainers.clear()  # one model at a time: cifar10-adm's state is large
+            _trainers[key] = Trainer(req["preset"], size, channels, req["precision"])
+        tr = _trainers[key]
+        losses, times = [], []
+        for i in range(req["warmup"] + req["steps"]):
+            start = time.perf_counter()
+            loss = tr.step(req["batch"])
+            if i >= req["warmup"]:
+                times.append(time.perf_counter() - start)
+                losses.append(loss)
+        return {"seconds": times, "losses": losses}
+    if cmd == "mm":
+        dtype = torch.bfloat16 if req["dtype"] == "bf16" else torch.float32
+        n = req["n"]
+        a, b = torch.randn(n, n).to(dtype), torch.randn(n, n).to(dtype)
+        torch.mm(a, b)
+        times = []
+        for _ in range(req["reps"]):
+            start = time.perf_counter()
+            torch.mm(a, b)
+            times.append(time.perf_counter() - start)
+        return {"seconds": times}
+    if cmd == "sqrtm":
+        import scipy.linalg
+        data = np.load(req["npz"])
+        mu1, s1, mu2, s2 = data["mu1"], data["sigma1"], data["mu2"], data["sigma2"]
+        start = time.perf_counter()
+        # pytorch-fid's calculate_frechet_distance: Tr(S1) + Tr(S2) - 2 Tr(sqrtm(S1 S2)) + |mu1 - mu2|^2
+        covmean, _ = scipy.linalg.sqrtm(s1.dot(s2), disp=False)
+        if np.iscomplexobj(covmean):
+            covmean = covmean.real
+        diff = mu1 - mu2
+        fid = diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
+        return {"seconds": time.perf_counter() - start, "fid": float(fid)}
+    raise ValueError("unknown command " + cmd)
+
+
+def main():
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+    torch.set_num_threads(threads)
+    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        req = json.loads(line)
+        if req["cmd"] == "quit":
+            break
+        try:
+            out = handle(req)
+        except Exception as e:  # report to the bench, keep serving
+            out = {"error": "%s: %s" % (type(e).__name__, e)}
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+package org.atdiff.jobs.bench;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.nn.UNet;
+import org.atdiff.nn.UNetConfig;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bench end to end on a tiny model (figures are not checked, only that each section reports them). */
+class BenchCommandTest {
+    @TempDir
+    File dir;
+
+    private Config config(String... extra) {
+        List<String> o = new ArrayList<>(List.of("bench.preset=tiny", "bench.image-size=8", "bench.steps=2",
+                "bench.warmup=0", "bench.batch-size=2", "bench.threads=1", "bench.python=\"\"", "bench.fid-count=300",
+                "bench.fid-dimension=16", "output.path=" + dir.getAbsolutePath()));
+        o.addAll(List.of(extra));
+        return AtdiffConfig.load(null, o);
+    }
+
+    @Test
+    void trainAndFidSectionsWriteBenchJson() throws Exception {
+        new BenchCommand().run(config("bench.sections=[train,fid]", "bench.precisions=[fp32,bf16]"), null);
+        JsonNode root = new ObjectMapper().readTree(new File(dir, "bench.json"));
+        assertTrue(root.get("pytorch").asText().startsWith("skipped"), root.get("pytorch").asText());
+        JsonNode train = root.get("sections").get("train tiny").get("rows");
+        assertEquals(3, train.size(), "fp32 plain, bf16 plain, fp32 at: " + train);
+        for (JsonNode row : train) {
+            assertEquals(2, row.get("steps").asInt());
+            assertTrue(row.get("images_per_s").asDouble() > 0);
+            assertTrue(row.get("atdiff_over_pytorch").isNull(), "no PyTorch column without python");
+        }
+        assertEquals("at (K=3)", train.get(2).get("objective").asText());
+        String notes = root.get("sections").get("train tiny").get("notes").toString();
+        assertTrue(notes.contains("loss per timed step") && notes.contains("AT overhead"), notes);
+        JsonNode fid = root.get("sections").get("fid statistics");
+        assertEquals(2, fid.get("rows").size());
+        assertTrue(fid.get("notes").get(0).asText().contains("distance: atdiff"));
+    }
+
+    @Test
+    void unknownSectionIsRejectedByKey() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BenchSettings.fromConfig(config("bench.sections=[train,speed]")));
+        assertTrue(e.getMessage().contains("bench.sections") && e.getMessage().contains("speed"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> BenchSettings.fromConfig(config("bench.preset=huge")));
+        assertTrue(e.getMessage().contains("bench.preset"), e.getMessage());
+    }
+
+    @Test
+    void missingPythonIsReportedNotFatal() {
+        StringBuilder why = new StringBuilder();
+        assertTrue(PythonReference.start(new File(dir, "no-python").getPath(), 1, why).isEmpty());
+        assertTrue(why.toString().contains("missing"), why.toString());
+    }
+
+    @Test
+    void pytorchReferenceHasTheSameParameterCount() throws Exception {
+        Assumptions.assumeTrue(new File("/usr/bin/python3").canExecute(), "no /usr/bin/python3");
+        StringBuilder why = new StringBuilder();
+        var py = PythonReference.start("/usr/bin/python3", 1, why);
+        Assumptions.assumeTrue(py.isPresent(), why.toString());
+        try (PythonReference p = py.get()) {
+            for (String preset : UNetConfig.PRESETS) {
+                JsonNode d = p.request(PythonReference.command("describe").put("preset", preset).put("size", 32));
+                assertEquals(UNet.parameterCount(UNetConfig.preset(preset, 32, 3)), d.get("parameters").asLong(), preset);
+            }
+        }
+    }
+}
