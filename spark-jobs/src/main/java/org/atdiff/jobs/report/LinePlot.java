@@ -43,7 +43,7 @@ public final class LinePlot {
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, height);
-        int left = 70, right = 160, top = 35, bottom = 50;
+        int left = 70, right = 160, top = 50, bottom = 50;
         int pw = width - left - right, ph = height - top - bottom;
         double xmin = Double.MAX_VALUE, xmax = -Double.MAX_VALUE, ymin = Double.MAX_VALUE, ymax = -Double.MAX_VALUE;
         for (List<double[]> pts : series.values()) {
@@ -57,11 +57,11 @@ public final class LinePlot {
         }
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        g.drawString(title, left, 22);
+        g.drawString(title, left, 20);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.drawRect(left, top, pw, ph);
         g.drawString(xLabel, left + pw / 2 - 20, height - 12);
-        g.drawString(yLabel, 8, top - 8 + 0);
+        g.drawString(yLabel, 8, top - 8);
         if (xmin > xmax) {
             g.drawString("no data", left + pw / 2 - 20, top + ph / 2);
             return encode(img, g);
