@@ -22,6 +22,7 @@ import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.ModelSettings;
 import org.atdiff.jobs.cluster.DataParallelStage;
 import org.atdiff.nn.ModelSpec;
+import org.atdiff.prep.Manifest;
 import org.atdiff.nn.UNet;
 import org.bytedeco.javacpp.PointerScope;
 import scala.Tuple2;
@@ -49,12 +50,12 @@ import scala.Tuple2;
 public final class DistributedTrainer {
     private final Config config;
     private final TrainSettings settings;
-    private final DatasetShape shape;
+    private final Manifest shape;
     private final ModelSpec spec;
     private final long startStep;
     private final String start;
 
-    private DistributedTrainer(Config config, TrainSettings settings, DatasetShape shape, ModelSpec spec, long startStep,
+    private DistributedTrainer(Config config, TrainSettings settings, Manifest shape, ModelSpec spec, long startStep,
                                String start) {
         this.config = config;
         this.settings = settings;
@@ -73,12 +74,12 @@ public final class DistributedTrainer {
      */
     public static DistributedTrainer prepare(Config config, Configuration hadoop) throws IOException {
         TrainSettings settings = TrainSettings.fromConfig(config);
-        DatasetShape shape = DatasetShape.read(settings.dataPath(), hadoop);
+        Manifest shape = readManifest(settings.dataPath(), hadoop);
         if (shape.height() != shape.width()) {
             throw new IllegalArgumentException("data.path " + settings.dataPath() + " holds " + shape.height() + "x"
                     + shape.width() + " images; the U-Net needs square images (prep with image.size)");
         }
-        ModelSpec spec = ModelSettings.fromConfig(config, shape.height(), shape.channels(), shape.classes());
+        ModelSpec spec = ModelSettings.fromConfig(config, shape.height(), shape.channels(), shape.labelNames().size());
         RunDirectory run = new RunDirectory(settings.runDir(), hadoop);
         Optional<Path> latest = run.latestCheckpoint();
         long startStep = 0;
@@ -103,6 +104,19 @@ public final class DistributedTrainer {
             }
         }
         return new DistributedTrainer(config, settings, shape, spec, startStep, start);
+    }
+
+    /** The prepared dataset's manifest; a missing dataset or manifest is an error naming data.path. */
+    private static Manifest readManifest(String dataPath, Configuration hadoop) throws IOException {
+        Path dir = new Path(dataPath);
+        if (!dir.getFileSystem(hadoop).exists(dir)) {
+            throw new IllegalArgumentException("data.path " + dataPath + " does not exist (run `atdiff prep` first)");
+        }
+        try {
+            return Manifest.read(dataPath, hadoop);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("data.path " + e.getMessage(), e);
+        }
     }
 
     private static void requireSameShapes(Checkpoint c, ModelSpec spec, String source) {
@@ -139,7 +153,7 @@ public final class DistributedTrainer {
         run.writeText("config.conf", TrainSettings.toHocon(config));
 
         sc.setJobDescription("atdiff train: reading " + settings.dataPath() + " (split " + settings.split() + ")");
-        Dataset<Row> rows = spark.read().parquet(shape.dataDir(settings.dataPath()).toString());
+        Dataset<Row> rows = spark.read().parquet(new Path(settings.dataPath(), "data").toString());
         if (!settings.split().equals("all")) rows = rows.filter(functions.col("split").equalTo(settings.split()));
         JavaRDD<ImageRow> images = rows.select("id", "label", "pixels").javaRDD()
                 .map(r -> new ImageRow(r.getLong(0), r.getInt(1), (byte[]) r.get(2)));

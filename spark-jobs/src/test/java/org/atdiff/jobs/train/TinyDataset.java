@@ -40,10 +40,12 @@ final class TinyDataset {
                     square(new RandomStream(99).derive(i), size), "tiny:" + i));
         }
         spark.createDataFrame(rows, SCHEMA).repartition(3).write().parquet(dir.resolve("data").toString());
-        Files.writeString(dir.resolve("manifest.json"), "{\"format\": \"atdiff-dataset/1\", \"rows\": " + (count + 8)
-                + ", \"height\": " + size + ", \"width\": " + size + ", \"channels\": 3,"
-                + " \"label_names\": [\"class0\", \"class1\", \"class2\", \"class3\"],"
-                + " \"split\": {\"test\": 8, \"train\": " + count + "}}");
+        Files.writeString(dir.resolve("manifest.json"), "{\"format\": \"atdiff-dataset/1\", \"input\": \"tiny\","
+                + " \"input_format\": \"parquet\", \"rows\": " + (count + 8) + ", \"rejected\": 0, \"shards\": 3,"
+                + " \"height\": " + size + ", \"width\": " + size + ", \"channels\": 3,"
+                + " \"labels\": {}, \"label_names\": [\"class0\", \"class1\", \"class2\", \"class3\"],"
+                + " \"split\": {\"test\": 8, \"train\": " + count + "},"
+                + " \"pixel_mean\": [0, 0, 0], \"pixel_std\": [1, 1, 1], \"checksum\": \"-\", \"config\": {}}");
         return dir;
     }
 
