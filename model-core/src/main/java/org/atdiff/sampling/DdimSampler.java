@@ -18,10 +18,17 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class DdimSampler implements Sampler {
     private final double eta;
+    private final StatePerturbation perturbation;
 
     public DdimSampler(double eta) {
+        this(eta, StatePerturbation.NONE);
+    }
+
+    /** @param perturbation applied to every state after x_T, before the model sees it (robustness evaluation) */
+    public DdimSampler(double eta, StatePerturbation perturbation) {
         if (!(eta >= 0 && eta <= 1)) throw new IllegalArgumentException("DDIM eta must be in [0, 1]: " + eta);
         this.eta = eta;
+        this.perturbation = perturbation;
     }
 
     public double eta() {
@@ -35,6 +42,7 @@ public final class DdimSampler implements Sampler {
         try (CarriedTensor x = new CarriedTensor(xT)) {
             for (int i = s.timesteps() - 1; i >= 0; i--) {
                 try (PointerScope scope = new PointerScope()) {
+                    if (i < s.timesteps() - 1) x.replace(perturbation.apply(model, s, i, x.get(), labels, noise));
                     Tensor eps = NoisePrediction.eps(model, s, i, x.get(), labels);
                     Tensor x0 = NoisePrediction.clampToData(NoisePrediction.x0(s, i, x.get(), eps));
                     if (i == 0) {

@@ -16,6 +16,16 @@ import org.bytedeco.pytorch.Tensor;
  * (improved-diffusion's FIXED_SMALL). The last step returns x0 without noise.
  */
 public final class DdpmSampler implements Sampler {
+    private final StatePerturbation perturbation;
+
+    public DdpmSampler() {
+        this(StatePerturbation.NONE);
+    }
+
+    /** @param perturbation applied to every state after x_T, before the model sees it (robustness evaluation) */
+    public DdpmSampler(StatePerturbation perturbation) {
+        this.perturbation = perturbation;
+    }
     @Override
     public Tensor sample(Denoiser model, NoiseSchedule schedule, int nfe, Tensor xT, Tensor labels, BatchNoise noise) {
         long[] rowShape = SamplingInputs.rowShape(xT, noise);
@@ -23,6 +33,7 @@ public final class DdpmSampler implements Sampler {
         try (CarriedTensor x = new CarriedTensor(xT)) {
             for (int i = s.timesteps() - 1; i >= 0; i--) {
                 try (PointerScope scope = new PointerScope()) {
+                    if (i < s.timesteps() - 1) x.replace(perturbation.apply(model, s, i, x.get(), labels, noise));
                     Tensor eps = NoisePrediction.eps(model, s, i, x.get(), labels);
                     Tensor x0 = NoisePrediction.clampToData(NoisePrediction.x0(s, i, x.get(), eps));
                     if (i == 0) {

@@ -24,10 +24,20 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class DpmSolverPlusPlus2MSampler implements Sampler {
     private final boolean clipX0;
+    private final StatePerturbation perturbation;
 
     /** @param clipX0 clip each x0 prediction to [-1, 1] (static thresholding) */
     public DpmSolverPlusPlus2MSampler(boolean clipX0) {
+        this(clipX0, StatePerturbation.NONE);
+    }
+
+    /**
+     * @param clipX0       clip each x0 prediction to [-1, 1] (static thresholding)
+     * @param perturbation applied to every state after x_T, before the model sees it (robustness evaluation)
+     */
+    public DpmSolverPlusPlus2MSampler(boolean clipX0, StatePerturbation perturbation) {
         this.clipX0 = clipX0;
+        this.perturbation = perturbation;
     }
 
     @Override
@@ -39,6 +49,7 @@ public final class DpmSolverPlusPlus2MSampler implements Sampler {
         try (CarriedTensor x = new CarriedTensor(xT); CarriedTensor x0Prev = new CarriedTensor(null)) {
             for (int i = n - 1; i >= 0; i--) {
                 try (PointerScope scope = new PointerScope()) {
+                    if (i < n - 1) x.replace(perturbation.apply(model, s, i, x.get(), labels, noise));
                     Tensor eps = NoisePrediction.eps(model, s, i, x.get(), labels);
                     Tensor x0 = NoisePrediction.x0(s, i, x.get(), eps);
                     if (clipX0) x0 = NoisePrediction.clampToData(x0);

@@ -17,10 +17,22 @@ public final class Samplers {
      * @param cm      the {@code cm.*} settings (sigma-data, sampling-times; used by {@code cm} only)
      */
     public static Sampler named(String name, double ddimEta, ConsistencySettings cm) {
+        return named(name, ddimEta, cm, StatePerturbation.NONE);
+    }
+
+    /**
+     * {@link #named(String, double, ConsistencySettings)} with a perturbation of the intermediate states
+     * (noise-prediction samplers only).
+     */
+    public static Sampler named(String name, double ddimEta, ConsistencySettings cm, StatePerturbation perturbation) {
+        if (name.equals("cm") && perturbation != StatePerturbation.NONE) {
+            throw new IllegalArgumentException("the cm sampler takes no state perturbation (got '" + perturbation.kind()
+                    + "'); perturb the noise-prediction samplers " + NAMES.subList(0, 3));
+        }
         return switch (name) {
-            case "ddpm" -> new DdpmSampler();
-            case "ddim" -> new DdimSampler(ddimEta);
-            case "dpm-solver++" -> new DpmSolverPlusPlus2MSampler(false);
+            case "ddpm" -> new DdpmSampler(perturbation);
+            case "ddim" -> new DdimSampler(ddimEta, perturbation);
+            case "dpm-solver++" -> new DpmSolverPlusPlus2MSampler(false, perturbation);
             case "cm" -> new ConsistencySampler(cm);
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "' (expected one of " + NAMES + ")");
         };

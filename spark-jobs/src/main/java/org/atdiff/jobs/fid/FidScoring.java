@@ -34,8 +34,9 @@ public final class FidScoring {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** The score of one sample set; {@code scoreName} is fid (Inception) or fd_classifier. */
-    public record Result(String set, String sampler, int nfe, boolean es, long count, String features,
-                         String scoreName, double score, String checkpoint, long step) {}
+    public record Result(String set, String sampler, int nfe, boolean es, String perturbation,
+                         double perturbationRadius, long count, String features, String scoreName, double score,
+                         String checkpoint, long step) {}
 
     private FidScoring() {}
 
@@ -73,7 +74,8 @@ public final class FidScoring {
             stats.write(new Path(out, set.getName() + ".npz"), hadoop);
             double score = FrechetDistance.between(stats.mu(), stats.sigma(), reference.mu(), reference.sigma());
             results.add(new Result(set.getName(), meta.path("sampler").asText(), meta.path("nfe").asInt(),
-                    meta.path("es").asBoolean(), stats.count(), fx.kind(), fx.scoreName(), score,
+                    meta.path("es").asBoolean(), meta.path("perturbation").asText("none"),
+                    meta.path("perturbation_radius").asDouble(0), stats.count(), fx.kind(), fx.scoreName(), score,
                     meta.path("checkpoint").asText(), meta.path("step").asLong()));
         }
         writeResults(outFs, out, results, fx, reference);
@@ -124,6 +126,8 @@ public final class FidScoring {
             m.put("sampler", r.sampler());
             m.put("nfe", r.nfe());
             m.put("es", r.es());
+            m.put("perturbation", r.perturbation());
+            m.put("perturbation_radius", r.perturbationRadius());
             m.put("count", r.count());
             m.put("features", r.features());
             m.put(r.scoreName(), r.score());
@@ -131,7 +135,9 @@ public final class FidScoring {
             m.put("checkpoint", r.checkpoint());
             m.put("step", r.step());
             rows.add(m);
-            plot.add(r.sampler() + (r.es() ? " + ES" : ""), r.nfe(), r.score());
+            plot.add(r.sampler() + (r.es() ? " + ES" : "")
+                    + (r.perturbation().equals("none") ? "" : " + " + r.perturbation() + " " + r.perturbationRadius()),
+                    r.nfe(), r.score());
         }
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("results", rows);

@@ -104,6 +104,9 @@ public final class SampleGeneration {
         m.put("es", set.es());
         m.put("es_factor", set.es() ? s.esFactor() : 1.0);
         m.put("eta", s.eta());
+        m.put("perturbation", set.perturbation());
+        m.put("perturbation_radius", set.radius());
+        m.put("precision", s.precision().key());
         m.put("count", s.count());
         m.put("seed", s.seed());
         m.put("objective", model.objective().objective());

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.atdiff.sampling.Samplers;
+import org.atdiff.sampling.StatePerturbation;
+import org.atdiff.train.Precision;
 
 /**
  * The {@code sample.*} keys (plus {@code run.dir}, {@code engine.threads}, {@code output.*}) as typed, checked
@@ -18,10 +20,14 @@ import org.atdiff.sampling.Samplers;
  * @param partitions      Spark tasks per sample set (0 = Spark's default parallelism)
  * @param cmSamplingTimes {@code cm.sampling-times}: the re-noising timesteps of {@code sample.sampler = cm}
  *                        (empty = trailing); the consistency function's sigma_data comes from the checkpoint
+ * @param precision       {@code sample.precision}: fp32, or bf16 (the network under CPU autocast, the sampler in fp32)
+ * @param perturbation    {@code sample.perturbation}: none | gaussian | gradient, applied to every intermediate x_t
+ * @param perturbationRadius {@code sample.perturbation-radius}: its l2 norm relative to sqrt(C*H*W)
  */
 public record SampleSettings(String checkpoint, String runDir, boolean ema, int count, List<String> samplers,
         List<Integer> steps, boolean es, double esFactor, double eta, long seed, int batchSize, int partitions,
-        int threads, String outputPath, boolean overwrite, List<Integer> cmSamplingTimes) implements Serializable {
+        int threads, String outputPath, boolean overwrite, List<Integer> cmSamplingTimes, Precision precision,
+        String perturbation, double perturbationRadius) implements Serializable {
 
     public SampleSettings {
         samplers = List.copyOf(new LinkedHashSet<>(samplers));
@@ -55,6 +61,25 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         if (partitions < 0) throw new IllegalArgumentException("sample.partitions must be >= 0 but is " + partitions);
         if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
         if (outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
+        if (precision == null) throw new IllegalArgumentException("sample.precision is null");
+        try {
+            StatePerturbation.named(perturbation, perturbationRadius);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("sample.perturbation / sample.perturbation-radius: " + e.getMessage(), e);
+        }
+        if (!perturbation.equals("none") && samplers.contains("cm")) {
+            throw new IllegalArgumentException("sample.perturbation applies to the noise-prediction samplers, not to "
+                    + "sample.sampler = cm; sample cm with sample.perturbation=none");
+        }
+    }
+
+    /** Settings in fp32 without perturbation. */
+    public SampleSettings(String checkpoint, String runDir, boolean ema, int count, List<String> samplers,
+                          List<Integer> steps, boolean es, double esFactor, double eta, long seed, int batchSize,
+                          int partitions, int threads, String outputPath, boolean overwrite,
+                          List<Integer> cmSamplingTimes) {
+        this(checkpoint, runDir, ema, count, samplers, steps, es, esFactor, eta, seed, batchSize, partitions, threads,
+                outputPath, overwrite, cmSamplingTimes, Precision.FP32, "none", 0.1);
     }
 
     /** Settings with the default {@code cm.sampling-times} (none: trailing re-noising times). */
@@ -78,7 +103,22 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                 c.getInt("sample.count"), values(c, "sample.sampler"), steps, c.getBoolean("sample.es"),
                 c.getDouble("sample.es-factor"), c.getDouble("sample.eta"), c.getLong("sample.seed"),
                 c.getInt("sample.batch-size"), c.getInt("sample.partitions"), c.getInt("engine.threads"),
-                c.getString("output.path"), c.getBoolean("output.overwrite"), c.getIntList("cm.sampling-times"));
+                c.getString("output.path"), c.getBoolean("output.overwrite"), c.getIntList("cm.sampling-times"),
+                precision(c.getString("sample.precision")), c.getString("sample.perturbation"),
+                c.getDouble("sample.perturbation-radius"));
+    }
+
+    private static Precision precision(String name) {
+        try {
+            return Precision.named(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("sample.precision: " + e.getMessage(), e);
+        }
+    }
+
+    /** The state perturbation of every sample set. */
+    public StatePerturbation statePerturbation() {
+        return StatePerturbation.named(perturbation, perturbationRadius);
     }
 
     /** {@code cm.sampling-times} as an array. */
@@ -90,7 +130,8 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
     public List<SampleSet> sets() {
         List<SampleSet> sets = new ArrayList<>();
         for (String sampler : samplers) {
-            for (int nfe : steps) sets.add(new SampleSet(sampler, nfe, es));
+            for (int nfe : steps) sets.add(new SampleSet(sampler, nfe, es, perturbation,
+                    perturbation.equals("none") ? 0 : perturbationRadius));
         }
         return sets;
     }

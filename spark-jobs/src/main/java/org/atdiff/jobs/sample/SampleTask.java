@@ -44,6 +44,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, Row> {
         int threads = settings.threads() > 0 ? settings.threads() : task != null ? task.cpus() : 1;
         torch.set_num_threads(threads);
         UNet unet = model.value().build();
+        for (Tensor p : unet.parameters()) p.requires_grad_(false); // a gradient perturbation needs input gradients only
         NoiseSchedule schedule = model.value().spec().noiseSchedule();
         Denoiser denoiser = model.value().denoiser(unet, set, settings);
         Sampler sampler = model.value().sampler(set, settings);

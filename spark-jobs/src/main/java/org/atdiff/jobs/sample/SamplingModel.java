@@ -18,6 +18,7 @@ import org.atdiff.nn.Denoiser;
 import org.atdiff.sampling.EpsilonScaling;
 import org.atdiff.sampling.Sampler;
 import org.atdiff.nn.ModelSpec;
+import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.nn.UNet;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -82,7 +83,7 @@ public record SamplingModel(String checkpoint, long step, boolean ema, String sp
      */
     public Sampler sampler(SampleSet set, SampleSettings s) {
         try {
-            return objective().sampler(set.sampler(), s.eta(), s.samplingTimes());
+            return objective().sampler(set.sampler(), s.eta(), s.samplingTimes(), s.statePerturbation());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }
@@ -91,10 +92,11 @@ public record SamplingModel(String checkpoint, long step, boolean ema, String sp
     /**
      * The network as {@code set}'s sampler runs it: the U-Net itself for {@code cm} and for a noise predictor; for a
      * consistency model under a noise-prediction sampler, the noise its consistency function implies; then epsilon
-     * scaling when the set asks for it.
+     * scaling when the set asks for it; under bf16 autocast for {@code sample.precision = bf16}.
      */
     public Denoiser denoiser(UNet unet, SampleSet set, SampleSettings s) {
-        Denoiser d = set.sampler().equals("cm") ? unet : objective().noisePredictor(unet, spec().noiseSchedule());
+        TrainableDenoiser network = s.precision().apply(unet);
+        Denoiser d = set.sampler().equals("cm") ? network : objective().noisePredictor(network, spec().noiseSchedule());
         return set.es() ? new EpsilonScaling(d, s.esFactor()) : d;
     }
 

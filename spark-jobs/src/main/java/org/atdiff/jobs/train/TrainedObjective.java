@@ -9,6 +9,7 @@ import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.sampling.Sampler;
 import org.atdiff.sampling.Samplers;
+import org.atdiff.sampling.StatePerturbation;
 
 /**
  * What a checkpoint's network was trained as, read from the configuration JSON every checkpoint carries: its
@@ -54,9 +55,10 @@ public record TrainedObjective(String objective, ConsistencySettings cm) {
     /**
      * The sampler {@code name} for this network: {@code cm} needs a consistency model and uses its sigma_data with
      * the re-noising times {@code samplingTimes} (the sampling command's {@code cm.sampling-times}); the other
-     * samplers are built as {@link Samplers#named(String, double)} builds them.
+     * samplers are built as {@link Samplers#named(String, double, ConsistencySettings, StatePerturbation)} builds
+     * them, with {@code perturbation} on their intermediate states.
      */
-    public Sampler sampler(String name, double eta, int[] samplingTimes) {
+    public Sampler sampler(String name, double eta, int[] samplingTimes, StatePerturbation perturbation) {
         if (name.equals("cm")) {
             if (!consistencyModel()) {
                 throw new IllegalArgumentException("sample.sampler = cm needs a consistency model (train.objective = cd "
@@ -66,7 +68,7 @@ public record TrainedObjective(String objective, ConsistencySettings cm) {
                     cm.ctInitialSteps(), cm.ctFinalSteps(), cm.rho(), cm.metric(), cm.emaRate(), cm.sigmaData(),
                     samplingTimes));
         }
-        return Samplers.named(name, eta);
+        return Samplers.named(name, eta, ConsistencySettings.DEFAULTS, perturbation);
     }
 
     /**

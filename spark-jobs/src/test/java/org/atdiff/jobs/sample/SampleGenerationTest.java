@@ -119,6 +119,43 @@ class SampleGenerationTest {
     }
 
     @Test
+    void perturbedAndBf16SetsAreNamedAndRecorded() throws Exception {
+        File plain = new File(dir, "plain"), perturbed = new File(dir, "perturbed");
+        SampleGeneration.run(spark(), new SampleSettings("", run.toString(), true, 4, List.of("ddim"), List.of(3), false,
+                1.017, 0.0, 5, 4, 1, 1, plain.toString(), false, List.of()));
+        List<SampleGeneration.WrittenSet> written = SampleGeneration.run(spark(), new SampleSettings("", run.toString(),
+                true, 4, List.of("ddim"), List.of(3), false, 1.017, 0.0, 5, 4, 1, 1, perturbed.toString(), false,
+                List.of(), org.atdiff.train.Precision.BF16, "gaussian", 0.5));
+        File set = new File(perturbed, written.get(0).folder().getName());
+        assertEquals("ddim-nfe3-gaussian0.5", set.getName());
+        JsonNode meta = new ObjectMapper().readTree(new File(set, "set.json"));
+        assertEquals("gaussian", meta.get("perturbation").asText());
+        assertEquals(0.5, meta.get("perturbation_radius").asDouble());
+        assertEquals("bf16", meta.get("precision").asText());
+        Map<Long, byte[]> a = images(new File(plain, "ddim-nfe3")), b = images(set);
+        assertEquals(a.keySet(), b.keySet());
+        assertFalse(Arrays.equals(a.get(0L), b.get(0L)), "a perturbed sampler gives other images");
+        Row r = spark().read().parquet(new File(set, "data").toString()).filter("id = 2").first();
+        assertEquals("sample:ddim:nfe3:es0:gaussian0.5:2", r.getString(r.fieldIndex("source")));
+    }
+
+    @Test
+    void precisionAndPerturbationSettingsAreChecked() {
+        SampleSettings s = SampleSettings.fromConfig(AtdiffConfig.load(null, List.of("sample.precision=bf16",
+                "sample.perturbation=gradient", "sample.perturbation-radius=0.2", "sample.sampler=[ddim]")));
+        assertEquals(List.of("ddim-nfe10-gradient0.2"), s.sets().stream().map(SampleSet::folderName).toList());
+        assertEquals("bf16", s.precision().key());
+        for (String[] bad : new String[][] {{"sample.precision=fp16"}, {"sample.perturbation=blur"},
+                {"sample.perturbation=gaussian", "sample.perturbation-radius=-1"},
+                {"sample.perturbation=gaussian", "sample.sampler=cm"}}) {
+            String key = bad[0].substring(0, bad[0].indexOf('='));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SampleSettings.fromConfig(AtdiffConfig.load(null, List.of(bad))), String.join(" ", bad));
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        }
+    }
+
+    @Test
     void commandFailsNamingAMissingCheckpoint() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SampleJob().run(AtdiffConfig.load(null,
                 List.of("run.dir=" + new File(dir, "norun"), "output.path=" + new File(dir, "x"))), "local[1]"));
