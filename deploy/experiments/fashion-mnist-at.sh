@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Issue 9: plain pretraining, then plain / ip / at fine-tuning from it, sampled with DDIM and DPM-Solver++ at few NFE
+# (3 seeds each, ES on the plain fine-tune) and scored with fd_classifier; then the robustness of each fine-tune to
+# perturbations of the sampler's intermediate states. Settings: conf/experiments/fashion-mnist-at.conf; results and
+# their reading: docs/results.md. Every phase is skipped when its output exists, so the script resumes after a stop.
+#
+#   deploy/experiments/fashion-mnist-at.sh            # everything (about 2 hours on 2 cores)
+#   PHASES="sample score" deploy/experiments/fashion-mnist-at.sh
+#
+# Phase wall-clock times go to $ROOT/phases.tsv.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+CONF=conf/experiments/fashion-mnist-at.conf
+ROOT=${ROOT:-runs/experiments/fashion-mnist-at}
+PRETRAIN_STEPS=${PRETRAIN_STEPS:-2500}
+FINETUNE_STEPS=${FINETUNE_STEPS:-500}
+SEEDS=${SEEDS:-"0 1 2"}
+OBJECTIVES=${OBJECTIVES:-"plain ip at"}
+PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness"}
+ATDIFF="deploy/atdiff"
+
+mkdir -p "$ROOT"
+timed() { # timed NAME command...: runs it and appends "NAME<TAB>seconds" to phases.tsv
+    local name=$1 start
+    shift
+    start=$(date +%s)
+    "$@"
+    printf '%s\t%s\n' "$name" "$(( $(date +%s) - start ))" >> "$ROOT/phases.tsv"
+}
+wants() { [[ " $PHASES " == *" $1 "* ]]; }
+
+if wants prep && [[ ! -f $ROOT/data/manifest.json ]]; then
+    timed prep $ATDIFF prep --conf $CONF output.path=$ROOT/data
+fi
+
+if wants pretrain && [[ ! -f $ROOT/pretrain/checkpoints/step-$(printf %08d $PRETRAIN_STEPS).safetensors ]]; then
+    timed pretrain $ATDIFF train --conf $CONF data.path=$ROOT/data run.dir=$ROOT/pretrain train.objective=plain \
+        train.steps=$PRETRAIN_STEPS
+fi
+
+# Fine-tuning: the same minibatches (run.seed 1: same data order, t and eps draws) for every objective; at takes
+# at.steps = 3 optimizer updates per minibatch (free AT). A shorter EMA horizon (0.995, ~200 steps) so the EMA
+# weights reflect the fine-tuning.
+if wants finetune; then
+    for obj in $OBJECTIVES; do
+        [[ -f $ROOT/ft-$obj/checkpoints/step-$(printf %08d $FINETUNE_STEPS).safetensors ]] && continue
+        timed "finetune-$obj" $ATDIFF train --conf $CONF data.path=$ROOT/data run.dir=$ROOT/ft-$obj run.seed=1 \
+            train.objective=$obj train.steps=$FINETUNE_STEPS train.init-checkpoint=$ROOT/pretrain \
+            train.warmup-steps=0 train.ema-rate=0.995
+    done
+fi
+
+# One feature classifier and one reference (train split) for every score, so all scores share their features.
+if wants reference && [[ ! -f $ROOT/fd/reference.npz ]]; then
+    timed classifier $ATDIFF classifier --conf $CONF data.path=$ROOT/data output.path=$ROOT/fd/classifier.safetensors
+    timed reference $ATDIFF stats --conf $CONF data.path=$ROOT/data fid.classifier=$ROOT/fd/classifier.safetensors \
+        output.path=$ROOT/fd/reference.npz
+fi
+
+sample() { # sample OBJECTIVE SEED OUT key=value...
+    local obj=$1 seed=$2 out=$3
+    shift 3
+    $ATDIFF sample --conf $CONF run.dir=$ROOT/ft-$obj sample.seed=$seed sample.precision=bf16 output.path=$out \
+        output.overwrite=true "$@"
+}
+score() { # score SAMPLES OUT
+    $ATDIFF fid --conf $CONF samples.path=$1 reference.path=$ROOT/fd/reference.npz output.path=$2 output.overwrite=true
+}
+
+# The main grid: DDIM at NFE 5/10/20/50 and DPM-Solver++ at 5/10/20 for every fine-tune; ES for the plain fine-tune.
+if wants sample; then
+    for seed in $SEEDS; do
+        for obj in $OBJECTIVES; do
+            out=$ROOT/samples/$obj/seed$seed
+            [[ -f $out/.done ]] && continue
+            timed "sample-$obj-seed$seed" sample $obj $seed $out/grid sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10,20]
+            timed "sample-$obj-seed$seed-ddim50" sample $obj $seed $out/ddim50 sample.sampler=ddim sample.steps=50
+            if [[ $obj == plain ]]; then
+                timed "sample-plain-es-seed$seed" sample plain $seed $out/es sample.sampler=[ddim,dpm-solver++] \
+                    sample.steps=[5,10,20] sample.es=true
+            fi
+            touch $out/.done
+        done
+    done
+fi
+if wants score; then
+    for seed in $SEEDS; do
+        for obj in $OBJECTIVES; do
+            for part in grid ddim50 es; do
+                [[ -d $ROOT/samples/$obj/seed$seed/$part ]] || continue
+                [[ -f $ROOT/scores/$obj/seed$seed/$part/fid.json ]] && continue
+                timed "score-$obj-seed$seed-$part" score $ROOT/samples/$obj/seed$seed/$part $ROOT/scores/$obj/seed$seed/$part
+            done
+        done
+    done
+fi
+
+# Robustness: DDIM at NFE 10 with every intermediate state perturbed (gaussian 0.1 and 0.2, gradient attack 0.1).
+if wants robustness; then
+    for seed in $SEEDS; do
+        for obj in $OBJECTIVES; do
+            for p in gaussian:0.1 gaussian:0.2 gradient:0.1; do
+                kind=${p%%:*} radius=${p##*:}
+                out=$ROOT/samples/$obj/seed$seed/robust-$kind$radius
+                if [[ ! -f $ROOT/scores/$obj/seed$seed/robust-$kind$radius/fid.json ]]; then
+                    timed "robust-$obj-seed$seed-$kind$radius" sample $obj $seed $out sample.sampler=ddim \
+                        sample.steps=10 sample.perturbation=$kind sample.perturbation-radius=$radius
+                    timed "score-$obj-seed$seed-robust-$kind$radius" score $out $ROOT/scores/$obj/seed$seed/robust-$kind$radius
+                fi
+            done
+        done
+    done
+fi
+echo "done: scores under $ROOT/scores, phase times in $ROOT/phases.tsv"

@@ -1,0 +1,29 @@
+package org.atdiff.jobs.report;
+
+import com.typesafe.config.Config;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.Atdiff;
+
+/**
+ * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),
+ * from {@code compare.scores} and {@code compare.runs} to {@code output.path}. Runs on the driver alone (no Spark job).
+ */
+public final class CompareJob implements Atdiff.Command {
+    @Override
+    public String summary() {
+        return "fid.json files of several runs and seeds -> summary.md/json, score and loss plots";
+    }
+
+    @Override
+    public void run(Config config, String master) throws Exception {
+        String scores = config.getString("compare.scores");
+        if (scores.isBlank()) throw new IllegalArgumentException("compare.scores is empty: name the folder of fid.json files");
+        List<Path> runs = config.getStringList("compare.runs").stream().map(Path::new).toList();
+        Path out = new Path(config.getString("output.path"));
+        List<ScoreComparison.Cell> cells = ScoreComparison.write(new Path(scores), runs, out, new Configuration());
+        System.out.print(ScoreComparison.markdown(cells));
+        System.out.println("compare: " + cells.size() + " set configurations -> " + out + "/summary.md");
+    }
+}

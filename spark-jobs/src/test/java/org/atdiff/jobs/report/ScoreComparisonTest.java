@@ -1,0 +1,76 @@
+package org.atdiff.jobs.report;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Scores over seeds: grouping by folder, mean and spread, tables, plots, and the errors that name the input. */
+class ScoreComparisonTest {
+    @TempDir
+    File dir;
+
+    void fid(String rel, String... results) throws Exception {
+        File f = new File(dir, "scores/" + rel + "/fid.json");
+        f.getParentFile().mkdirs();
+        Files.writeString(f.toPath(), "{\"results\": [" + String.join(",", results) + "]}");
+    }
+
+    static String result(String sampler, int nfe, boolean es, String perturbation, double radius, double score) {
+        return String.format(java.util.Locale.ROOT, "{\"sampler\": \"%s\", \"nfe\": %d, \"es\": %b, \"perturbation\": \"%s\", "
+                + "\"perturbation_radius\": %s, \"count\": 100, \"features\": \"classifier\", \"fd_classifier\": %s}",
+                sampler, nfe, es, perturbation, radius, score);
+    }
+
+    @Test
+    void reducesOverSeedsAndTabulates() throws Exception {
+        fid("plain/seed0/grid", result("ddim", 5, false, "none", 0, 10), result("ddim", 10, false, "none", 0, 6));
+        fid("plain/seed1/grid", result("ddim", 5, false, "none", 0, 12), result("ddim", 10, false, "none", 0, 8));
+        fid("plain/seed0/es", result("ddim", 5, true, "none", 0, 9));
+        fid("at/seed0/grid", result("ddim", 5, false, "none", 0, 7), result("ddim", 10, false, "none", 0, 7));
+        fid("at/seed1/grid", result("ddim", 5, false, "none", 0, 9), result("ddim", 10, false, "none", 0, 9));
+        fid("at/seed0/robust", result("ddim", 10, false, "gaussian", 0.1, 10));
+        fid("at/seed1/robust", result("ddim", 10, false, "gaussian", 0.1, 12));
+        File metrics = new File(dir, "runs/ft-at/metrics.jsonl");
+        metrics.getParentFile().mkdirs();
+        Files.writeString(metrics.toPath(), "{\"step\":1,\"loss\":0.5}\n{\"step\":2,\"loss\":0.4}\n");
+
+        Path out = new Path(dir.toString(), "out");
+        List<ScoreComparison.Cell> cells = ScoreComparison.write(new Path(dir.toString(), "scores"),
+                List.of(new Path(metrics.getParent())), out, new Configuration());
+        ScoreComparison.Cell plain5 = cells.stream().filter(c -> c.key().group().equals("plain") && c.key().nfe() == 5
+                && !c.key().es()).findFirst().orElseThrow();
+        assertEquals(11, plain5.mean(), 1e-12);
+        assertEquals(Math.sqrt(2), plain5.std(), 1e-12, "sample standard deviation of 10 and 12");
+        assertEquals(List.of(0, 1), List.copyOf(plain5.bySeed().keySet()));
+
+        String md = Files.readString(new File(dir, "out/summary.md").toPath());
+        assertTrue(md.contains("| sampler | NFE | plain | plain + ES | at |"), md);
+        assertTrue(md.contains("| ddim | 5 | 11.00 ± 1.41 | 9.00 | **8.00 ± 1.41** |"), md);
+        assertTrue(md.contains("| ddim | 10 | **7.00 ± 1.41** | | 8.00 ± 1.41 |"), md);
+        assertTrue(md.contains("| at | ddim | 10 | gaussian | 0.1 | 11.00 ± 1.41 | 8.00 ± 1.41 | +3.00 |"), md);
+        for (String f : List.of("summary.json", "score-ddim.png", "loss.png")) {
+            assertTrue(new File(dir, "out/" + f).length() > 0, f);
+        }
+    }
+
+    @Test
+    void badInputIsNamed() throws Exception {
+        Path scores = new Path(dir.toString(), "scores");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ScoreComparison.collect(scores, new Configuration()));
+        assertTrue(e.getMessage().contains("compare.scores"), e.getMessage());
+        new File(dir, "scores/x").mkdirs();
+        e = assertThrows(IllegalArgumentException.class, () -> ScoreComparison.collect(scores, new Configuration()));
+        assertTrue(e.getMessage().contains("no fid.json"), e.getMessage());
+        fid("plain/seed0/a", result("ddim", 5, false, "none", 0, 10));
+        fid("plain/seed0/b", result("ddim", 5, false, "none", 0, 11));
+        e = assertThrows(IllegalArgumentException.class, () -> ScoreComparison.collect(scores, new Configuration()));
+        assertTrue(e.getMessage().contains("seed 0") && e.getMessage().contains("twice"), e.getMessage());
+    }
+}
