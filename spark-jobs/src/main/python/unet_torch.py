@@ -248,6 +248,22 @@ def handle(req):
             torch.mm(a, b)
             times.append(time.perf_counter() - start)
         return {"seconds": times}
+    if cmd == "conv":
+        # one 3x3 convolution forward + backward in fp32 (the Java side: ConvTiming)
+        x = torch.randn(req["batch"], req["cin"], req["size"], req["size"])
+        w = torch.randn(req["cout"], req["cin"], 3, 3) * 0.05
+        if req["channels_last"]:
+            x, w = x.contiguous(memory_format=torch.channels_last), w.contiguous(memory_format=torch.channels_last)
+        x.requires_grad_(True)
+        w.requires_grad_(True)
+        b = torch.zeros(req["cout"], requires_grad=True)
+        F.conv2d(x, w, b, padding=1).sum().backward()
+        times = []
+        for _ in range(req["reps"]):
+            start = time.perf_counter()
+            F.conv2d(x, w, b, padding=1).sum().backward()
+            times.append(time.perf_counter() - start)
+        return {"seconds": times}
     if cmd == "sqrtm":
         import scipy.linalg
         data = np.load(req["npz"])

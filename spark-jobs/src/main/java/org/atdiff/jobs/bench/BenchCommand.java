@@ -75,7 +75,7 @@ public final class BenchCommand implements Atdiff.Command {
         root.set("settings", JSON.readTree(config.getConfig("bench").root().render(ConfigRenderOptions.concise())));
         System.out.printf("atdiff bench: %d threads, load average %s%n", torch.get_num_threads(), loadAverage());
         StringBuilder whyNot = new StringBuilder();
-        if (s.runs("peak") || s.runs("train") || s.runs("fid")) {
+        if (s.runs("peak") || s.runs("conv") || s.runs("train") || s.runs("fid")) {
             python = PythonReference.start(s.python(), s.threads(), whyNot).orElse(null);
         }
         root.put("pytorch", python == null ? "skipped: " + whyNot : "torch " + python.hello().get("torch").asText()
@@ -83,6 +83,7 @@ public final class BenchCommand implements Atdiff.Command {
         System.out.println("PyTorch reference: " + root.get("pytorch").asText());
         try {
             if (s.runs("peak")) peak();
+            if (s.runs("conv")) for (String preset : s.presets()) conv(s, preset);
             if (s.runs("train")) for (String preset : s.presets()) train(s, preset);
             if (s.runs("allreduce")) allReduce(s);
             if (s.runs("sampling")) sampling(s);
@@ -124,6 +125,32 @@ public final class BenchCommand implements Atdiff.Command {
                         .put("reps", MATMUL_REPS));
                 double ps = Timings.median(doubles(a.get("seconds")));
                 t.add("pytorch 1.13", dtype, MATMUL_SIZE, ps, MatmulPeak.gflops(MATMUL_SIZE, ps));
+            }
+        }
+        done(t);
+    }
+
+    // ---- conv -------------------------------------------------------------------------------------------------
+
+    private void conv(BenchSettings s, String preset) throws IOException {
+        UNetConfig config = UNetConfig.preset(preset, s.imageSize(), 3);
+        BenchTable t = table("conv " + preset, "shape", "engine", "format", "median_s", "gflops", "of_fp32_peak");
+        t.note("one 3x3 convolution forward + backward (input and weight gradients), fp32, batch " + s.batchSize()
+                + ", median of " + s.steps() + " after one warm-up; NCHW = default layout, NHWC = channels-last");
+        for (ConvTiming.Shape shape : ConvTiming.shapes(config, s.batchSize())) {
+            for (boolean channelsLast : new boolean[] {false, true}) {
+                String format = channelsLast ? "NHWC" : "NCHW";
+                double sec = Timings.median(ConvTiming.seconds(shape, channelsLast, s.steps()));
+                double g = shape.flops() / sec / 1e9;
+                t.add(shape.toString(), "atdiff", format, sec, g, fraction(g, peaks.get("atdiff fp32")));
+                if (python != null) {
+                    JsonNode a = python.request(PythonReference.command("conv").put("batch", shape.batch())
+                            .put("cin", shape.in()).put("cout", shape.out()).put("size", shape.size())
+                            .put("channels_last", channelsLast).put("reps", s.steps()));
+                    double ps = Timings.median(doubles(a.get("seconds")));
+                    double pg = shape.flops() / ps / 1e9;
+                    t.add(shape.toString(), "pytorch", format, ps, pg, fraction(pg, peaks.get("atdiff fp32")));
+                }
             }
         }
         done(t);

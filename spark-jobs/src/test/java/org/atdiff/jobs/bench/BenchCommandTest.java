@@ -30,7 +30,7 @@ class BenchCommandTest {
 
     @Test
     void trainAndFidSectionsWriteBenchJson() throws Exception {
-        new BenchCommand().run(config("bench.sections=[train,fid]", "bench.precisions=[fp32,bf16]"), null);
+        new BenchCommand().run(config("bench.sections=[conv,train,fid]", "bench.precisions=[fp32,bf16]"), null);
         JsonNode root = new ObjectMapper().readTree(new File(dir, "bench.json"));
         assertTrue(root.get("pytorch").asText().startsWith("skipped"), root.get("pytorch").asText());
         JsonNode train = root.get("sections").get("train tiny").get("rows");
@@ -43,6 +43,11 @@ class BenchCommandTest {
         assertEquals("at (K=3)", train.get(2).get("objective").asText());
         String notes = root.get("sections").get("train tiny").get("notes").toString();
         assertTrue(notes.contains("loss per timed step") && notes.contains("AT overhead"), notes);
+        JsonNode conv = root.get("sections").get("conv tiny").get("rows");
+        assertEquals(2 * 2 * 2, conv.size(), "tiny's two levels x (c->c, 2c->c) x (NCHW, NHWC): " + conv);
+        assertEquals("32->32 @8x8", conv.get(0).get("shape").asText());
+        assertEquals("64->64 @4x4", conv.get(4).get("shape").asText());
+        for (JsonNode row : conv) assertTrue(row.get("gflops").asDouble() > 0, row.toString());
         JsonNode fid = root.get("sections").get("fid statistics");
         assertEquals(2, fid.get("rows").size());
         assertTrue(fid.get("notes").get(0).asText().contains("distance: atdiff"));
