@@ -6,11 +6,9 @@ import org.atdiff.random.BatchNoise;
 import org.bytedeco.pytorch.Tensor;
 
 /** x_t + delta with delta a uniformly random direction of norm {@code radius * sqrt(C*H*W)} (a Gaussian draw, normalised). */
-public final class GaussianStatePerturbation implements StatePerturbation {
-    private final double radius;
-
-    public GaussianStatePerturbation(double radius) {
-        this.radius = StatePerturbation.checkRadius(radius);
+public record GaussianStatePerturbation(double radius) implements StatePerturbation {
+    public GaussianStatePerturbation {
+        StatePerturbation.checkRadius(radius);
     }
 
     @Override
@@ -22,10 +20,5 @@ public final class GaussianStatePerturbation implements StatePerturbation {
     @Override
     public String kind() {
         return "gaussian";
-    }
-
-    @Override
-    public double radius() {
-        return radius;
     }
 }

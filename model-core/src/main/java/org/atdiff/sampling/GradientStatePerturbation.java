@@ -13,11 +13,9 @@ import org.bytedeco.pytorch.Tensor;
  * is a stationary point of this loss, hence the random start of FGSM-RS: Wong, Rice and Kolter, "Fast is better than
  * free", ICLR 2020). Costs two extra evaluations and one input backward per step; enables autograd inside itself.
  */
-public final class GradientStatePerturbation implements StatePerturbation {
-    private final double radius;
-
-    public GradientStatePerturbation(double radius) {
-        this.radius = StatePerturbation.checkRadius(radius);
+public record GradientStatePerturbation(double radius) implements StatePerturbation {
+    public GradientStatePerturbation {
+        StatePerturbation.checkRadius(radius);
     }
 
     @Override
@@ -45,10 +43,5 @@ public final class GradientStatePerturbation implements StatePerturbation {
     @Override
     public String kind() {
         return "gradient";
-    }
-
-    @Override
-    public double radius() {
-        return radius;
     }
 }

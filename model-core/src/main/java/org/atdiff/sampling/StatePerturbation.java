@@ -68,10 +68,9 @@ public interface StatePerturbation {
     }
 
     /** Checks a radius for the constructors. */
-    static double checkRadius(double radius) {
+    static void checkRadius(double radius) {
         if (!(radius > 0) || Double.isInfinite(radius)) {
             throw new IllegalArgumentException("state perturbation radius must be positive and finite: " + radius);
         }
-        return radius;
     }
 }
