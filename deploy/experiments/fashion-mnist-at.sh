@@ -17,7 +17,8 @@ PRETRAIN_STEPS=${PRETRAIN_STEPS:-2500}
 FINETUNE_STEPS=${FINETUNE_STEPS:-500}
 SEEDS=${SEEDS:-"0 1 2"}
 OBJECTIVES=${OBJECTIVES:-"plain ip at"}
-PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness"}
+PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness report"}
+RESULTS=${RESULTS:-docs/results/fashion-mnist-at}
 ATDIFF="deploy/atdiff"
 
 mkdir -p "$ROOT"
@@ -112,4 +113,22 @@ if wants robustness; then
         done
     done
 fi
-echo "done: scores under $ROOT/scores, phase times in $ROOT/phases.tsv"
+# The small outputs that docs/results.md shows and the repository keeps: tables, plots, every fid.json, the training
+# metrics and configurations, one sample grid per fine-tune, phase times. No checkpoints, no samples.
+if wants report; then
+    $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores \
+        "compare.runs=[\"$ROOT/pretrain\",\"$ROOT/ft-plain\",\"$ROOT/ft-ip\",\"$ROOT/ft-at\"]" output.path=$RESULTS
+    for run in pretrain ft-plain ft-ip ft-at; do
+        mkdir -p $RESULTS/runs/$run
+        cp $ROOT/$run/metrics.jsonl $ROOT/$run/config.conf $RESULTS/runs/$run/
+    done
+    (cd $ROOT/scores && find . -name fid.json) | while read -r f; do
+        mkdir -p "$RESULTS/scores/$(dirname "$f")"
+        cp "$ROOT/scores/$f" "$RESULTS/scores/$f"
+    done
+    for obj in $OBJECTIVES; do
+        cp $ROOT/samples/$obj/seed0/grid/ddim-nfe10/grid.png $RESULTS/grid-$obj-ddim-nfe10.png
+    done
+    cp $ROOT/phases.tsv $RESULTS/phases.tsv
+fi
+echo "done: scores under $ROOT/scores, summary in $RESULTS, phase times in $ROOT/phases.tsv"
