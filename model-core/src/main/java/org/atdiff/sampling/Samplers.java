@@ -32,7 +32,7 @@ public final class Samplers {
         return switch (name) {
             case "ddpm" -> new DdpmSampler(perturbation);
             case "ddim" -> new DdimSampler(ddimEta, perturbation);
-            case "dpm-solver++" -> new DpmSolverPlusPlus2MSampler(false, perturbation);
+            case "dpm-solver++" -> new DpmSolverPlusPlus2MSampler(true, perturbation); // clips x0, as ddim and ddpm do
             case "cm" -> new ConsistencySampler(cm);
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "' (expected one of " + NAMES + ")");
         };

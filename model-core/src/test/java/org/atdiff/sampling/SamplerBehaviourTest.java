@@ -144,6 +144,8 @@ class SamplerBehaviourTest {
         assertInstanceOf(DdpmSampler.class, Samplers.named("ddpm", 0));
         assertEquals(0.3, ((DdimSampler) Samplers.named("ddim", 0.3)).eta(), 0);
         assertInstanceOf(DpmSolverPlusPlus2MSampler.class, Samplers.named("dpm-solver++", 0));
+        assertTrue(((DpmSolverPlusPlus2MSampler) Samplers.named("dpm-solver++", 0)).clipsX0(),
+                "sample.sampler = dpm-solver++ clips x0 like ddim and ddpm");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new DdimSampler(1.5)).getMessage().contains("1.5"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EpsilonScaling(MODEL, 0)).getMessage().contains("0"));
         try (PointerScope scope = new PointerScope()) {
