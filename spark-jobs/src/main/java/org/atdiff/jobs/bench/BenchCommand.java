@@ -134,22 +134,23 @@ public final class BenchCommand implements Atdiff.Command {
 
     private void conv(BenchSettings s, String preset) throws IOException {
         UNetConfig config = UNetConfig.preset(preset, s.imageSize(), 3);
-        BenchTable t = table("conv " + preset, "shape", "engine", "format", "median_s", "gflops", "of_fp32_peak");
+        BenchTable t = table("conv " + preset, "shape", "engine", "variant", "median_s", "gflops", "of_fp32_peak");
         t.note("one 3x3 convolution forward + backward (input and weight gradients), fp32, batch " + s.batchSize()
-                + ", median of " + s.steps() + " after one warm-up; NCHW = default layout, NHWC = channels-last");
+                + ", median of " + s.steps() + " after one warm-up; NCHW = default layout, NHWC = channels-last; "
+                + "no-onednn = the engine's convolution without oneDNN (mkldnn disabled)");
         for (ConvTiming.Shape shape : ConvTiming.shapes(config, s.batchSize())) {
-            for (boolean channelsLast : new boolean[] {false, true}) {
-                String format = channelsLast ? "NHWC" : "NCHW";
-                double sec = Timings.median(ConvTiming.seconds(shape, channelsLast, s.steps()));
+            for (String variant : List.of("NCHW", "NHWC", "NCHW no-onednn")) {
+                boolean channelsLast = variant.equals("NHWC"), oneDnn = !variant.endsWith("no-onednn");
+                double sec = Timings.median(ConvTiming.seconds(shape, channelsLast, oneDnn, s.steps()));
                 double g = shape.flops() / sec / 1e9;
-                t.add(shape.toString(), "atdiff", format, sec, g, fraction(g, peaks.get("atdiff fp32")));
+                t.add(shape.toString(), "atdiff", variant, sec, g, fraction(g, peaks.get("atdiff fp32")));
                 if (python != null) {
                     JsonNode a = python.request(PythonReference.command("conv").put("batch", shape.batch())
                             .put("cin", shape.in()).put("cout", shape.out()).put("size", shape.size())
-                            .put("channels_last", channelsLast).put("reps", s.steps()));
+                            .put("channels_last", channelsLast).put("mkldnn", oneDnn).put("reps", s.steps()));
                     double ps = Timings.median(doubles(a.get("seconds")));
                     double pg = shape.flops() / ps / 1e9;
-                    t.add(shape.toString(), "pytorch", format, ps, pg, fraction(pg, peaks.get("atdiff fp32")));
+                    t.add(shape.toString(), "pytorch", variant, ps, pg, fraction(pg, peaks.get("atdiff fp32")));
                 }
             }
         }

@@ -10,7 +10,8 @@ import org.bytedeco.pytorch.global.torch;
 
 /**
  * Time of one 3x3 convolution's forward and backward (input and weight gradients) in fp32, in the default
- * (NCHW) or the channels-last memory format: where a U-Net training step spends most of its FLOPs.
+ * (NCHW) or the channels-last memory format, with libtorch's oneDNN (mkldnn) convolutions or without them (its own
+ * im2col + BLAS path): where a U-Net training step spends most of its FLOPs.
  */
 public final class ConvTiming {
     private static final long[] ONE = {1, 1};
@@ -45,8 +46,10 @@ public final class ConvTiming {
         return shapes;
     }
 
-    /** Seconds of each of {@code reps} forward + backward passes, after one warm-up. */
-    public static double[] seconds(Shape s, boolean channelsLast, int reps) {
+    /** Seconds of each of {@code reps} forward + backward passes, after one warm-up; restores the oneDNN setting. */
+    public static double[] seconds(Shape s, boolean channelsLast, boolean oneDnn, int reps) {
+        boolean before = torch.globalContext().userEnabledMkldnn();
+        torch.globalContext().setUserEnabledMkldnn(oneDnn);
         try (PointerScope scope = new PointerScope()) {
             Tensor x = torch.randn(s.batch(), s.in(), s.size(), s.size());
             Tensor w = torch.randn(s.out(), s.in(), 3, 3).mul(new org.bytedeco.pytorch.Scalar(0.05));
@@ -66,6 +69,8 @@ public final class ConvTiming {
                 out[i] = (System.nanoTime() - start) * 1e-9;
             }
             return out;
+        } finally {
+            torch.globalContext().setUserEnabledMkldnn(before);
         }
     }
 

@@ -44,9 +44,10 @@ class BenchCommandTest {
         String notes = root.get("sections").get("train tiny").get("notes").toString();
         assertTrue(notes.contains("loss per timed step") && notes.contains("AT overhead"), notes);
         JsonNode conv = root.get("sections").get("conv tiny").get("rows");
-        assertEquals(2 * 2 * 2, conv.size(), "tiny's two levels x (c->c, 2c->c) x (NCHW, NHWC): " + conv);
+        assertEquals(2 * 2 * 3, conv.size(), "tiny's two levels x (c->c, 2c->c) x 3 variants: " + conv);
         assertEquals("32->32 @8x8", conv.get(0).get("shape").asText());
-        assertEquals("64->64 @4x4", conv.get(4).get("shape").asText());
+        assertEquals("NCHW no-onednn", conv.get(2).get("variant").asText());
+        assertEquals("64->64 @4x4", conv.get(6).get("shape").asText());
         for (JsonNode row : conv) assertTrue(row.get("gflops").asDouble() > 0, row.toString());
         JsonNode fid = root.get("sections").get("fid statistics");
         assertEquals(2, fid.get("rows").size());
