@@ -117,7 +117,7 @@ fi
 # metrics and configurations, one sample grid per fine-tune, phase times. No checkpoints, no samples.
 if wants report; then
     $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores \
-        "compare.runs=[\"$ROOT/pretrain\",\"$ROOT/ft-plain\",\"$ROOT/ft-ip\",\"$ROOT/ft-at\"]" output.path=$RESULTS
+        "compare.runs=[\"$ROOT/ft-plain\",\"$ROOT/ft-ip\",\"$ROOT/ft-at\"]" output.path=$RESULTS
     for run in pretrain ft-plain ft-ip ft-at; do
         mkdir -p $RESULTS/runs/$run
         cp $ROOT/$run/metrics.jsonl $ROOT/$run/config.conf $RESULTS/runs/$run/

@@ -226,6 +226,7 @@ public final class ScoreComparison {
     public static List<Cell> write(Path scores, List<Path> runs, Path out, Configuration hadoop) throws IOException {
         List<Cell> cells = collect(scores, hadoop);
         FileSystem fs = out.getFileSystem(hadoop);
+        fs.setWriteChecksum(false); // no .crc side files beside the summary (it is often committed)
         fs.mkdirs(out);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Cell c : cells) {

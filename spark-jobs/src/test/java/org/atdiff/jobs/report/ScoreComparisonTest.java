@@ -54,6 +54,7 @@ class ScoreComparisonTest {
         assertTrue(md.contains("| ddim | 5 | 11.00 ± 1.41 | 9.00 | **8.00 ± 1.41** |"), md);
         assertTrue(md.contains("| ddim | 10 | **7.00 ± 1.41** | | 8.00 ± 1.41 |"), md);
         assertTrue(md.contains("| at | ddim | 10 | gaussian | 0.1 | 11.00 ± 1.41 | 8.00 ± 1.41 | +3.00 |"), md);
+        assertFalse(new File(dir, "out/.summary.md.crc").exists(), "no checksum side files");
         for (String f : List.of("summary.json", "score-ddim.png", "loss.png")) {
             assertTrue(new File(dir, "out/" + f).length() > 0, f);
         }
