@@ -17,7 +17,8 @@ PRETRAIN_STEPS=${PRETRAIN_STEPS:-2500}
 FINETUNE_STEPS=${FINETUNE_STEPS:-500}
 SEEDS=${SEEDS:-"0 1 2"}
 OBJECTIVES=${OBJECTIVES:-"plain ip at"}
-PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness report"}
+PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness large report"}
+LARGE_COUNT=${LARGE_COUNT:-10000}
 RESULTS=${RESULTS:-docs/results/fashion-mnist-at}
 ATDIFF="deploy/atdiff"
 
@@ -113,11 +114,34 @@ if wants robustness; then
         done
     done
 fi
+# The most-read cells at the issue's set size: 10,000 images, seed 0, NFE 5 and 10 of both samplers, ES on plain.
+if wants large; then
+    for obj in $OBJECTIVES; do
+        out=$ROOT/samples-large/$obj
+        if [[ ! -f $ROOT/scores-large/$obj/fid.json ]]; then
+            timed "large-sample-$obj" sample $obj 0 $out sample.count=$LARGE_COUNT sample.sampler=[ddim,dpm-solver++] \
+                sample.steps=[5,10]
+            if [[ $obj == plain ]]; then
+                timed "large-sample-plain-es" sample plain 0 $out sample.count=$LARGE_COUNT \
+                    sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10] sample.es=true
+            fi
+            timed "large-score-$obj" score $out $ROOT/scores-large/$obj
+        fi
+    done
+fi
+
 # The small outputs that docs/results.md shows and the repository keeps: tables, plots, every fid.json, the training
 # metrics and configurations, one sample grid per fine-tune, phase times. No checkpoints, no samples.
 if wants report; then
     $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores \
         "compare.runs=[\"$ROOT/ft-plain\",\"$ROOT/ft-ip\",\"$ROOT/ft-at\"]" output.path=$RESULTS
+    if [[ -d $ROOT/scores-large ]]; then
+        $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores-large output.path=$RESULTS/large
+        (cd $ROOT/scores-large && find . -name fid.json) | while read -r f; do
+            mkdir -p "$RESULTS/large/scores/$(dirname "$f")"
+            cp "$ROOT/scores-large/$f" "$RESULTS/large/scores/$f"
+        done
+    fi
     for run in pretrain ft-plain ft-ip ft-at; do
         mkdir -p $RESULTS/runs/$run
         cp $ROOT/$run/metrics.jsonl $ROOT/$run/config.conf $RESULTS/runs/$run/
