@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
@@ -22,25 +23,12 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Consistency distillation from the closed-form teacher of Gaussian data, with and without free AT. */
+@ExtendWith(SingleThreadedTorch.class)
 class ConsistencyDistillationTest {
-    private static int threads;
-
-    // Tiny models gain nothing from intra-op threads; on a shared 2-core machine their synchronisation dominates.
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     private static final double M = 0.3, S = 0.2;
     private static final int T = 1000, SIZE = 8;

@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.diffusion.LinearSchedule;
@@ -13,23 +14,11 @@ import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(SingleThreadedTorch.class)
 class ConsistencySamplerTest {
-    private static int threads;
-
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     private static final double M = 0.3, S = 0.2;
     private final NoiseSchedule schedule = new LinearSchedule(1000);

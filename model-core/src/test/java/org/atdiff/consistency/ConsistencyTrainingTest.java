@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
@@ -24,24 +25,12 @@ import org.atdiff.train.TrainingLoop;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Improved consistency training: curriculum, noise-level sampling, loss decrease, resume, and AT. */
+@ExtendWith(SingleThreadedTorch.class)
 class ConsistencyTrainingTest {
-    private static int threads;
-
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     private final NoiseSchedule schedule = new LinearSchedule(1000);
 

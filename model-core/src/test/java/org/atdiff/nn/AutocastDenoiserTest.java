@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.random.RandomStream;
@@ -8,24 +9,12 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** bf16 autocast of the U-Net forward: what runs in bf16, what comes back in float32, and that the state is restored. */
+@ExtendWith(SingleThreadedTorch.class)
 class AutocastDenoiserTest {
-    private static int threads;
-
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     @Test
     void forwardRunsInBFloat16AndReturnsFloat32CloseToTheFloat32Forward() {

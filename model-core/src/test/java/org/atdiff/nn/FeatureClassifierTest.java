@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.ByteArrayInputStream;
@@ -13,24 +14,12 @@ import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The FD feature classifier: learns a separable task, round-trips through its file, identifies itself by checksum. */
+@ExtendWith(SingleThreadedTorch.class)
 class FeatureClassifierTest {
-    private static int threads;
-
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     /** Class k of 3 on an 8x8 noisy dark image: a bright horizontal bar, a vertical bar, or a 3x3 square, placed at random. */
     static ClassifierTraining.LabelledImages bars(int n, long seed) {

@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Map;
@@ -11,28 +12,15 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Finite-difference checks of the U-Net's gradients in double precision: dL/d(delta) for
  * L = mean((eps_theta(x + delta, t, y) - target)^2) and dL/d(theta) at random coordinates, both from one backward.
  */
+@ExtendWith(SingleThreadedTorch.class)
 class UNetGradientTest {
-    private static int threads;
-
-    // Tiny models gain nothing from intra-op threads, and on a shared 2-core machine their sync costs dominate.
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     private static final double H = 1e-6;
 

@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.BufferedReader;
@@ -13,28 +14,16 @@ import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The U-Net against openai/improved-diffusion's own UNetModel: this model's state dict was loaded there with
  * strict name and shape checking, and its output on the same inputs is stored in
  * {@code improved-diffusion-reference.txt}. Checks the architecture, the attention head layout and the names.
  */
+@ExtendWith(SingleThreadedTorch.class)
 class UNetReferenceTest {
-    private static int threads;
-
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     @Test
     void matchesImprovedDiffusionUNetModel() throws IOException {

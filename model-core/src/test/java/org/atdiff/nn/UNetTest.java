@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.LinkedHashMap;
@@ -11,24 +12,11 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(SingleThreadedTorch.class)
 class UNetTest {
-    private static int threads;
-
-    // Tiny models gain nothing from intra-op threads, and on a shared 2-core machine their sync costs dominate.
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     private static Tensor timesteps(float... t) {
         return HostTensors.fromFloats(t, t.length);

@@ -1,5 +1,6 @@
 package org.atdiff.objective;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.diffusion.LinearSchedule;
@@ -9,25 +10,12 @@ import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(SingleThreadedTorch.class)
 class PlainAndInputPerturbationObjectiveTest {
-    private static int threads;
-
-    // Tiny models gain nothing from intra-op threads; on a shared 2-core machine their synchronisation dominates.
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     private final NoiseSchedule schedule = new LinearSchedule(50);
 

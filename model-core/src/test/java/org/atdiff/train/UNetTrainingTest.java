@@ -1,5 +1,6 @@
 package org.atdiff.train;
 
+import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
@@ -18,26 +19,13 @@ import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The training stack on the real network: a few free-AT steps of the tiny U-Net. */
+@ExtendWith(SingleThreadedTorch.class)
 class UNetTrainingTest {
-    private static int threads;
-
-    // Tiny models gain nothing from intra-op threads; on a shared 2-core machine their synchronisation dominates.
-    @BeforeAll
-    static void singleThreaded() {
-        threads = torch.get_num_threads();
-        torch.set_num_threads(1);
-    }
-
-    @AfterAll
-    static void restoreThreads() {
-        torch.set_num_threads(threads);
-    }
 
     private static float[] flat(List<Tensor> ps) {
         List<float[]> parts = new ArrayList<>();
