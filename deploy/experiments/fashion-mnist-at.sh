@@ -4,8 +4,8 @@
 # perturbations of the sampler's intermediate states. Settings: conf/experiments/fashion-mnist-at.conf; results and
 # their reading: docs/results.md. Every phase is skipped when its output exists, so the script resumes after a stop.
 #
-#   deploy/experiments/fashion-mnist-at.sh            # everything (about 2 hours on 2 cores)
-#   PHASES="sample score" deploy/experiments/fashion-mnist-at.sh
+#   deploy/experiments/fashion-mnist-at.sh            # everything (about 4.5 hours on 2 cores)
+#   PHASES="sample score" SEEDS=0 deploy/experiments/fashion-mnist-at.sh
 #
 # Phase wall-clock times go to $ROOT/phases.tsv.
 set -euo pipefail
@@ -17,8 +17,9 @@ PRETRAIN_STEPS=${PRETRAIN_STEPS:-2500}
 FINETUNE_STEPS=${FINETUNE_STEPS:-500}
 SEEDS=${SEEDS:-"0 1 2"}
 OBJECTIVES=${OBJECTIVES:-"plain ip at"}
-PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness large report"}
-LARGE_COUNT=${LARGE_COUNT:-10000}
+PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness report"}
+COUNT=${COUNT:-10000}                # images per sample set of the main grid
+ROBUST_COUNT=${ROBUST_COUNT:-2000}   # images per sample set of the robustness grid
 RESULTS=${RESULTS:-docs/results/fashion-mnist-at}
 ATDIFF="deploy/atdiff"
 
@@ -60,11 +61,11 @@ if wants reference && [[ ! -f $ROOT/fd/reference.npz ]]; then
         output.path=$ROOT/fd/reference.npz
 fi
 
-sample() { # sample OBJECTIVE SEED OUT key=value...
-    local obj=$1 seed=$2 out=$3
-    shift 3
-    $ATDIFF sample --conf $CONF run.dir=$ROOT/ft-$obj sample.seed=$seed sample.precision=bf16 output.path=$out \
-        output.overwrite=true "$@"
+sample() { # sample OBJECTIVE SEED COUNT OUT key=value...
+    local obj=$1 seed=$2 count=$3 out=$4
+    shift 4
+    $ATDIFF sample --conf $CONF run.dir=$ROOT/ft-$obj sample.seed=$seed sample.count=$count sample.precision=bf16 \
+        output.path=$out output.overwrite=true "$@"
 }
 score() { # score SAMPLES OUT
     $ATDIFF fid --conf $CONF samples.path=$1 reference.path=$ROOT/fd/reference.npz output.path=$2 output.overwrite=true
@@ -76,10 +77,11 @@ if wants sample; then
         for obj in $OBJECTIVES; do
             out=$ROOT/samples/$obj/seed$seed
             [[ -f $out/.done ]] && continue
-            timed "sample-$obj-seed$seed" sample $obj $seed $out/grid sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10,20]
-            timed "sample-$obj-seed$seed-ddim50" sample $obj $seed $out/ddim50 sample.sampler=ddim sample.steps=50
+            timed "sample-$obj-seed$seed" sample $obj $seed $COUNT $out/grid sample.sampler=[ddim,dpm-solver++] \
+                sample.steps=[5,10,20]
+            timed "sample-$obj-seed$seed-ddim50" sample $obj $seed $COUNT $out/ddim50 sample.sampler=ddim sample.steps=50
             if [[ $obj == plain ]]; then
-                timed "sample-plain-es-seed$seed" sample plain $seed $out/es sample.sampler=[ddim,dpm-solver++] \
+                timed "sample-plain-es-seed$seed" sample plain $seed $COUNT $out/es sample.sampler=[ddim,dpm-solver++] \
                     sample.steps=[5,10,20] sample.es=true
             fi
             touch $out/.done
@@ -98,35 +100,21 @@ if wants score; then
     done
 fi
 
-# Robustness: DDIM at NFE 10 with every intermediate state perturbed (gaussian 0.1 and 0.2, gradient attack 0.1).
+# Robustness: DDIM at NFE 10 with every intermediate state perturbed (gaussian 0.1 and 0.2, gradient attack 0.1),
+# ROBUST_COUNT images per set, in its own tree ($ROOT/robust) so its summary stays apart from the main grid's.
 if wants robustness; then
     for seed in $SEEDS; do
         for obj in $OBJECTIVES; do
             for p in gaussian:0.1 gaussian:0.2 gradient:0.1; do
                 kind=${p%%:*} radius=${p##*:}
-                out=$ROOT/samples/$obj/seed$seed/robust-$kind$radius
-                if [[ ! -f $ROOT/scores/$obj/seed$seed/robust-$kind$radius/fid.json ]]; then
-                    timed "robust-$obj-seed$seed-$kind$radius" sample $obj $seed $out sample.sampler=ddim \
-                        sample.steps=10 sample.perturbation=$kind sample.perturbation-radius=$radius
-                    timed "score-$obj-seed$seed-robust-$kind$radius" score $out $ROOT/scores/$obj/seed$seed/robust-$kind$radius
-                fi
+                out=$ROOT/robust/samples/$obj/seed$seed/$kind$radius
+                scores=$ROOT/robust/scores/$obj/seed$seed/$kind$radius
+                [[ -f $scores/fid.json ]] && continue
+                timed "robust-$obj-seed$seed-$kind$radius" sample $obj $seed $ROBUST_COUNT $out sample.sampler=ddim \
+                    sample.steps=10 sample.perturbation=$kind sample.perturbation-radius=$radius
+                timed "score-$obj-seed$seed-robust-$kind$radius" score $out $scores
             done
         done
-    done
-fi
-# The most-read cells at the issue's set size: 10,000 images, seed 0, NFE 5 and 10 of both samplers, ES on plain.
-if wants large; then
-    for obj in $OBJECTIVES; do
-        out=$ROOT/samples-large/$obj
-        if [[ ! -f $ROOT/scores-large/$obj/fid.json ]]; then
-            timed "large-sample-$obj" sample $obj 0 $out sample.count=$LARGE_COUNT sample.sampler=[ddim,dpm-solver++] \
-                sample.steps=[5,10]
-            if [[ $obj == plain ]]; then
-                timed "large-sample-plain-es" sample plain 0 $out sample.count=$LARGE_COUNT \
-                    sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10] sample.es=true
-            fi
-            timed "large-score-$obj" score $out $ROOT/scores-large/$obj
-        fi
     done
 fi
 
@@ -135,20 +123,18 @@ fi
 if wants report; then
     $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores \
         "compare.runs=[\"$ROOT/ft-plain\",\"$ROOT/ft-ip\",\"$ROOT/ft-at\"]" output.path=$RESULTS
-    if [[ -d $ROOT/scores-large ]]; then
-        $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores-large output.path=$RESULTS/large
-        (cd $ROOT/scores-large && find . -name fid.json) | while read -r f; do
-            mkdir -p "$RESULTS/large/scores/$(dirname "$f")"
-            cp "$ROOT/scores-large/$f" "$RESULTS/large/scores/$f"
-        done
+    if [[ -d $ROOT/robust/scores ]]; then
+        $ATDIFF compare --conf $CONF compare.scores=$ROOT/robust/scores output.path=$RESULTS/robustness
     fi
     for run in pretrain ft-plain ft-ip ft-at; do
         mkdir -p $RESULTS/runs/$run
         cp $ROOT/$run/metrics.jsonl $ROOT/$run/config.conf $RESULTS/runs/$run/
     done
-    (cd $ROOT/scores && find . -name fid.json) | while read -r f; do
-        mkdir -p "$RESULTS/scores/$(dirname "$f")"
-        cp "$ROOT/scores/$f" "$RESULTS/scores/$f"
+    for tree in scores robust/scores; do
+        (cd $ROOT/$tree && find . -name fid.json) | while read -r f; do
+            mkdir -p "$RESULTS/$tree/$(dirname "$f")"
+            cp "$ROOT/$tree/$f" "$RESULTS/$tree/$f"
+        done
     done
     for obj in $OBJECTIVES; do
         cp $ROOT/samples/$obj/seed0/grid/ddim-nfe10/grid.png $RESULTS/grid-$obj-ddim-nfe10.png
