@@ -16,6 +16,7 @@ ROOT=${ROOT:-runs/experiments/fashion-mnist-at}
 PRETRAIN_STEPS=${PRETRAIN_STEPS:-2500}
 FINETUNE_STEPS=${FINETUNE_STEPS:-500}
 SEEDS=${SEEDS:-"0 1 2"}
+NFE50_SEEDS=${NFE50_SEEDS:-$SEEDS}  # seeds that also sample DDIM at NFE 50
 OBJECTIVES=${OBJECTIVES:-"plain ip at"}
 PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness report"}
 COUNT=${COUNT:-10000}                # images per sample set of the main grid
@@ -74,19 +75,25 @@ score() { # score SAMPLES OUT
 }
 
 # The main grid: DDIM at NFE 5/10/20/50 and DPM-Solver++ at 5/10/20 for every fine-tune; ES for the plain fine-tune.
+# DDIM at NFE 50 (the most expensive family: 50 of every 120 evaluations) runs for the seeds in NFE50_SEEDS only.
+# Each family is skipped once its marker (.grid.done, .ddim50.done, .es.done) exists.
+sample_part() { # sample_part OBJECTIVE SEED PART key=value...
+    local obj=$1 seed=$2 part=$3 dir=$ROOT/samples/$1/seed$2
+    shift 3
+    [[ -f $dir/.$part.done ]] && return 0
+    timed "sample-$obj-seed$seed-$part" sample $obj $seed $COUNT $dir/$part "$@"
+    touch $dir/.$part.done
+}
 if wants sample; then
     for seed in $SEEDS; do
         for obj in $OBJECTIVES; do
-            out=$ROOT/samples/$obj/seed$seed
-            [[ -f $out/.done ]] && continue
-            timed "sample-$obj-seed$seed" sample $obj $seed $COUNT $out/grid sample.sampler=[ddim,dpm-solver++] \
-                sample.steps=[5,10,20]
-            timed "sample-$obj-seed$seed-ddim50" sample $obj $seed $COUNT $out/ddim50 sample.sampler=ddim sample.steps=50
-            if [[ $obj == plain ]]; then
-                timed "sample-plain-es-seed$seed" sample plain $seed $COUNT $out/es sample.sampler=[ddim,dpm-solver++] \
-                    sample.steps=[5,10,20] sample.es=true
+            sample_part $obj $seed grid sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10,20]
+            if [[ " $NFE50_SEEDS " == *" $seed "* ]]; then
+                sample_part $obj $seed ddim50 sample.sampler=ddim sample.steps=50
             fi
-            touch $out/.done
+            if [[ $obj == plain ]]; then
+                sample_part plain $seed es sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10,20] sample.es=true
+            fi
         done
     done
 fi
@@ -94,7 +101,7 @@ if wants score; then
     for seed in $SEEDS; do
         for obj in $OBJECTIVES; do
             for part in grid ddim50 es; do
-                [[ -d $ROOT/samples/$obj/seed$seed/$part ]] || continue
+                [[ -f $ROOT/samples/$obj/seed$seed/.$part.done ]] || continue
                 [[ -f $ROOT/scores/$obj/seed$seed/$part/fid.json ]] && continue
                 timed "score-$obj-seed$seed-$part" score $ROOT/samples/$obj/seed$seed/$part $ROOT/scores/$obj/seed$seed/$part
             done
