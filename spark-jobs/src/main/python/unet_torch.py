@@ -11,6 +11,7 @@ alternate Java and Python runs without restarting either:
   {"cmd": "describe", "preset": "small", "size": 32, "channels": 3}
   {"cmd": "check", "preset": ..., "npz": path}   forward on weights, x and t written by the bench; returns eps
   {"cmd": "train", "preset": ..., "batch": 64, "steps": 10, "warmup": 2, "precision": "fp32" | "bf16"}
+  {"cmd": "phases", "preset": ..., "batch": 64, "steps": 10, "warmup": 2}   a fp32 step timed phase by phase
   {"cmd": "mm", "n": 2048, "dtype": "fp32" | "bf16", "reps": 10}
   {"cmd": "sqrtm", "npz": path}                  FID with scipy.linalg.sqrtm (pytorch-fid's method), timed
   {"cmd": "quit"}
@@ -183,11 +184,17 @@ class Trainer:
         self.size, self.channels = size, channels
 
     def step(self, batch):
+        return self.timed_step(batch)[0]
+
+    def timed_step(self, batch):
+        """One step; returns the loss and the seconds of its phases: draw, forward, backward, update."""
+        t0 = time.perf_counter()
         x0 = torch.rand(batch, self.channels, self.size, self.size) * 2 - 1
         t = torch.randint(0, 1000, (batch,))
         eps = torch.randn_like(x0)
         ab = self.abar[t][:, None, None, None]
         xt = ab.sqrt() * x0 + (1 - ab).sqrt() * eps  # DDPM eq. 4
+        t1 = time.perf_counter()
         if self.precision == "bf16":
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 out = self.model(xt, t.float())
@@ -195,14 +202,17 @@ class Trainer:
         else:
             out = self.model(xt, t.float())
         loss = (out - eps).square().mean()
+        t2 = time.perf_counter()
         loss.backward()
+        t3 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(self.params, 1.0)
         self.opt.step()
         with torch.no_grad():
             for e, p in zip(self.ema, self.params):
                 e.lerp_(p, 1 - 0.9999)
         self.opt.zero_grad(set_to_none=False)
-        return loss.item()
+        t4 = time.perf_counter()
+        return loss.item(), [t1 - t0, t2 - t1, t3 - t2, t4 - t3]
 
 
 _trainers = {}
@@ -223,12 +233,19 @@ def handle(req):
         with torch.no_grad():
             eps = model(torch.from_numpy(data["x"]), torch.from_numpy(data["t"]))
         return {"eps": eps.flatten().tolist()}
-    if cmd == "train":
-        key = (req["preset"], size, channels, req["precision"])
+    if cmd in ("train", "phases"):
+        key = (req["preset"], size, channels, req.get("precision", "fp32"))
         if key not in _trainers:
             _trainers.clear()  # one model at a time: cifar10-adm's state is large
-            _trainers[key] = Trainer(req["preset"], size, channels, req["precision"])
+            _trainers[key] = Trainer(req["preset"], size, channels, key[3])
         tr = _trainers[key]
+        if cmd == "phases":
+            phases = []
+            for i in range(req["warmup"] + req["steps"]):
+                split = tr.timed_step(req["batch"])[1]
+                if i >= req["warmup"]:
+                    phases.append(split)
+            return {"phases": phases}
         losses, times = [], []
         for i in range(req["warmup"] + req["steps"]):
             start = time.perf_counter()

@@ -1,5 +1,6 @@
 package org.atdiff;
 
+import org.atdiff.tensor.EngineThreads;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -16,11 +17,11 @@ public final class SingleThreadedTorch implements BeforeAllCallback, AfterAllCal
     @Override
     public void beforeAll(ExtensionContext context) {
         context.getStore(NS).put("threads", torch.get_num_threads());
-        torch.set_num_threads(1);
+        EngineThreads.use(1);
     }
 
     @Override
     public void afterAll(ExtensionContext context) {
-        torch.set_num_threads(context.getStore(NS).get("threads", Integer.class));
+        EngineThreads.use(context.getStore(NS).get("threads", Integer.class));
     }
 }

@@ -1,8 +1,7 @@
 package org.atdiff.stats;
 
-import java.util.function.DoubleSupplier;
+import org.atdiff.tensor.EngineThreads;
 import org.atdiff.tensor.HostTensors;
-import org.bytedeco.openblas.presets.openblas_nolapack;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -49,7 +48,7 @@ public final class FrechetDistance {
             trace1 += sigma1[i * d + i];
             trace2 += sigma2[i * d + i];
         }
-        double traceRoot = withSingleThreadedBlas(() -> traceOfRoot(sigma1, sigma2, d));
+        double traceRoot = EngineThreads.withBlasThreads(1, () -> traceOfRoot(sigma1, sigma2, d));
         return meanTerm + trace1 + trace2 - 2 * traceRoot;
     }
 
@@ -70,34 +69,6 @@ public final class FrechetDistance {
             }
         }
         return traceRoot;
-    }
-
-    /**
-     * Runs {@code work} with OpenBLAS limited to one thread, then restores the previous count. OpenBLAS's own
-     * thread pool made LAPACK's symmetric eigensolver far slower on 2 shared cores (2048 x 2048 double:
-     * eigh 23 s threaded, 3.4 s single-threaded, measured on the development machine under load).
-     */
-    private static synchronized double withSingleThreadedBlas(DoubleSupplier work) {
-        int before = openblas_nolapack.blas_get_num_threads(); // -1 until someone sets it
-        openblas_nolapack.blas_set_num_threads(1);
-        try {
-            return work.getAsDouble();
-        } finally {
-            openblas_nolapack.blas_set_num_threads(before > 0 ? before : defaultBlasThreads());
-        }
-    }
-
-    /** OpenBLAS's default: OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, else all cores. */
-    private static int defaultBlasThreads() {
-        for (String var : new String[] {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}) {
-            try {
-                int n = Integer.parseInt(System.getenv().getOrDefault(var, "").strip());
-                if (n > 0) return n;
-            } catch (NumberFormatException e) {
-                // unset or not a number: try the next one
-            }
-        }
-        return Runtime.getRuntime().availableProcessors();
     }
 
     private static Tensor symmetric(Tensor m) {

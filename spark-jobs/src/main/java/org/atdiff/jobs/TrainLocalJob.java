@@ -15,9 +15,9 @@ import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.jobs.train.WorkerOutcome;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.prep.ShapesDataset;
+import org.atdiff.tensor.EngineThreads;
 import org.atdiff.train.GradientSync;
 import org.atdiff.train.StepMetrics;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * {@code atdiff train-local}: the trainer of {@code train} (one replica, no Spark, no dataset to prepare) on the
@@ -57,7 +57,7 @@ public final class TrainLocalJob implements Atdiff.Command {
         int size = config.getInt("image.size");
         if (config.getInt("image.channels") != 3) throw new IllegalArgumentException("image.channels: train-local generates RGB shapes (3)");
         int threads = settings.threads() > 0 ? settings.threads() : Runtime.getRuntime().availableProcessors();
-        torch.set_num_threads(threads);
+        EngineThreads.use(threads);
         ModelSpec spec = ModelSettings.fromConfig(config, size, 3, ShapesDataset.classes());
         ImageTable images = shapes(config.getInt("input.builtin-count"), size, config.getLong("input.builtin-seed"));
         RunDirectory run = new RunDirectory(settings.runDir(), new Configuration());

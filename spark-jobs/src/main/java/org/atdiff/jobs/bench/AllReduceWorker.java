@@ -5,6 +5,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.atdiff.jobs.cluster.GlooGroup;
+import org.atdiff.tensor.EngineThreads;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -22,7 +23,7 @@ public final class AllReduceWorker {
         int rank = Integer.parseInt(args[0]);
         int world = Integer.parseInt(args[1]);
         int reps = Integer.parseInt(args[2]);
-        torch.set_num_threads(1);
+        EngineThreads.use(1);
         BufferedReader stdin = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         GlooGroup.AllGather viaParent = message -> {
             System.out.println("GATHER " + message);

@@ -32,6 +32,7 @@ import org.atdiff.sampling.Sampler;
 import org.atdiff.sampling.Samplers;
 import org.atdiff.stats.FeatureMoments;
 import org.atdiff.stats.FrechetDistance;
+import org.atdiff.tensor.EngineThreads;
 import org.atdiff.tensor.HostTensors;
 import org.atdiff.train.Precision;
 import org.bytedeco.javacpp.PointerScope;
@@ -65,7 +66,7 @@ public final class BenchCommand implements Atdiff.Command {
     @Override
     public void run(Config config, String master) throws Exception {
         BenchSettings s = BenchSettings.fromConfig(config);
-        torch.set_num_threads(s.threads());
+        EngineThreads.use(s.threads());
         ObjectNode root = JSON.createObjectNode();
         root.put("started", Instant.now().toString());
         root.put("load_average_start", loadAverage());
@@ -75,7 +76,7 @@ public final class BenchCommand implements Atdiff.Command {
         root.set("settings", JSON.readTree(config.getConfig("bench").root().render(ConfigRenderOptions.concise())));
         System.out.printf("atdiff bench: %d threads, load average %s%n", torch.get_num_threads(), loadAverage());
         StringBuilder whyNot = new StringBuilder();
-        if (s.runs("peak") || s.runs("conv") || s.runs("train") || s.runs("fid")) {
+        if (s.runs("peak") || s.runs("conv") || s.runs("phases") || s.runs("train") || s.runs("fid")) {
             python = PythonReference.start(s.python(), s.threads(), whyNot).orElse(null);
         }
         root.put("pytorch", python == null ? "skipped: " + whyNot : "torch " + python.hello().get("torch").asText()
@@ -84,6 +85,7 @@ public final class BenchCommand implements Atdiff.Command {
         try {
             if (s.runs("peak")) peak();
             if (s.runs("conv")) for (String preset : s.presets()) conv(s, preset);
+            if (s.runs("phases")) for (String preset : s.presets()) phases(s, preset);
             if (s.runs("train")) for (String preset : s.presets()) train(s, preset);
             if (s.runs("allreduce")) allReduce(s);
             if (s.runs("sampling")) sampling(s);
@@ -155,6 +157,38 @@ public final class BenchCommand implements Atdiff.Command {
             }
         }
         done(t);
+    }
+
+    // ---- phases -----------------------------------------------------------------------------------------------
+
+    private void phases(BenchSettings s, String preset) throws IOException {
+        UNetConfig config = UNetConfig.preset(preset, s.imageSize(), 3);
+        BenchTable t = table("phases " + preset, "engine", "openblas_threads", "draw_s", "forward_s", "backward_s",
+                "update_s", "step_s");
+        t.note("a plain fp32 training step taken apart, batch " + s.batchSize() + ", median of " + s.steps() + " after "
+                + s.warmup() + " warm-up: draw = t, eps and x_t; update = gradient flatten/scatter, clipping, AdamW, EMA, "
+                + "zeroing; openblas_threads 1 = atdiff's setting (EngineThreads), " + s.threads() + " = OpenBLAS's "
+                + "own pool beside libtorch's (the default before EngineThreads)");
+        addPhases(t, "atdiff", "1", StepPhases.run(config, s.batchSize(), s.warmup(), s.steps()));
+        addPhases(t, "atdiff", String.valueOf(s.threads()), EngineThreads.withBlasThreads(s.threads(),
+                () -> StepPhases.run(config, s.batchSize(), s.warmup(), s.steps())));
+        if (python != null) {
+            JsonNode a = python.request(PythonReference.command("phases").put("preset", preset).put("size", s.imageSize())
+                    .put("batch", s.batchSize()).put("steps", s.steps()).put("warmup", s.warmup()));
+            List<StepPhases.Split> splits = new ArrayList<>();
+            a.get("phases").forEach(p -> splits.add(new StepPhases.Split(p.get(0).asDouble(), p.get(1).asDouble(),
+                    p.get(2).asDouble(), p.get(3).asDouble())));
+            addPhases(t, "pytorch", "Debian's build", splits);
+        }
+        done(t);
+    }
+
+    private static void addPhases(BenchTable t, String engine, String blasThreads, List<StepPhases.Split> splits) {
+        t.add(engine, blasThreads, Timings.median(splits.stream().map(StepPhases.Split::draw).toList()),
+                Timings.median(splits.stream().map(StepPhases.Split::forward).toList()),
+                Timings.median(splits.stream().map(StepPhases.Split::backward).toList()),
+                Timings.median(splits.stream().map(StepPhases.Split::update).toList()),
+                Timings.median(splits.stream().map(StepPhases.Split::total).toList()));
     }
 
     // ---- train ------------------------------------------------------------------------------------------------

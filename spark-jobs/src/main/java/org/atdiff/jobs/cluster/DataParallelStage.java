@@ -12,7 +12,7 @@ import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.bytedeco.pytorch.global.torch;
+import org.atdiff.tensor.EngineThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.collection.Iterator;
@@ -155,7 +155,7 @@ public final class DataParallelStage {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             int rank = ctx.partitionId();
             int worldSize = ctx.getTaskInfos().length;
-            torch.set_num_threads(threadsPerTask > 0 ? threadsPerTask : Math.max(1, ctx.cpus()));
+            EngineThreads.use(threadsPerTask > 0 ? threadsPerTask : Math.max(1, ctx.cpus()));
             String host = SparkEnv.get().blockManager().blockManagerId().host();
             // Keys of this run and attempt only: a client of an earlier attempt or another run cannot join.
             String prefix = "atdiff/" + runKey + "/" + attempt + "." + ctx.stageAttemptNumber() + "/";

@@ -6,7 +6,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.SparkSessions;
 import org.atdiff.nn.ClassifierTraining;
-import org.bytedeco.pytorch.global.torch;
+import org.atdiff.tensor.EngineThreads;
 
 /**
  * {@code atdiff classifier}: trains the FD feature classifier on the prepared dataset {@code data.path}
@@ -31,7 +31,7 @@ public final class ClassifierJob implements Atdiff.Command {
                 throw new IllegalStateException("output.path " + file + " already exists; set output.overwrite=true to "
                         + "replace it");
             }
-            if (s.threads() > 0) torch.set_num_threads(s.threads());
+            EngineThreads.use(s.threads() > 0 ? s.threads() : Runtime.getRuntime().availableProcessors());
             ClassifierTraining.Result r = DatasetClassifier.train(spark, config.getString("data.path"), s.training());
             DatasetClassifier.save(r.classifier(), file, spark.sparkContext().hadoopConfiguration());
             FeatureExtractors.report(r, file);

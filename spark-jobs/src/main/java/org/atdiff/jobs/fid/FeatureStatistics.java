@@ -13,8 +13,8 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.optim.NoGradScope;
 import org.atdiff.prep.DatasetSchema;
 import org.atdiff.stats.FeatureMoments;
+import org.atdiff.tensor.EngineThreads;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * The distributed statistics pass: each partition of images runs the feature network in batches and accumulates
@@ -57,7 +57,7 @@ public final class FeatureStatistics {
             FeatureMoments moments = new FeatureMoments(extractor.value().dimension());
             if (!rows.hasNext()) return List.of(moments).iterator();
             TaskContext task = TaskContext.get();
-            torch.set_num_threads(threads > 0 ? threads : task != null ? task.cpus() : 1);
+            EngineThreads.use(threads > 0 ? threads : task != null ? task.cpus() : 1);
             try (FeatureExtractor.Network net = extractor.value().open(); NoGradScope g = new NoGradScope()) {
                 while (rows.hasNext()) {
                     Row first = rows.next();

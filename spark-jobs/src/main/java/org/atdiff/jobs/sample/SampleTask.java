@@ -14,10 +14,10 @@ import org.atdiff.nn.UNet;
 import org.atdiff.optim.NoGradScope;
 import org.atdiff.random.BatchNoise;
 import org.atdiff.sampling.Sampler;
+import org.atdiff.tensor.EngineThreads;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch;
 
 /**
  * The executor side of {@code sample}: a partition of index ranges {first, count} becomes dataset rows. The task
@@ -42,7 +42,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, Row> {
         if (!ranges.hasNext()) return List.<Row>of().iterator();
         TaskContext task = TaskContext.get();
         int threads = settings.threads() > 0 ? settings.threads() : task != null ? task.cpus() : 1;
-        torch.set_num_threads(threads);
+        EngineThreads.use(threads);
         UNet unet = model.value().build();
         for (Tensor p : unet.parameters()) p.requires_grad_(false); // a gradient perturbation needs input gradients only
         NoiseSchedule schedule = model.value().spec().noiseSchedule();

@@ -30,7 +30,7 @@ class BenchCommandTest {
 
     @Test
     void trainAndFidSectionsWriteBenchJson() throws Exception {
-        new BenchCommand().run(config("bench.sections=[conv,train,fid]", "bench.precisions=[fp32,bf16]"), null);
+        new BenchCommand().run(config("bench.sections=[conv,phases,train,fid]", "bench.precisions=[fp32,bf16]"), null);
         JsonNode root = new ObjectMapper().readTree(new File(dir, "bench.json"));
         assertTrue(root.get("pytorch").asText().startsWith("skipped"), root.get("pytorch").asText());
         JsonNode train = root.get("sections").get("train tiny").get("rows");
@@ -49,6 +49,17 @@ class BenchCommandTest {
         assertEquals("NCHW no-onednn", conv.get(2).get("variant").asText());
         assertEquals("64->64 @4x4", conv.get(6).get("shape").asText());
         for (JsonNode row : conv) assertTrue(row.get("gflops").asDouble() > 0, row.toString());
+        JsonNode phases = root.get("sections").get("phases tiny").get("rows");
+        assertEquals(2, phases.size(), "atdiff with OpenBLAS on one thread and on its pool: " + phases);
+        for (JsonNode row : phases) {
+            double sum = 0;
+            for (String phase : List.of("draw_s", "forward_s", "backward_s", "update_s")) {
+                assertTrue(row.get(phase).asDouble() > 0, phase + " in " + row);
+                sum += row.get(phase).asDouble();
+            }
+            // with 2 timed steps every median is a mean, so the phases add up to the step exactly
+            assertEquals(sum, row.get("step_s").asDouble(), 1e-9 * sum, row.toString());
+        }
         JsonNode fid = root.get("sections").get("fid statistics");
         assertEquals(2, fid.get("rows").size());
         assertTrue(fid.get("notes").get(0).asText().contains("distance: atdiff"));
