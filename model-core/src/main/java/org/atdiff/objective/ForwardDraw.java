@@ -11,8 +11,8 @@ import org.bytedeco.pytorch.Tensor;
  * x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps (DDPM eq. 4). Row b draws only from {@code noise.stream(b)}: first
  * its timestep, then its noise, so a sample's draws do not depend on the batch it is in.
  */
-record ForwardDraw(int[] indices, Tensor eps, Tensor xt, Tensor timesteps) {
-    static ForwardDraw draw(NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise) {
+public record ForwardDraw(int[] indices, Tensor eps, Tensor xt, Tensor timesteps) {
+    public static ForwardDraw draw(NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise) {
         if (x0 == null || x0.dim() < 2 || x0.size(0) < 1 || !x0.is_floating_point()) {
             throw new IllegalArgumentException("x0 must be a floating-point tensor [B, ...] with B >= 1, got "
                     + (x0 == null ? "null" : Arrays.toString(HostTensors.shape(x0))));
@@ -39,7 +39,7 @@ record ForwardDraw(int[] indices, Tensor eps, Tensor xt, Tensor timesteps) {
     }
 
     /** The simple loss of DDPM eq. 14: mean over all elements of (eps_theta - target)^2. */
-    static Tensor squaredError(Tensor prediction, Tensor target) {
+    public static Tensor squaredError(Tensor prediction, Tensor target) {
         return prediction.sub(target).square().mean();
     }
 }
