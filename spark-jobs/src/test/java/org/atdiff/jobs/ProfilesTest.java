@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.typesafe.config.Config;
 import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Every profile in conf/ loads against the reference configuration (no unknown keys, no wrong types). */
+/** Every profile in conf/ and conf/experiments/ loads against the reference configuration (no unknown keys, no wrong types). */
 class ProfilesTest {
     private static File conf(String name) {
         File f = new File("../conf", name);
@@ -16,12 +20,25 @@ class ProfilesTest {
     }
 
     @Test
-    void everyProfileLoads() {
-        File[] profiles = new File("../conf").listFiles((d, n) -> n.endsWith(".conf") && !n.equals("application.conf"));
-        assertNotNull(profiles);
-        assertTrue(profiles.length >= 2);
-        for (File p : profiles) {
-            assertDoesNotThrow(() -> AtdiffConfig.load(p, List.of()), p.getName());
+    void everyProfileLoads() throws IOException {
+        List<Path> profiles;
+        try (Stream<Path> files = Files.walk(Path.of("../conf"))) {
+            profiles = files.filter(p -> p.toString().endsWith(".conf") && !p.endsWith("application.conf")).toList();
+        }
+        assertTrue(profiles.size() >= 4, profiles.toString());
+        for (Path p : profiles) {
+            assertDoesNotThrow(() -> AtdiffConfig.load(p.toFile(), List.of()), p.toString());
+        }
+    }
+
+    @Test
+    void cifar10ExperimentIsTheFashionMnistExperimentOnColourImages() {
+        Config fashion = AtdiffConfig.load(conf("experiments/fashion-mnist-at.conf"), List.of());
+        Config cifar = AtdiffConfig.load(conf("experiments/cifar10-at.conf"), List.of());
+        assertEquals(3, cifar.getInt("image.channels"));
+        assertEquals("folder", cifar.getString("input.format"));
+        for (String key : List.of("model", "train", "at", "ip", "sample", "fid", "image.size", "diffusion")) {
+            assertEquals(fashion.getValue(key).unwrapped(), cifar.getValue(key).unwrapped(), key);
         }
     }
 

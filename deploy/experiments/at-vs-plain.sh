@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Issue 9: plain pretraining, then plain / ip / at fine-tuning from it, sampled with DDIM and DPM-Solver++ at few NFE
 # (3 seeds each, ES on the plain fine-tune) and scored with fd_classifier; then the robustness of each fine-tune to
-# perturbations of the sampler's intermediate states. Settings: conf/experiments/fashion-mnist-at.conf; results and
-# their reading: docs/results.md. Every phase is skipped when its output exists, so the script resumes after a stop.
+# perturbations of the sampler's intermediate states. The experiment's settings are conf/experiments/<name>.conf;
+# results and their reading: docs/results.md. Every phase is skipped when its output exists, so the script resumes
+# after a stop.
 #
-#   deploy/experiments/fashion-mnist-at.sh            # everything (about 4.5 hours on 2 cores)
-#   PHASES="sample score" SEEDS=0 deploy/experiments/fashion-mnist-at.sh
+#   deploy/experiments/at-vs-plain.sh                        # fashion-mnist-at, everything (about 4.5 h on 2 cores)
+#   PHASES="sample score" SEEDS=0 deploy/experiments/at-vs-plain.sh
+#   d=$(mktemp -d); tar xzf ../shared/datasets/cifar10-jpeg.tar.gz -C "$d"
+#   INPUT=$d/train deploy/experiments/at-vs-plain.sh cifar10-at
 #
 # Phase wall-clock times go to $ROOT/phases.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-CONF=conf/experiments/fashion-mnist-at.conf
-ROOT=${ROOT:-runs/experiments/fashion-mnist-at}
+EXPERIMENT=${1:-fashion-mnist-at}
+CONF=conf/experiments/$EXPERIMENT.conf
+[[ -f $CONF ]] || { echo "experiment $EXPERIMENT: no $CONF" >&2; exit 2; }
+ROOT=${ROOT:-runs/experiments/$EXPERIMENT}
+INPUT=${INPUT:-}                     # dataset to prep (default: the config's input.path)
 PRETRAIN_STEPS=${PRETRAIN_STEPS:-2500}
 FINETUNE_STEPS=${FINETUNE_STEPS:-500}
 SEEDS=${SEEDS:-"0 1 2"}
@@ -21,7 +27,7 @@ OBJECTIVES=${OBJECTIVES:-"plain ip at"}
 PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness report"}
 COUNT=${COUNT:-10000}                # images per sample set of the main grid
 ROBUST_COUNT=${ROBUST_COUNT:-2000}   # images per sample set of the robustness grid
-RESULTS=${RESULTS:-docs/results/fashion-mnist-at}
+RESULTS=${RESULTS:-docs/results/$EXPERIMENT}
 ATDIFF="deploy/atdiff"
 
 mkdir -p "$ROOT"
@@ -35,7 +41,7 @@ timed() { # timed NAME command...: runs it and appends "NAME<TAB>seconds" to pha
 wants() { [[ " $PHASES " == *" $1 "* ]]; }
 
 if wants prep && [[ ! -f $ROOT/data/manifest.json ]]; then
-    timed prep $ATDIFF prep --conf $CONF output.path=$ROOT/data
+    timed prep $ATDIFF prep --conf $CONF output.path=$ROOT/data ${INPUT:+input.path=$INPUT}
 fi
 
 if wants pretrain && [[ ! -f $ROOT/pretrain/checkpoints/step-$(printf %08d $PRETRAIN_STEPS).safetensors ]]; then
