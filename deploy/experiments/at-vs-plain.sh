@@ -8,7 +8,7 @@
 #   deploy/experiments/at-vs-plain.sh                        # fashion-mnist-at, everything (about 4.5 h on 2 cores)
 #   PHASES="sample score" SEEDS=0 deploy/experiments/at-vs-plain.sh
 #   d=$(mktemp -d); tar xzf ../shared/datasets/cifar10-jpeg.tar.gz -C "$d"
-#   INPUT=$d/train deploy/experiments/at-vs-plain.sh cifar10-at
+#   INPUT=$d/train COUNT=2000 ROBUST_SEEDS=0 deploy/experiments/at-vs-plain.sh cifar10-at   # as in docs/results.md
 #
 # Phase wall-clock times go to $ROOT/phases.tsv.
 set -euo pipefail
@@ -23,6 +23,7 @@ PRETRAIN_STEPS=${PRETRAIN_STEPS:-2500}
 FINETUNE_STEPS=${FINETUNE_STEPS:-500}
 SEEDS=${SEEDS:-"0 1 2"}
 NFE50_SEEDS=${NFE50_SEEDS:-$SEEDS}  # seeds that also sample DDIM at NFE 50
+ROBUST_SEEDS=${ROBUST_SEEDS:-$SEEDS} # seeds of the robustness grid
 OBJECTIVES=${OBJECTIVES:-"plain ip at"}
 PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness report"}
 COUNT=${COUNT:-10000}                # images per sample set of the main grid
@@ -119,7 +120,7 @@ fi
 # and unperturbed (none, the baseline of each change), ROBUST_COUNT images per set, in its own tree ($ROOT/robust):
 # a Frechet distance depends on the set size, so each change compares sets of the same size.
 if wants robustness; then
-    for seed in $SEEDS; do
+    for seed in $ROBUST_SEEDS; do
         for obj in $OBJECTIVES; do
             for p in none:0 gaussian:0.1 gaussian:0.2 gradient:0.1; do
                 kind=${p%%:*} radius=${p##*:}
