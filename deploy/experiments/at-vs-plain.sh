@@ -24,7 +24,7 @@ FINETUNE_STEPS=${FINETUNE_STEPS:-500}
 SEEDS=${SEEDS:-"0 1 2"}
 NFE50_SEEDS=${NFE50_SEEDS:-$SEEDS}  # seeds that also sample DDIM at NFE 50
 ROBUST_SEEDS=${ROBUST_SEEDS:-$SEEDS} # seeds of the robustness grid
-OBJECTIVES=${OBJECTIVES:-"plain ip at"}
+OBJECTIVES=${OBJECTIVES:-"plain ip at"} # fine-tunes; at-rho0 (a control) is at with rho = 0: no perturbation
 PHASES=${PHASES:-"prep pretrain finetune reference sample score robustness report"}
 COUNT=${COUNT:-10000}                # images per sample set of the main grid
 ROBUST_COUNT=${ROBUST_COUNT:-2000}   # images per sample set of the robustness grid
@@ -51,13 +51,21 @@ if wants pretrain && [[ ! -f $ROOT/pretrain/checkpoints/step-$(printf %08d $PRET
 fi
 
 # Fine-tuning: the same minibatches (run.seed 1: same data order, t and eps draws) for every objective; at takes
-# at.steps = 3 optimizer updates per minibatch (free AT). A shorter EMA horizon (0.995, ~200 steps) so the EMA
+# at.steps = 3 optimizer updates per minibatch (free AT), and so does the control at-rho0, whose perturbation stays
+# 0: it separates AT's perturbation from its extra updates. A shorter EMA horizon (0.995, ~200 steps) so the EMA
 # weights reflect the fine-tuning.
+objective_keys() { # objective_keys OBJECTIVE: the train.* / at.* keys of a fine-tune
+    case $1 in
+        at-rho0) echo "train.objective=at at.rho=0" ;;
+        *) echo "train.objective=$1" ;;
+    esac
+}
 if wants finetune; then
     for obj in $OBJECTIVES; do
         [[ -f $ROOT/ft-$obj/checkpoints/step-$(printf %08d $FINETUNE_STEPS).safetensors ]] && continue
+        # shellcheck disable=SC2046  # objective_keys gives separate key=value words
         timed "finetune-$obj" $ATDIFF train --conf $CONF data.path=$ROOT/data run.dir=$ROOT/ft-$obj run.seed=1 \
-            train.objective=$obj train.steps=$FINETUNE_STEPS train.init-checkpoint=$ROOT/pretrain \
+            $(objective_keys $obj) train.steps=$FINETUNE_STEPS train.init-checkpoint=$ROOT/pretrain \
             train.warmup-steps=0 train.ema-rate=0.995
     done
 fi
@@ -140,12 +148,12 @@ fi
 # The small outputs that docs/results.md shows and the repository keeps: tables, plots, every fid.json, the training
 # metrics and configurations, one sample grid per fine-tune, phase times. No checkpoints, no samples.
 if wants report; then
-    $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores \
-        "compare.runs=[\"$ROOT/ft-plain\",\"$ROOT/ft-ip\",\"$ROOT/ft-at\"]" output.path=$RESULTS
+    runs=$(for obj in $OBJECTIVES; do printf '"%s",' "$ROOT/ft-$obj"; done)
+    $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores "compare.runs=[${runs%,}]" output.path=$RESULTS
     if [[ -d $ROOT/robust/scores ]]; then
         $ATDIFF compare --conf $CONF compare.scores=$ROOT/robust/scores output.path=$RESULTS/robustness
     fi
-    for run in pretrain ft-plain ft-ip ft-at; do
+    for run in pretrain $(printf 'ft-%s ' $OBJECTIVES); do
         mkdir -p $RESULTS/runs/$run
         cp $ROOT/$run/metrics.jsonl $ROOT/$run/config.conf $RESULTS/runs/$run/
     done
