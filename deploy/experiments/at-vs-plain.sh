@@ -8,7 +8,7 @@
 #   deploy/experiments/at-vs-plain.sh                        # fashion-mnist-at, everything (about 4.5 h on 2 cores)
 #   PHASES="sample score" SEEDS=0 deploy/experiments/at-vs-plain.sh
 #   d=$(mktemp -d); tar xzf ../shared/datasets/cifar10-jpeg.tar.gz -C "$d"
-#   INPUT=$d/train COUNT=2000 ROBUST_SEEDS=0 deploy/experiments/at-vs-plain.sh cifar10-at   # as in docs/results.md
+#   INPUT=$d/train COUNT=2000 OBJECTIVES="plain ip at at-rho0" deploy/experiments/at-vs-plain.sh cifar10-at
 #
 # Phase wall-clock times go to $ROOT/phases.tsv.
 set -euo pipefail
