@@ -99,15 +99,16 @@ sample_part() { # sample_part OBJECTIVE SEED PART key=value...
     timed "sample-$obj-seed$seed-$part" sample $obj $seed $COUNT $dir/$part "$@"
     touch $dir/.$part.done
 }
+GRID=("sample.sampler=[ddim,dpm-solver++]" "sample.steps=[5,10,20]")
 if wants sample; then
     for seed in $SEEDS; do
         for obj in $OBJECTIVES; do
-            sample_part $obj $seed grid sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10,20]
+            sample_part $obj $seed grid "${GRID[@]}"
             if [[ " $NFE50_SEEDS " == *" $seed "* ]]; then
                 sample_part $obj $seed ddim50 sample.sampler=ddim sample.steps=50
             fi
             if [[ $obj == plain ]]; then
-                sample_part plain $seed es sample.sampler=[ddim,dpm-solver++] sample.steps=[5,10,20] sample.es=true
+                sample_part plain $seed es "${GRID[@]}" sample.es=true
             fi
         done
     done
