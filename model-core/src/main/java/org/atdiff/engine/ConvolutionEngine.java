@@ -3,10 +3,13 @@ package org.atdiff.engine;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import org.bytedeco.pytorch.GradMode;
@@ -45,6 +48,7 @@ public final class ConvolutionEngine {
     private static String requested;
     private static List<String> failures = List.of();
     private static boolean bf16BatteryChecked;
+    private static volatile Set<ConvolutionShape> recording;
     private static long checkNanos;
     /** Every check made in this JVM, per path: a path that was right for a shape stays right for it. */
     private static final Map<ConvolutionPath, Map<ConvolutionShape, ConvolutionCheck.Result>> checked =
@@ -64,6 +68,8 @@ public final class ConvolutionEngine {
         boolean bf16 = type == ScalarType.BFloat16 || torch.is_autocast_enabled(DeviceType.CPU)
                 && torch.get_autocast_dtype(DeviceType.CPU).intern() == ScalarType.BFloat16;
         ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
+        Set<ConvolutionShape> record = recording;
+        if (record != null) record.add(shape);
         ConvolutionPath path = active;
         if (path == null || !admitted.containsKey(shape)) path = admit(shape);
         return path.conv2d(x, weight, bias, stride, padding);
@@ -76,13 +82,31 @@ public final class ConvolutionEngine {
      * @throws EngineCheckException when no allowed path passes
      */
     public static synchronized EngineReport configure(String setting) {
+        return configure(setting, false);
+    }
+
+    /** @param log print the engine line to stderr (a JVM that checks itself lazily: executors) */
+    private static EngineReport configure(String setting, boolean log) {
         if (setting == null || setting.isBlank()) throw new IllegalArgumentException("engine.conv-path is empty");
         List<ConvolutionPath> candidates = candidates(setting); // names the valid values, or why a path cannot run
         if (active != null && setting.equals(requested)) return report();
         requested = setting;
         failures = List.of();
         select(candidates, battery(false)); // the model's shapes are checked on this path as they come
+        if (log) System.err.println(report().line());
         return report();
+    }
+
+    /** The distinct convolution shapes {@code work} computes (each checked as usual), in the order first used. */
+    public static List<ConvolutionShape> shapesOf(Runnable work) {
+        Set<ConvolutionShape> shapes = Collections.synchronizedSet(new LinkedHashSet<>());
+        recording = shapes;
+        try {
+            work.run();
+        } finally {
+            recording = null;
+        }
+        return List.copyOf(shapes);
     }
 
     /** What the check found in this JVM (running the battery first if nothing has been checked yet). */
@@ -170,7 +194,7 @@ public final class ConvolutionEngine {
     }
 
     private static synchronized ConvolutionPath admit(ConvolutionShape shape) {
-        if (active == null) configure(requested != null ? requested : configuredSetting());
+        if (active == null) configure(requested != null ? requested : configuredSetting(), true);
         if (admitted.containsKey(shape)) return active;
         List<ConvolutionShape> needed = new ArrayList<>();
         if (shape.bf16() && !bf16BatteryChecked) needed.addAll(battery(true));
@@ -191,6 +215,7 @@ public final class ConvolutionEngine {
             before.add(active.configName() + ": " + failed.shape() + " " + failed.failure());
             failures = before;
             select(rest, new ArrayList<>(results.keySet()));
+            System.err.println(report().line());
         }
         return active;
     }
@@ -220,7 +245,6 @@ public final class ConvolutionEngine {
         failures = List.copyOf(rejected);
         chosen.activate();
         active = chosen;
-        System.err.println(report().line());
     }
 
     private static double worse(double a, double b) {
