@@ -5,6 +5,7 @@ import org.atdiff.consistency.ConsistencyNetwork;
 import org.atdiff.consistency.ConsistencyParameterization;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.sampling.Sampler;
@@ -55,20 +56,22 @@ public record TrainedObjective(String objective, ConsistencySettings cm) {
     /**
      * The sampler {@code name} for this network: {@code cm} needs a consistency model and uses its sigma_data with
      * the re-noising times {@code samplingTimes} (the sampling command's {@code cm.sampling-times}); the other
-     * samplers are built as {@link Samplers#named(String, double, ConsistencySettings, StatePerturbation)} builds
-     * them, with {@code perturbation} on their intermediate states.
+     * samplers are built as {@link Samplers#named(String, double, TimestepSpacing, ConsistencySettings,
+     * StatePerturbation)} builds them, ddpm and ddim on {@code spacing}, with {@code perturbation} on their
+     * intermediate states.
      */
-    public Sampler sampler(String name, double eta, int[] samplingTimes, StatePerturbation perturbation) {
+    public Sampler sampler(String name, double eta, TimestepSpacing spacing, int[] samplingTimes,
+                           StatePerturbation perturbation) {
         if (name.equals("cm")) {
             if (!consistencyModel()) {
                 throw new IllegalArgumentException("sample.sampler = cm needs a consistency model (train.objective = cd "
                         + "or ct) but the checkpoint was trained with train.objective = " + objective);
             }
-            return Samplers.named(name, eta, new ConsistencySettings(cm.teacher(), cm.solver(), cm.discretization(),
+            return Samplers.named(name, eta, spacing, new ConsistencySettings(cm.teacher(), cm.solver(), cm.discretization(),
                     cm.ctInitialSteps(), cm.ctFinalSteps(), cm.rho(), cm.metric(), cm.emaRate(), cm.sigmaData(),
                     samplingTimes));
         }
-        return Samplers.named(name, eta, ConsistencySettings.DEFAULTS, perturbation);
+        return Samplers.named(name, eta, spacing, ConsistencySettings.DEFAULTS, perturbation);
     }
 
     /**
