@@ -386,7 +386,8 @@ public final class BenchCommand implements Atdiff.Command {
         long[] shape = {3, s.imageSize(), s.imageSize()};
         try (PointerScope scope = new PointerScope(); NoGradScope g = new NoGradScope()) {
             // a step costs one network evaluation whatever the timesteps: trailing ones, eta 0
-            Samplers.named("ddim", 0, TimestepSpacing.TRAILING).generate(model, schedule, 1, null, BatchNoise.forSamples(0, 0, s.sampleBatch()), shape);
+            Samplers.named("ddim", 0, TimestepSpacing.TRAILING).generate(model, schedule, 1, null,
+                    BatchNoise.forSamples(0, 0, s.sampleBatch()), shape);
             for (String name : s.samplers()) {
                 Sampler sampler = Samplers.named(name, 0, TimestepSpacing.TRAILING);
                 for (int nfe : s.sampleNfe()) {

@@ -26,8 +26,8 @@ import org.atdiff.jobs.sample.SampleSet;
 /**
  * Scores of several trainings side by side, over sampling seeds: every {@code fid.json} below a folder, grouped by
  * the first folder under it (the group, e.g. the training objective) and by sample set (sampler, named with its
- * spacing where ddpm or ddim ran leading or linspace timesteps, e.g. ddim-leading; NFE, ES, perturbation), reduced to the mean and sample standard deviation over the seeds (a folder named {@code seed<k>} on
- * the way). Writes {@code summary.json}, {@code summary.md} (tables) and plots: the score against NFE per sampler,
+ * spacing where ddpm or ddim ran leading or linspace timesteps, e.g. ddim-leading; NFE, ES, perturbation), reduced
+ * to the mean and sample standard deviation over the seeds (a folder named {@code seed<k>} on the way). Writes {@code summary.json}, {@code summary.md} (tables) and plots: the score against NFE per sampler,
  * and the training loss of each run.
  */
 public final class ScoreComparison {
@@ -95,7 +95,8 @@ public final class ScoreComparison {
             for (JsonNode r : doc.path("results")) {
                 String metric = r.has("fid") ? "fid" : r.has("fd_classifier") ? "fd_classifier" : null;
                 if (metric == null) throw new IllegalArgumentException(file + ": a result has neither fid nor fd_classifier");
-                String sampler = r.path("sampler").asText(), spacing = r.hasNonNull("spacing") ? r.get("spacing").asText() : null;
+                String sampler = r.path("sampler").asText();
+                String spacing = r.hasNonNull("spacing") ? r.get("spacing").asText() : null;
                 if (SampleSet.namesSpacing(sampler, spacing)) sampler += "-" + spacing; // ddim-leading apart from ddim
                 SetKey key = new SetKey(parts[0], sampler, r.path("nfe").asInt(),
                         r.path("es").asBoolean(), r.path("perturbation").asText("none"),

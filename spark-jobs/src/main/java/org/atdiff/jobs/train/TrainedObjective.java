@@ -58,7 +58,7 @@ public record TrainedObjective(String objective, ConsistencySettings cm) {
      * the re-noising times {@code samplingTimes} (the sampling command's {@code cm.sampling-times}); the other
      * samplers are built as {@link Samplers#named(String, double, TimestepSpacing, ConsistencySettings,
      * StatePerturbation)} builds them, ddpm and ddim on {@code spacing}, with {@code perturbation} on their
-     * intermediate states.
+     * intermediate states; dpm-solver++ (fractional timesteps) is refused for a consistency model.
      */
     public Sampler sampler(String name, double eta, TimestepSpacing spacing, int[] samplingTimes,
                            StatePerturbation perturbation) {
@@ -71,12 +71,17 @@ public record TrainedObjective(String objective, ConsistencySettings cm) {
                     cm.ctInitialSteps(), cm.ctFinalSteps(), cm.rho(), cm.metric(), cm.emaRate(), cm.sigmaData(),
                     samplingTimes));
         }
+        if (name.equals("dpm-solver++") && consistencyModel()) {
+            throw new IllegalArgumentException("sample.sampler = dpm-solver++ evaluates the network at fractional "
+                    + "timesteps, but a consistency model (train.objective = " + objective + ") is defined at integer "
+                    + "timesteps only; sample it with cm, ddim or ddpm");
+        }
         return Samplers.named(name, eta, spacing, ConsistencySettings.DEFAULTS, perturbation);
     }
 
     /**
      * The denoiser the noise-prediction samplers (ddpm, ddim, dpm-solver++) should run: the network itself for a DPM,
-     * and for a consistency model the noise its consistency function's x0 estimate implies
+     * and for a consistency model (ddpm and ddim only) the noise its consistency function's x0 estimate implies
      * ({@link org.atdiff.consistency.ConsistencyFunction#predictNoise}), since its raw output is only the inner
      * network F of f = c_skip x + c_out F. The {@code cm} sampler takes the raw network.
      */

@@ -98,6 +98,9 @@ class ConsistencyTrainTest {
             assertArrayEquals(new int[] {50}, cm.renoisingTimes(schedule, 2), "the sampling command's re-noising times");
             assertTrue(o.noisePredictor(net, schedule) instanceof ConsistencyFunction f && f.parameterization().sigmaData() == 0.4);
             assertTrue(o.sampler("ddim", 0.0, TimestepSpacing.TRAILING, new int[0], StatePerturbation.NONE) instanceof DdimSampler);
+            String m = assertThrows(IllegalArgumentException.class, () -> o.sampler("dpm-solver++", 0.0,
+                    TimestepSpacing.TRAILING, new int[0], StatePerturbation.NONE)).getMessage();
+            assertTrue(m.contains("dpm-solver++") && m.contains("integer timesteps"), m);
         }
     }
 
