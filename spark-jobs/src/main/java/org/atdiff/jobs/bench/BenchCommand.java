@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.engine.ConvolutionCheck;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.ConvolutionPath;
@@ -447,9 +448,11 @@ public final class BenchCommand implements Atdiff.Command {
         NoiseSchedule schedule = NoiseSchedule.named("linear", 1000);
         long[] shape = {3, s.imageSize(), s.imageSize()};
         try (PointerScope scope = new PointerScope(); NoGradScope g = new NoGradScope()) {
-            Samplers.named("ddim", 0).generate(model, schedule, 1, null, BatchNoise.forSamples(0, 0, s.sampleBatch()), shape);
+            // a step costs one network evaluation whatever the timesteps: trailing ones, eta 0
+            Samplers.named("ddim", 0, TimestepSpacing.TRAILING).generate(model, schedule, 1, null,
+                    BatchNoise.forSamples(0, 0, s.sampleBatch()), shape);
             for (String name : s.samplers()) {
-                Sampler sampler = Samplers.named(name, 0);
+                Sampler sampler = Samplers.named(name, 0, TimestepSpacing.TRAILING);
                 for (int nfe : s.sampleNfe()) {
                     try (PointerScope run = new PointerScope()) {
                         long start = System.nanoTime();
