@@ -48,6 +48,8 @@ public final class ConvolutionEngine {
     private static String requested;
     private static List<String> failures = List.of();
     private static boolean bf16BatteryChecked;
+    /** bf16 convolutions run in float32 on the path in use: native bf16 failed the check there (bf16 on Zen 5). */
+    private static volatile boolean bf16InFloat32;
     private static volatile Set<ConvolutionShape> recording;
     private static long checkNanos;
     /** Every check made in this JVM, per path: a path that was right for a shape stays right for it. */
@@ -72,7 +74,26 @@ public final class ConvolutionEngine {
         if (record != null) record.add(shape);
         ConvolutionPath path = active;
         if (path == null || !admitted.containsKey(shape)) path = admit(shape);
+        if (bf16 && bf16InFloat32) return float32Conv2d(path, x, weight, bias, stride, padding);
         return path.conv2d(x, weight, bias, stride, padding);
+    }
+
+    /**
+     * A convolution that autocast would run in bf16, run in float32 (inputs cast up, autocast off for the call) and
+     * its output cast to bf16, as autocast's would be: the float32 shape is the one checked. Matrix products elsewhere
+     * stay in bf16.
+     */
+    private static Tensor float32Conv2d(ConvolutionPath path, Tensor x, Tensor weight, Tensor bias, long[] stride,
+                                        long[] padding) {
+        boolean autocast = torch.is_autocast_enabled(DeviceType.CPU);
+        torch.set_autocast_enabled(DeviceType.CPU, false);
+        try {
+            Tensor y = path.conv2d(x.to(ScalarType.Float), weight.to(ScalarType.Float),
+                    bias == null ? null : bias.to(ScalarType.Float), stride, padding);
+            return y.to(ScalarType.BFloat16);
+        } finally {
+            torch.set_autocast_enabled(DeviceType.CPU, autocast);
+        }
     }
 
     /**
@@ -92,6 +113,7 @@ public final class ConvolutionEngine {
         if (active != null && setting.equals(requested)) return report();
         requested = setting;
         failures = List.of();
+        bf16InFloat32 = false;
         select(candidates, battery(false)); // the model's shapes are checked on this path as they come
         if (log) System.err.println(report().line());
         return report();
@@ -118,7 +140,7 @@ public final class ConvolutionEngine {
             else fp32 = worse(fp32, r.worst());
         }
         return new EngineReport(EngineReport.describeCpu(), requested, active, ConvolutionPath.isaCapped(), results.size(),
-                fp32, bf16, failures, checkNanos / 1_000_000);
+                fp32, bf16, bf16InFloat32, failures, checkNanos / 1_000_000);
     }
 
     /** The shapes checked on the path in use, in the order they were first seen, with their errors there. */
@@ -196,28 +218,49 @@ public final class ConvolutionEngine {
     private static synchronized ConvolutionPath admit(ConvolutionShape shape) {
         if (active == null) configure(requested != null ? requested : configuredSetting(), true);
         if (admitted.containsKey(shape)) return active;
+        if (shape.bf16() && bf16InFloat32) {
+            admit(shape.withBf16(false)); // may move to another path
+            admitted.put(shape, true);
+            return active;
+        }
         List<ConvolutionShape> needed = new ArrayList<>();
         if (shape.bf16() && !bf16BatteryChecked) needed.addAll(battery(true));
         needed.add(shape);
-        boolean allPassed = true;
+        ConvolutionCheck.Result failed = null;
         for (ConvolutionShape s : needed) {
             ConvolutionCheck.Result r = check(active, s);
             results.put(s, r);
             if (r.passed()) admitted.put(s, true);
-            else allPassed = false;
+            else if (failed == null) failed = r;
         }
         if (shape.bf16()) bf16BatteryChecked = true;
-        if (!allPassed) {
-            List<ConvolutionPath> rest = new ArrayList<>(candidates(requested));
-            rest.remove(active);
-            List<String> before = new ArrayList<>(failures);
-            ConvolutionCheck.Result failed = needed.stream().map(results::get).filter(r -> !r.passed()).findFirst().orElseThrow();
-            before.add(active.configName() + ": " + failed.shape() + " " + failed.failure());
-            failures = before;
-            select(rest, new ArrayList<>(results.keySet()));
+        if (failed == null) return active;
+        List<String> before = new ArrayList<>(failures);
+        before.add((failed.shape().bf16() ? "bf16 on " : "") + active.configName() + ": " + failed.shape() + " "
+                + failed.failure());
+        failures = before;
+        if (shape.bf16()) {
+            // native bf16 is wrong here: bf16 convolutions run in float32 on the same path from now on
+            bf16InFloat32 = true;
+            admitted.keySet().removeIf(ConvolutionShape::bf16);
+            results.keySet().removeIf(ConvolutionShape::bf16);
+            ConvolutionPath path = admit(shape);
             System.err.println(report().line());
+            return path;
         }
+        List<ConvolutionPath> rest = new ArrayList<>(candidates(requested));
+        rest.remove(active);
+        select(rest, new ArrayList<>(results.keySet()));
+        System.err.println(report().line());
         return active;
+    }
+
+    /** For tests: bf16 convolutions in float32 from now on (as after a failed bf16 check), or native again. */
+    static synchronized void bf16InFloat32(boolean on) {
+        bf16InFloat32 = on;
+        admitted.keySet().removeIf(ConvolutionShape::bf16);
+        results.keySet().removeIf(ConvolutionShape::bf16);
+        bf16BatteryChecked = false;
     }
 
     /** Checks {@code shapes} on each candidate in turn and makes the first that passes them all the path in use. */

@@ -16,12 +16,14 @@ import org.bytedeco.pytorch.global.torch;
  * float32 and (when bf16 autocast ran) in bf16, each against its own tolerance.
  *
  * @param worstBf16   -1 when no convolution ran under bf16 autocast
+ * @param bf16InFloat32 convolutions under bf16 autocast run in float32: native bf16 failed the check on this path
  * @param checkMillis time this JVM has spent in the check so far
  * @param failures on the paths tried before the one in use: {@code path: shape (error)}, empty when the first
  *                 path passed
  */
 public record EngineReport(String cpu, String requested, ConvolutionPath path, boolean isaCapped, int shapes,
-                           double worstFloat32, double worstBf16, List<String> failures, long checkMillis) {
+                           double worstFloat32, double worstBf16, boolean bf16InFloat32, List<String> failures,
+                           long checkMillis) {
     private static final Pattern ONEDNN = Pattern.compile("(?:MKL-DNN|oneDNN) (v[0-9][^ ]*)");
     private static final Pattern TORCH = Pattern.compile("TORCH_VERSION=([^,\\s]+)");
 
@@ -36,6 +38,7 @@ public record EngineReport(String cpu, String requested, ConvolutionPath path, b
                 .append(", ").append(shapes).append(" shapes checked, worst error ").append(ConvolutionCheck.format(worstFloat32))
                 .append(" (fp32)");
         if (worstBf16 >= 0 || Double.isNaN(worstBf16)) sb.append(", ").append(ConvolutionCheck.format(worstBf16)).append(" (bf16)");
+        if (bf16InFloat32) sb.append(", bf16 convolutions in fp32");
         sb.append(", ").append(checkMillis).append(" ms");
         if (!failures.isEmpty()) sb.append("; failed before: ").append(String.join("; ", failures));
         return sb.toString();
@@ -53,6 +56,7 @@ public record EngineReport(String cpu, String requested, ConvolutionPath path, b
         m.put("shapes_checked", shapes);
         m.put("worst_error_fp32", Double.isNaN(worstFloat32) ? "NaN" : worstFloat32);
         if (worstBf16 >= 0 || Double.isNaN(worstBf16)) m.put("worst_error_bf16", Double.isNaN(worstBf16) ? "NaN" : worstBf16);
+        m.put("bf16_convolutions_in_fp32", bf16InFloat32);
         m.put("failed_before", failures);
         m.put("check_ms", checkMillis);
         m.put("line", line());

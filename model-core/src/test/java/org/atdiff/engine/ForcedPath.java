@@ -22,6 +22,15 @@ public final class ForcedPath implements AutoCloseable {
         return new ForcedPath();
     }
 
+    /**
+     * Runs bf16 convolutions in float32 (the fallback taken when native bf16 fails the check, as on Zen 5) until the
+     * returned scope closes.
+     */
+    public static AutoCloseable bf16InFloat32() {
+        ConvolutionEngine.bf16InFloat32(true);
+        return () -> ConvolutionEngine.bf16InFloat32(false);
+    }
+
     @Override
     public void close() {
         ConvolutionEngine.configure(ConvolutionEngine.AUTO);
