@@ -107,11 +107,12 @@ public final class Npy {
         } catch (NumberFormatException | ArithmeticException e) {
             throw new MalformedFileException(source, "bad shape (" + shapeMatch.group(1) + ")");
         }
-        if (count > Integer.MAX_VALUE - 8) {
-            throw new MalformedFileException(source, "array of " + count + " elements is too large");
+        // count <= 2^63 / 1 and dtype.bytes <= 8: the product is checked before it can overflow.
+        if (count > (Integer.MAX_VALUE - 8) / dtype.bytes) {
+            throw new MalformedFileException(source, "array of " + count + " " + code + " elements is too large");
         }
         int n = (int) count;
-        byte[] body = in.readNBytes(Math.multiplyExact(n, dtype.bytes));
+        byte[] body = in.readNBytes(n * dtype.bytes); // grows with the bytes present, not with the declared size
         if (body.length < n * dtype.bytes) {
             throw new MalformedFileException(source, "truncated: shape " + Arrays.toString(shape) + " of " + code
                     + " needs " + (long) n * dtype.bytes + " data bytes, found " + body.length);

@@ -72,7 +72,8 @@ public final class Npz {
                 }
                 arrays.put(name, Npy.read(zip, source + "[" + e.getName() + "]"));
             }
-        } catch (ZipException | java.io.EOFException e) {
+        } catch (ZipException | java.io.EOFException | IllegalArgumentException e) {
+            // ZipInputStream reports an entry name that is not valid UTF-8 as an IllegalArgumentException
             throw new MalformedFileException(source, "broken zip archive: " + e.getMessage(), e);
         }
         if (arrays.isEmpty()) {
