@@ -1,15 +1,11 @@
 package org.atdiff.jobs.fid;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.sample.SampleGeneration;
+import org.atdiff.jobs.sample.SampleSet;
 
 /**
  * What one side of {@code fid} names, told apart by what is there: an {@code .npz} of statistics; a prepared dataset
@@ -45,13 +41,7 @@ public record FidInput(Kind kind, String key, Path path, List<Path> sets) {
             }
             return new FidInput(Kind.DATASET, key, p, List.of());
         }
-        if (fs.exists(new Path(p, SampleGeneration.SET_FILE))) return new FidInput(Kind.SAMPLE_SETS, key, p, List.of(p));
-        FileStatus[] children = fs.listStatus(p);
-        Arrays.sort(children, Comparator.comparing(st -> st.getPath().getName()));
-        List<Path> sets = new ArrayList<>();
-        for (FileStatus c : children) {
-            if (c.isDirectory() && fs.exists(new Path(c.getPath(), SampleGeneration.SET_FILE))) sets.add(c.getPath());
-        }
+        List<Path> sets = SampleSet.foldersUnder(p, fs);
         return sets.isEmpty() ? new FidInput(Kind.IMAGE_FOLDER, key, p, List.of())
                 : new FidInput(Kind.SAMPLE_SETS, key, p, List.copyOf(sets));
     }
