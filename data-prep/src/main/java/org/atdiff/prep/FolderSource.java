@@ -35,22 +35,27 @@ final class FolderSource implements ImageSource {
 
     @Override
     public SourceImages read(SparkSession spark, PrepSettings s) {
+        return read(spark, s.inputPath(), s.partitions());
+    }
+
+    /** The images under {@code inputPath} in {@code partitions} read partitions (0 = Spark's default parallelism). */
+    SourceImages read(SparkSession spark, String inputPath, int partitions) {
         SparkContext sc = spark.sparkContext();
-        FileStatus root = InputFormat.status(s.inputPath(), sc.hadoopConfiguration());
+        FileStatus root = InputFormat.status(inputPath, sc.hadoopConfiguration());
         if (!root.isDirectory()) {
-            throw new IllegalArgumentException("input " + s.inputPath() + ": an image folder must be a directory");
+            throw new IllegalArgumentException("input " + inputPath + ": an image folder must be a directory");
         }
         String rootPath = root.getPath().toUri().getPath();
         List<String> files = new ArrayList<>();
         try {
             list(root.getPath().getFileSystem(sc.hadoopConfiguration()), root.getPath(), files);
         } catch (IOException e) {
-            throw new UncheckedIOException("input " + s.inputPath() + ": cannot list the image folder", e);
+            throw new UncheckedIOException("input " + inputPath + ": cannot list the image folder", e);
         }
         Collections.sort(files);
         List<String> classes = new ArrayList<>(new TreeSet<>(files.stream().map(p -> className(rootPath, p)).toList()));
         if (classes.isEmpty()) {
-            throw new IllegalArgumentException("input " + s.inputPath() + ": no images (" + String.join(", ",
+            throw new IllegalArgumentException("input " + inputPath + ": no images (" + String.join(", ",
                     EXTENSIONS.stream().sorted().toList()) + ") found");
         }
         classes.remove("");
@@ -59,10 +64,10 @@ final class FolderSource implements ImageSource {
 
         List<Tuple2<String, Long>> ranked = new ArrayList<>(files.size());
         for (int i = 0; i < files.size(); i++) ranked.add(new Tuple2<>(files.get(i), (long) i));
-        int partitions = s.partitions() > 0 ? s.partitions() : sc.defaultParallelism();
+        int parts = partitions > 0 ? partitions : sc.defaultParallelism();
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
         Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(sc.hadoopConfiguration()));
-        JavaRDD<SourceRecord> records = jsc.parallelize(ranked, Math.max(1, Math.min(partitions, ranked.size())))
+        JavaRDD<SourceRecord> records = jsc.parallelize(ranked, Math.max(1, Math.min(parts, ranked.size())))
                 .mapPartitions(it -> read(it, conf.value(), rootPath, labels));
         return new SourceImages(records, List.copyOf(classes));
     }
