@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.atdiff.io.MalformedFileException;
 import org.atdiff.jobs.fid.ClassifierJob;
 import org.atdiff.jobs.fid.FidJob;
 import org.atdiff.jobs.fid.StatsJob;
-import org.atdiff.io.MalformedFileException;
 import org.atdiff.jobs.sample.SampleJob;
 
 /**
