@@ -18,6 +18,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
+import org.atdiff.io.MalformedFileException;
 
 /**
  * The CIFAR-10 binary version: {@code data_batch_1.bin ... data_batch_5.bin} (split train) and
@@ -58,23 +59,19 @@ final class Cifar10BinarySource implements ImageSource {
             }
             batches.sort(Comparator.comparingInt(f -> BATCHES.indexOf(f.getPath().getName())));
             long total = 0;
-            for (FileStatus b : batches) {
-                if (b.getLen() == 0 || b.getLen() % RECORD != 0) {
-                    throw new IllegalArgumentException("input " + in + ": " + b.getPath() + " is not a CIFAR-10 binary "
-                            + "batch (length " + b.getLen() + " is not a multiple of " + RECORD + " bytes)");
-                }
-                total += b.getLen() / RECORD;
-            }
+            for (FileStatus b : batches) total += records(b.getLen(), b.getPath().toString());
             int partitions = s.partitions() > 0 ? s.partitions() : sc.defaultParallelism();
             int chunk = RecordRange.chunkSize(total, partitions);
             long firstId = 0;
             for (FileStatus b : batches) {
-                long n = b.getLen() / RECORD;
+                long n = records(b.getLen(), b.getPath().toString());
                 String split = b.getPath().getName().startsWith("test") ? TrainTestSplit.TEST : TrainTestSplit.TRAIN;
                 ranges.addAll(RecordRange.cut(b.getPath().toString(), null, n, firstId, split, chunk));
                 firstId += n;
             }
             names = labelNames(fs, new Path(dir, "batches.meta.txt"));
+        } catch (MalformedFileException e) {
+            throw new IllegalArgumentException("input " + in + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("input " + in + ": " + e.getMessage(), e);
         }
@@ -96,27 +93,43 @@ final class Cifar10BinarySource implements ImageSource {
         }
     }
 
+    /** The number of records in a batch file of {@code length} bytes: a positive multiple of {@value #RECORD}. */
+    static long records(long length, String source) throws MalformedFileException {
+        if (length == 0 || length % RECORD != 0) {
+            throw new MalformedFileException(source, "not a CIFAR-10 binary batch (length " + length
+                    + " is not a multiple of " + RECORD + " bytes)");
+        }
+        return length / RECORD;
+    }
+
     private static List<SourceRecord> read(RecordRange r, Configuration conf, int classes) {
-        List<SourceRecord> out = new ArrayList<>(r.count());
         try (InputStream in = HadoopFiles.openAt(new Path(r.file()), conf, r.first() * RECORD)) {
-            for (int i = 0; i < r.count(); i++) {
-                long id = r.firstId() + i;
-                String source = r.file() + "#" + (r.first() + i);
-                byte[] rec = in.readNBytes(RECORD);
-                if (rec.length < RECORD) {
-                    out.add(SourceRecord.unreadable(id, source, "truncated record (" + rec.length + " bytes)"));
-                    continue;
-                }
-                int label = rec[0] & 0xFF;
-                if (label >= classes) {
-                    out.add(SourceRecord.unreadable(id, source, "label byte " + label + " is not one of " + classes + " classes"));
-                    continue;
-                }
-                out.add(SourceRecord.raw(id, label, source, r.split(),
-                        new Pixels(3, SIDE, SIDE, Arrays.copyOfRange(rec, 1, RECORD))));
-            }
+            return records(in, r, classes);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + r.file() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The records of {@code r} from {@code in} (at its first record): a record cut short, or whose label byte is not
+     * one of {@code classes}, is an unreadable record with the reason.
+     */
+    static List<SourceRecord> records(InputStream in, RecordRange r, int classes) throws IOException {
+        List<SourceRecord> out = new ArrayList<>(r.count());
+        for (int i = 0; i < r.count(); i++) {
+            long id = r.firstId() + i;
+            String source = r.file() + "#" + (r.first() + i);
+            byte[] rec = in.readNBytes(RECORD);
+            if (rec.length < RECORD) {
+                out.add(SourceRecord.unreadable(id, source, "truncated record (" + rec.length + " bytes)"));
+                continue;
+            }
+            int label = rec[0] & 0xFF;
+            if (label >= classes) {
+                out.add(SourceRecord.unreadable(id, source, "label byte " + label + " is not one of " + classes + " classes"));
+                continue;
+            }
+            out.add(SourceRecord.raw(id, label, source, r.split(), new Pixels(3, SIDE, SIDE, Arrays.copyOfRange(rec, 1, RECORD))));
         }
         return out;
     }

@@ -11,6 +11,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
+import org.atdiff.io.MalformedFileException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -44,10 +45,16 @@ final class IdxSource implements ImageSource {
             return dims[0];
         }
 
-        int recordBytes() {
-            int n = 1;
+        /** Bytes of one record: the product of the dimensions after the count (checked to fit an int on reading). */
+        long recordBytes() {
+            long n = 1;
             for (int i = 1; i < dims.length; i++) n *= dims[i];
             return n;
+        }
+
+        /** Header plus data: what a raw file of this header must hold. */
+        long fileBytes() {
+            return headerBytes() + count() * recordBytes();
         }
     }
 
@@ -96,30 +103,18 @@ final class IdxSource implements ImageSource {
             List<ImageFile> files = new ArrayList<>();
             long total = 0;
             for (Path img : images) {
-                Header h = header(img, hadoop, in);
-                if (h.dims().length != 3 && !(h.dims().length == 4 && (h.dims()[3] == 1 || h.dims()[3] == 3))) {
-                    throw new IllegalArgumentException("input " + in + ": " + img + " is not an IDX image file (dimensions "
-                            + Arrays.toString(h.dims()) + "; want count x rows x cols [x 1 or 3 channels])");
-                }
-                if (h.count() == 0 || h.dims()[1] == 0 || h.dims()[2] == 0) {
-                    throw new IllegalArgumentException("input " + in + ": " + img + " holds no images");
-                }
-                checkLength(fs, img, h, hadoop, in);
+                Header h = imagesHeader(img, hadoop);
                 Path labels = new Path(img.getParent(), labelsFileName(img.getName()));
                 if (labels.getName().equals(img.getName()) || !fs.exists(labels)) {
                     labels = null;
                 } else {
-                    Header lh = header(labels, hadoop, in);
-                    if (lh.dims().length != 1) {
-                        throw new IllegalArgumentException("input " + in + ": " + labels + " is not an IDX label file "
-                                + "(dimensions " + Arrays.toString(lh.dims()) + ")");
-                    }
+                    Header lh = labelsHeader(labels, hadoop);
                     if (lh.count() != h.count()) {
                         throw new IllegalArgumentException("input " + in + ": " + labels + " holds " + lh.count()
                                 + " labels but " + img + " holds " + h.count() + " images");
                     }
-                    checkLength(fs, labels, lh, hadoop, in);
-                    maxLabel = Math.max(maxLabel, maxLabel(labels, lh, hadoop));
+                    maxLabel = Math.max(maxLabel, maxLabel(HadoopFiles.openAt(labels, hadoop, lh.headerBytes()), lh,
+                            labels.toString()));
                     labelled = true;
                 }
                 files.add(new ImageFile(img, labels, h));
@@ -133,6 +128,8 @@ final class IdxSource implements ImageSource {
                         f.header().count(), firstId, splitOf(f.images().getName()), chunk));
                 firstId += f.header().count();
             }
+        } catch (MalformedFileException e) {
+            throw new IllegalArgumentException("input " + in + ": " + e.getMessage(), e);
         } catch (IOException e) {
             throw new UncheckedIOException("input " + in + ": " + e.getMessage(), e);
         }
@@ -146,45 +143,94 @@ final class IdxSource implements ImageSource {
         return new SourceImages(records, names);
     }
 
-    static Header header(Path file, Configuration conf, String input) throws IOException {
-        try (DataInputStream in = new DataInputStream(HadoopFiles.openAt(file, conf, 0))) {
+    /** The header of an images file (count x rows x cols [x 1 or 3 channels]), its length checked when raw. */
+    private static Header imagesHeader(Path file, Configuration conf) throws IOException {
+        try (InputStream in = HadoopFiles.openAt(file, conf, 0)) {
+            return imagesHeader(in, HadoopFiles.isGzip(file, conf) ? -1 : lengthOf(file, conf), file.toString());
+        }
+    }
+
+    /** The header of a labels file (count), its length checked when raw. */
+    private static Header labelsHeader(Path file, Configuration conf) throws IOException {
+        try (InputStream in = HadoopFiles.openAt(file, conf, 0)) {
+            return labelsHeader(in, HadoopFiles.isGzip(file, conf) ? -1 : lengthOf(file, conf), file.toString());
+        }
+    }
+
+    private static long lengthOf(Path file, Configuration conf) throws IOException {
+        return file.getFileSystem(conf).getFileStatus(file).getLen();
+    }
+
+    /**
+     * Reads and checks an images file's header from {@code in} (the file's first bytes): 3 dimensions, or 4 with 1 or
+     * 3 channels, none zero, a record of at most 2^31 - 16 bytes; {@code length} is the raw file's size in bytes, which
+     * must be header plus data, or -1 when unknown (gzipped).
+     */
+    static Header imagesHeader(InputStream in, long length, String source) throws IOException {
+        Header h = header(in, source);
+        int[] d = h.dims();
+        if (d.length != 3 && !(d.length == 4 && (d[3] == 1 || d[3] == 3))) {
+            throw new MalformedFileException(source, "not an IDX image file (dimensions " + Arrays.toString(d)
+                    + "; want count x rows x cols [x 1 or 3 channels])");
+        }
+        if (d[0] == 0 || d[1] == 0 || d[2] == 0) throw new MalformedFileException(source, "holds no images");
+        if (h.recordBytes() > Integer.MAX_VALUE - 16) {
+            throw new MalformedFileException(source, "images of " + Arrays.toString(Arrays.copyOfRange(d, 1, d.length))
+                    + " bytes are too large (" + h.recordBytes() + " bytes each)");
+        }
+        checkLength(h, length, source);
+        return h;
+    }
+
+    /** Reads and checks a labels file's header (one dimension, the count); {@code length} as for images. */
+    static Header labelsHeader(InputStream in, long length, String source) throws IOException {
+        Header h = header(in, source);
+        if (h.dims().length != 1) {
+            throw new MalformedFileException(source, "not an IDX label file (dimensions " + Arrays.toString(h.dims()) + ")");
+        }
+        checkLength(h, length, source);
+        return h;
+    }
+
+    /** The magic number (0x0000 08 nn: unsigned bytes, nn = 1..4 dimensions) and the dimensions, big-endian. */
+    private static Header header(InputStream stream, String source) throws IOException {
+        DataInputStream in = new DataInputStream(stream);
+        try {
             int magic = in.readInt();
             int type = (magic >>> 8) & 0xFF;
             int dims = magic & 0xFF;
             if ((magic >>> 16) != 0 || type != 0x08 || dims < 1 || dims > 4) {
-                throw new IllegalArgumentException("input " + input + ": " + file + " is not an IDX file of unsigned bytes "
-                        + "(magic 0x" + String.format("%08x", magic) + ")");
+                throw new MalformedFileException(source, "not an IDX file of unsigned bytes (magic 0x"
+                        + String.format("%08x", magic) + ")");
             }
             int[] d = new int[dims];
             for (int i = 0; i < dims; i++) {
                 d[i] = in.readInt();
-                if (d[i] < 0) throw new IllegalArgumentException("input " + input + ": " + file + " has a negative dimension");
+                if (d[i] < 0) throw new MalformedFileException(source, "has a negative dimension (" + d[i] + ")");
             }
             return new Header(d);
         } catch (EOFException e) {
-            throw new IllegalArgumentException("input " + input + ": " + file + " is too short for an IDX header");
+            throw new MalformedFileException(source, "too short for an IDX header");
         }
     }
 
-    /** A raw (not gzipped) file must be exactly header + data long. */
-    private static void checkLength(FileSystem fs, Path file, Header h, Configuration conf, String input) throws IOException {
-        if (HadoopFiles.isGzip(file, conf)) return;
-        long want = h.headerBytes() + h.count() * h.recordBytes();
-        long got = fs.getFileStatus(file).getLen();
-        if (got != want) {
-            throw new IllegalArgumentException("input " + input + ": " + file + " is " + got + " bytes but its IDX header "
-                    + Arrays.toString(h.dims()) + " needs " + want);
+    /** A raw file (length >= 0) must be exactly header + data long. */
+    private static void checkLength(Header h, long length, String source) throws MalformedFileException {
+        if (length >= 0 && length != h.fileBytes()) {
+            throw new MalformedFileException(source, length + " bytes but its IDX header " + Arrays.toString(h.dims())
+                    + " needs " + h.fileBytes());
         }
     }
 
-    private static int maxLabel(Path labels, Header h, Configuration conf) throws IOException {
+    /** The largest of a labels file's {@code h.count()} labels, read from {@code in} (just after the header). */
+    static int maxLabel(InputStream labels, Header h, String source) throws IOException {
         int max = -1;
-        try (InputStream in = HadoopFiles.openAt(labels, conf, h.headerBytes())) {
+        try (InputStream in = labels) {
             byte[] buf = new byte[1 << 16];
             long left = h.count();
             while (left > 0) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, left));
-                if (n < 0) throw new IllegalArgumentException(labels + " is truncated: " + left + " labels missing");
+                if (n < 0) throw new MalformedFileException(source, "truncated: " + left + " labels missing");
                 for (int i = 0; i < n; i++) max = Math.max(max, buf[i] & 0xFF);
                 left -= n;
             }
@@ -194,13 +240,28 @@ final class IdxSource implements ImageSource {
 
     private static List<SourceRecord> read(RecordRange r, Configuration conf) throws IOException {
         Path file = new Path(r.file());
-        Header h = header(file, conf, r.file());
-        int rows = h.dims()[1], cols = h.dims()[2], ch = h.dims().length == 4 ? h.dims()[3] : 1;
-        int bytes = h.recordBytes();
-        List<SourceRecord> out = new ArrayList<>(r.count());
+        Header h;
+        try (InputStream in = HadoopFiles.openAt(file, conf, 0)) {
+            h = imagesHeader(in, -1, r.file()); // checked on the driver, length included
+        }
         InputStream labels = null;
-        try (InputStream in = HadoopFiles.openAt(file, conf, h.headerBytes() + r.first() * bytes)) {
+        try (InputStream in = HadoopFiles.openAt(file, conf, h.headerBytes() + r.first() * h.recordBytes())) {
             if (r.labelsFile() != null) labels = HadoopFiles.openAt(new Path(r.labelsFile()), conf, 8 + r.first());
+            return records(in, labels, h, r);
+        } finally {
+            if (labels != null) labels.close();
+        }
+    }
+
+    /**
+     * The records of {@code r} from {@code in} (at its first record) and {@code labels} (at its first label, or
+     * null): a record or a label cut short by the end of its file is an unreadable record, with the reason.
+     */
+    static List<SourceRecord> records(InputStream in, InputStream labels, Header h, RecordRange r) throws IOException {
+        int rows = h.dims()[1], cols = h.dims()[2], ch = h.dims().length == 4 ? h.dims()[3] : 1;
+        int bytes = (int) h.recordBytes();
+        List<SourceRecord> out = new ArrayList<>(r.count());
+        try {
             for (int i = 0; i < r.count(); i++) {
                 long id = r.firstId() + i;
                 String source = r.file() + "#" + (r.first() + i);
@@ -214,12 +275,10 @@ final class IdxSource implements ImageSource {
                     out.add(SourceRecord.raw(id, label, source, r.split(), new Pixels(ch, rows, cols, toChw(rec, rows, cols, ch))));
                 }
             }
-        } catch (EOFException e) {
+        } catch (EOFException e) { // a gzip stream cut short
             for (long i = out.size(); i < r.count(); i++) {
                 out.add(SourceRecord.unreadable(r.firstId() + i, r.file() + "#" + (r.first() + i), "truncated file: " + e));
             }
-        } finally {
-            if (labels != null) labels.close();
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package org.atdiff.prep;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -13,9 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.io.MalformedFileException;
 
 /**
  * {@code <output.path>/manifest.json}: what a prepared dataset holds. Counts per label and split, the image
@@ -80,31 +83,97 @@ public record Manifest(String format, String input, String inputFormat, long row
         FileSystem fs = file.getFileSystem(conf);
         if (!fs.exists(file)) throw new IllegalArgumentException(dataset + " is not a prepared dataset: no " + FILE_NAME);
         try (InputStream in = fs.open(file)) {
-            return parse(JSON.readTree(in));
+            return parse(in.readAllBytes(), file.toString());
         }
     }
 
-    static Manifest parse(JsonNode n) {
+    /**
+     * Parses a manifest's JSON; {@code source} names the file. Every field is required with its type (a label is an
+     * integer); anything else is a {@link MalformedFileException} naming the file and the field.
+     */
+    static Manifest parse(byte[] json, String source) throws MalformedFileException {
+        JsonNode n;
+        try {
+            n = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new MalformedFileException(source, "not JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new MalformedFileException(source, "not JSON: " + e.getMessage(), e);
+        }
+        if (n == null || !n.isObject()) throw new MalformedFileException(source, "not a JSON object");
         Map<Integer, Long> labels = new TreeMap<>();
-        n.get("labels").fields().forEachRemaining(e -> labels.put(Integer.parseInt(e.getKey()), e.getValue().asLong()));
+        for (Iterator<Map.Entry<String, JsonNode>> it = field(n, "labels", JsonNode::isObject, "an object", source).fields();
+                it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int label;
+            try {
+                label = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException x) {
+                throw new MalformedFileException(source, "field labels: key '" + e.getKey() + "' is not an integer label");
+            }
+            labels.put(label, count(e.getValue(), "labels." + e.getKey(), source));
+        }
         Map<String, Long> split = new TreeMap<>();
-        n.get("split").fields().forEachRemaining(e -> split.put(e.getKey(), e.getValue().asLong()));
+        for (Iterator<Map.Entry<String, JsonNode>> it = field(n, "split", JsonNode::isObject, "an object", source).fields();
+                it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            split.put(e.getKey(), count(e.getValue(), "split." + e.getKey(), source));
+        }
         List<String> names = new ArrayList<>();
-        n.get("label_names").forEach(x -> names.add(x.asText()));
+        for (JsonNode x : field(n, "label_names", JsonNode::isArray, "an array", source)) {
+            if (!x.isTextual()) throw new MalformedFileException(source, "field label_names holds a non-string: " + x);
+            names.add(x.asText());
+        }
         Map<String, Object> config = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = n.get("config").fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = field(n, "config", JsonNode::isObject, "an object", source).fields();
+                it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             config.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
         }
-        return new Manifest(n.get("format").asText(), n.get("input").asText(), n.get("input_format").asText(),
-                n.get("rows").asLong(), n.get("rejected").asLong(), n.get("shards").asInt(), n.get("height").asInt(),
-                n.get("width").asInt(), n.get("channels").asInt(), labels, names, split, doubles(n.get("pixel_mean")),
-                doubles(n.get("pixel_std")), n.get("checksum").asText(), config);
+        return new Manifest(text(n, "format", source), text(n, "input", source), text(n, "input_format", source),
+                count(n.get("rows"), "rows", source), count(n.get("rejected"), "rejected", source),
+                size(n, "shards", source), size(n, "height", source), size(n, "width", source), size(n, "channels", source),
+                labels, names, split, doubles(n, "pixel_mean", source), doubles(n, "pixel_std", source),
+                text(n, "checksum", source), config);
     }
 
-    private static double[] doubles(JsonNode array) {
+    private static JsonNode field(JsonNode n, String name, Predicate<JsonNode> ok, String want,
+            String source) throws MalformedFileException {
+        JsonNode v = n.get(name);
+        if (v == null) throw new MalformedFileException(source, "field " + name + " is missing");
+        if (!ok.test(v)) throw new MalformedFileException(source, "field " + name + " is not " + want);
+        return v;
+    }
+
+    private static String text(JsonNode n, String name, String source) throws MalformedFileException {
+        return field(n, name, JsonNode::isTextual, "a string", source).asText();
+    }
+
+    /** A count: a non-negative integer that fits a long. */
+    private static long count(JsonNode v, String name, String source) throws MalformedFileException {
+        if (v == null) throw new MalformedFileException(source, "field " + name + " is missing");
+        if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+            throw new MalformedFileException(source, "field " + name + " is not a non-negative integer");
+        }
+        return v.asLong();
+    }
+
+    /** A size: a non-negative integer that fits an int. */
+    private static int size(JsonNode n, String name, String source) throws MalformedFileException {
+        JsonNode v = field(n, name, JsonNode::canConvertToInt, "an integer", source);
+        if (!v.isIntegralNumber() || v.asInt() < 0) {
+            throw new MalformedFileException(source, "field " + name + " is not a non-negative integer");
+        }
+        return v.asInt();
+    }
+
+    private static double[] doubles(JsonNode n, String name, String source) throws MalformedFileException {
+        JsonNode array = field(n, name, JsonNode::isArray, "an array", source);
         double[] d = new double[array.size()];
-        for (int i = 0; i < d.length; i++) d[i] = array.get(i).asDouble();
+        for (int i = 0; i < d.length; i++) {
+            if (!array.get(i).isNumber()) throw new MalformedFileException(source, "field " + name + " holds a non-number");
+            d[i] = array.get(i).asDouble();
+        }
         return d;
     }
 }

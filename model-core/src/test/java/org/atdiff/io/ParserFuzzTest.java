@@ -1,7 +1,5 @@
 package org.atdiff.io;
 
-import static org.junit.jupiter.api.Assertions.*;
-
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -33,11 +31,7 @@ class ParserFuzzTest {
     };
 
     private static void mutants(String name, ParserFuzzing.Parser parser, long seed) throws IOException {
-        var corpus = ParserFuzzing.corpus(name);
-        ParserFuzzing.Run run = ParserFuzzing.fuzz(parser, corpus, seed, MUTANTS);
-        System.out.printf("fuzz %s: %d corpus files, %d executions, %d parsed%n", name, corpus.size(), run.executions(),
-                run.parsed());
-        assertTrue(run.parsed() > corpus.size() / 3, "the corpus's valid files parse");
+        ParserFuzzing.mutants(ParserFuzzTest.class, name, parser, seed, MUTANTS);
     }
 
     @Test

@@ -20,20 +20,20 @@ import java.util.stream.Stream;
  * file are checked before anything of that size is allocated); no hang. Coverage-guided runs of the same property
  * use Jazzer ({@link ParserFuzzTest}).
  */
-final class ParserFuzzing {
+public final class ParserFuzzing {
     /** A parser under test: the file's bytes and the name it reports them under. */
-    interface Parser {
+    public interface Parser {
         Object parse(byte[] data, String source) throws IOException;
     }
 
-    static final String SOURCE = "fuzzed-input.bin";
+    public static final String SOURCE = "fuzzed-input.bin";
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private ParserFuzzing() {}
 
     /** Heap a parse of {@code size} bytes may allocate. */
-    static long allocationBound(long size) {
+    public static long allocationBound(long size) {
         return 64 * size + (4L << 20);
     }
 
@@ -41,7 +41,7 @@ final class ParserFuzzing {
      * Parses {@code data} and checks the property; returns whether it parsed. An allocation over the bound is
      * measured once more (the first parse of a JVM also loads classes and libtorch).
      */
-    static boolean check(Parser parser, byte[] data) {
+    public static boolean check(Parser parser, byte[] data) {
         try {
             return checkOnce(parser, data);
         } catch (AllocationExceeded first) {
@@ -75,11 +75,17 @@ final class ParserFuzzing {
         return parsed;
     }
 
-    /** The corpus files of one parser (a folder of the test resources, Jazzer's layout). */
-    static List<byte[]> corpus(String parser) throws IOException {
+    /**
+     * The corpus files of one parser of a fuzz test class: the test resources folder
+     * {@code <TestClass>Inputs/<parser>/} beside the class, Jazzer's layout (it replays the folder of the
+     * {@code @FuzzTest} method named {@code parser}).
+     */
+    public static List<byte[]> corpus(Class<?> test, String parser) throws IOException {
         Path dir;
         try {
-            dir = Paths.get(ParserFuzzing.class.getResource("ParserFuzzTestInputs/" + parser).toURI());
+            var url = test.getResource(test.getSimpleName() + "Inputs/" + parser);
+            if (url == null) throw new IOException("no corpus " + test.getSimpleName() + "Inputs/" + parser);
+            dir = Paths.get(url.toURI());
         } catch (URISyntaxException e) {
             throw new IOException(e);
         }
@@ -91,14 +97,14 @@ final class ParserFuzzing {
     }
 
     /** Outcome of a fuzzing run. */
-    record Run(long executions, long parsed) {}
+    public record Run(long executions, long parsed) {}
 
     /**
      * Checks every corpus file, then {@code iterations} mutants drawn from the corpus with {@code seed} (1 to 4
      * stacked mutations each: bit flips, interesting bytes and integers, ASCII digits, truncation, insertion,
      * deletion, duplication, splicing with another file). Deterministic for a seed.
      */
-    static Run fuzz(Parser parser, List<byte[]> corpus, long seed, int iterations) {
+    public static Run fuzz(Parser parser, List<byte[]> corpus, long seed, int iterations) {
         long parsed = 0;
         for (byte[] c : corpus) if (check(parser, c)) parsed++;
         SplittableRandom rng = new SplittableRandom(seed);
@@ -109,6 +115,19 @@ final class ParserFuzzing {
             if (check(parser, x)) parsed++;
         }
         return new Run(corpus.size() + (long) iterations, parsed);
+    }
+
+    /**
+     * The seeded run of one parser of a fuzz test class over its corpus ({@link #corpus}); prints the figures and
+     * checks that the corpus's valid files (at least a third of it) parse.
+     */
+    public static Run mutants(Class<?> test, String name, Parser parser, long seed, int iterations) throws IOException {
+        List<byte[]> corpus = corpus(test, name);
+        Run run = fuzz(parser, corpus, seed, iterations);
+        System.out.printf("fuzz %s: %d corpus files, %d executions, %d parsed%n", name, corpus.size(), run.executions(),
+                run.parsed());
+        assertTrue(run.parsed() > corpus.size() / 3, "the corpus's valid files parse");
+        return run;
     }
 
     private static final long[] INTERESTING = {0, 1, -1, 0x7f, 0x80, 0xff, 0x7fff, 0xffff, Integer.MAX_VALUE,

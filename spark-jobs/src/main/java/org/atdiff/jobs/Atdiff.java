@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.atdiff.io.MalformedFileException;
 import org.atdiff.jobs.fid.ClassifierJob;
 import org.atdiff.jobs.fid.FidJob;
 import org.atdiff.jobs.fid.StatsJob;
@@ -51,7 +52,7 @@ public final class Atdiff {
             // Spark leaves non-daemon threads (e.g. the barrier task timer) that would keep the JVM alive. YARN's
             // application master (cluster mode) ends its JVM itself, and takes an exit from main as a failure.
             if (!inYarnApplicationMaster()) System.exit(0);
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (IllegalArgumentException | IllegalStateException | MalformedFileException e) {
             System.err.println("atdiff: " + e.getMessage());
             System.exit(2);
         } catch (Exception e) {

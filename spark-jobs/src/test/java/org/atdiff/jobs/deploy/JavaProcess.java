@@ -14,8 +14,8 @@ import org.atdiff.jobs.cluster.TorchSparkSession;
  * A JVM started by a deployment test (spark-submit, a standalone master or worker) with Spark's Java 17 flags and
  * JavaCPP's cache folder, its output going to a log file.
  */
-final class JavaProcess implements AutoCloseable {
-    final Path log;
+public final class JavaProcess implements AutoCloseable {
+    public final Path log;
     private final Process process;
 
     private JavaProcess(Process process, Path log) {
@@ -23,7 +23,7 @@ final class JavaProcess implements AutoCloseable {
         this.log = log;
     }
 
-    static JavaProcess start(String classpath, String mainClass, List<String> args, Map<String, String> env, Path log)
+    public static JavaProcess start(String classpath, String mainClass, List<String> args, Map<String, String> env, Path log)
             throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -46,7 +46,7 @@ final class JavaProcess implements AutoCloseable {
     }
 
     /** Waits for the exit; returns the exit status, or throws with the log's tail if it does not end in time. */
-    int waitFor(long minutes) throws Exception {
+    public int waitFor(long minutes) throws Exception {
         if (!process.waitFor(minutes, TimeUnit.MINUTES)) {
             close();
             throw new AssertionError(process.info().command().orElse("a JVM") + " did not end within " + minutes
@@ -55,14 +55,19 @@ final class JavaProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process.isAlive();
     }
 
     /** The last lines of the log, for assertion messages. */
-    String tail() throws IOException {
+    public String tail() throws IOException {
         List<String> lines = Files.readAllLines(log);
         return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    }
+
+    /** {@code kill -9}: SIGKILL, no shutdown hook runs; returns once the process is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
     }
 
     @Override

@@ -220,6 +220,11 @@ class DistributedTrainerTest {
         m = assertThrows(IllegalArgumentException.class, () -> DistributedTrainer.prepare(
                 config(shared.resolve("no-manifest"), run), new Configuration())).getMessage();
         assertTrue(m.contains("data.path") && m.contains("manifest.json"), m);
+        Path broken = Files.createDirectories(shared.resolve("broken-manifest"));
+        Files.writeString(broken.resolve("manifest.json"), "{\"format\": \"atdiff-dataset/1\"}");
+        m = assertThrows(org.atdiff.io.MalformedFileException.class, () -> DistributedTrainer.prepare(
+                config(broken, run), new Configuration())).getMessage();
+        assertTrue(m.endsWith(broken.resolve("manifest.json") + ": field labels is missing"), m);
         assertFalse(Files.exists(run), "nothing written");
     }
 
