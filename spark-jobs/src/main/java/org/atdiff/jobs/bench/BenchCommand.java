@@ -179,6 +179,7 @@ public final class BenchCommand implements Atdiff.Command {
                         TrainingRun run = new TrainingRun(config, "plain", p, s.batchSize());
                         run.run(s.warmup(), s.steps());
                         double ips = s.batchSize() / Timings.median(run.seconds());
+                        System.err.printf("bench: engine %s %s %s: %.2f images/s%n", preset, path.configName(), p.key(), ips);
                         if (path == ConvolutionPath.DEFAULT) byDefault.put(p, ips);
                         t.add(path.configName(), "ok " + ConvolutionCheck.format(p == Precision.BF16
                                 ? ConvolutionEngine.report().worstBf16() : ConvolutionEngine.report().worstFloat32()),
