@@ -8,7 +8,7 @@ import java.util.Arrays;
  * sigma_i = (sigma_min^{1/rho} + i / (N-1) (sigma_max^{1/rho} - sigma_min^{1/rho}))^rho, each mapped to the timestep
  * whose sigma is nearest in log sigma. Where rounding puts two points on one timestep (near t = 0, where the discrete
  * schedule is coarser than the Karras grid), the later point moves to the next free timestep, so that exactly N
- * distinct timesteps remain (as {@link org.atdiff.diffusion.TimestepSpacing#LOG_SNR} does).
+ * distinct timesteps remain.
  */
 public final class ConsistencyDiscretization {
     private final ConsistencyParameterization parameterization;

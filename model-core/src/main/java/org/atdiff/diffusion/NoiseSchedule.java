@@ -70,9 +70,57 @@ public abstract class NoiseSchedule {
         return betas.length;
     }
 
-    /** The timestep on the network's original scale for schedule index i. */
-    public int modelTimestep(int i) {
+    /** The timestep on the network's original scale for schedule index i (fractional for a schedule kept at fractional times). */
+    public double modelTimestep(int i) {
         return i;
+    }
+
+    /** The model timestep at a fractional index t in [0, T-1]: t itself (a respaced schedule maps it). */
+    public double modelTimestepAt(double t) {
+        checkedFloor(t);
+        return t;
+    }
+
+    /**
+     * abar at a fractional index t in [0, T-1]: log abar linear between neighbouring indices, as the reference
+     * implementation of DPM-Solver (Lu et al. 2022; NoiseScheduleVP, schedule='discrete') interpolates
+     * log alpha = (log abar) / 2 for a discrete-time model.
+     */
+    public double alphaBarAt(double t) {
+        int lo = checkedFloor(t);
+        if (lo == t) return alphaBar(lo);
+        double w = t - lo;
+        return Math.exp((1 - w) * Math.log(alphaBar(lo)) + w * Math.log(alphaBar(lo + 1)));
+    }
+
+    /**
+     * The fractional index t in [0, T-1] where the log-SNR of {@link #alphaBarAt} is lambda: the inverse of that
+     * piecewise-linear log abar (DPM-Solver's NoiseScheduleVP.inverse_lambda), with log abar = -log(1 + e^{-lambda}).
+     * lambda must lie in [logSnr(T-1), logSnr(0)].
+     */
+    public double timestepAtLogSnr(double lambda) {
+        int last = timesteps() - 1;
+        if (!(lambda <= logSnr(0) && lambda >= logSnr(last))) {
+            throw new IllegalArgumentException("log-SNR " + lambda + " is outside the schedule's [" + logSnr(last) + ", "
+                    + logSnr(0) + "]");
+        }
+        double target = -Math.log1p(Math.exp(-lambda)); // log abar = log sigmoid(lambda)
+        int lo = 0, hi = last; // log abar decreases with t: find lo with logAbar(lo) >= target >= logAbar(lo + 1)
+        while (hi - lo > 1) {
+            int mid = (lo + hi) >>> 1;
+            if (Math.log(alphaBar(mid)) >= target) lo = mid;
+            else hi = mid;
+        }
+        if (lo == hi) return lo;
+        double a = Math.log(alphaBar(lo)), b = Math.log(alphaBar(hi));
+        return lo + Math.max(0, Math.min(1, (a - target) / (a - b)));
+    }
+
+    /** floor(t), after checking that t is in [0, T-1]. */
+    protected final int checkedFloor(double t) {
+        int last = timesteps() - 1;
+        if (!(t >= 0 && t <= last)) throw new IllegalArgumentException("timestep must be in [0, " + last + "]: " + t);
+        return (int) Math.floor(t);
     }
 
     public double beta(int i) {
@@ -150,7 +198,7 @@ public abstract class NoiseSchedule {
     /** Model timesteps as a float tensor of shape [B], for {@link org.atdiff.nn.Denoiser#predictNoise}. */
     public Tensor modelTimesteps(int[] indices) {
         float[] v = new float[indices.length];
-        for (int b = 0; b < v.length; b++) v[b] = modelTimestep(indices[b]);
+        for (int b = 0; b < v.length; b++) v[b] = (float) modelTimestep(indices[b]);
         return HostTensors.fromFloats(v, v.length);
     }
 }

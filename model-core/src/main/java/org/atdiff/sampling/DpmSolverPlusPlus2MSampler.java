@@ -2,33 +2,40 @@ package org.atdiff.sampling;
 
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.diffusion.RespacedSchedule;
-import org.atdiff.diffusion.TimestepSpacing;
-import org.atdiff.nn.Denoiser;
-import org.atdiff.random.BatchNoise;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /**
  * Multistep second-order DPM-Solver++ in data-prediction form (Lu et al., "DPM-Solver++: Fast Solver for Guided
- * Sampling of Diffusion Probabilistic Models", 2022, Algorithm 2), deterministic, on {@code nfe} timesteps evenly
- * spaced in log-SNR ({@link TimestepSpacing#LOG_SNR}). With alpha = sqrt(abar), sigma = sqrt(1 - abar),
- * lambda = log(alpha / sigma) and h = lambda_next - lambda:
- * x_next = (sigma_next / sigma) x - alpha_next (e^{-h} - 1) D, where D = x0 on the first step (first order) and
- * D = (1 + 1/(2r)) x0 - 1/(2r) x0_prev, r = h_prev / h, afterwards. The last step goes from t = 0 to the data
- * (sigma = 0, h = infinity), where only the first-order step is defined: it returns x0 (diffusers'
- * final_sigmas_type="zero", which forces lower_order_final for every NFE).
+ * Sampling of Diffusion Probabilistic Models", 2022, Algorithm 2), deterministic, as DPM-Solver's reference
+ * implementation runs it for a discrete-time model (dpm_solver_pytorch.py: method="multistep", order=2,
+ * skip_type="logSNR", lower_order_final=True, denoise_to_zero=False):
+ * <ul>
+ *   <li>times: nfe + 1 points t_0 = T-1 > t_1 > ... > t_nfe = 0 on the model's timestep scale (the reference's
+ *       continuous times 1 down to its discrete-time end 1/T, where continuous time (i + 1) / T is timestep i), evenly
+ *       spaced in log-SNR, each at the fractional timestep where the piecewise-linear log abar of the schedule has that
+ *       log-SNR ({@link NoiseSchedule#timestepAtLogSnr}); the model is evaluated at the first nfe of them, at
+ *       fractional timesteps, and never at t_nfe: exactly nfe evaluations;</li>
+ *   <li>with alpha = sqrt(abar), sigma = sqrt(1 - abar), lambda = log(alpha / sigma) and h = lambda_next - lambda:
+ *       x_next = (sigma_next / sigma) x - alpha_next (e^{-h} - 1) D, where D = x0 on the first step (first order)
+ *       and D = (1 + 1/(2r)) x0 - 1/(2r) x0_prev, r = h_prev / h, afterwards (Algorithm 2, lines 3, 6, 7); with
+ *       fewer than 10 steps the last step is first order too (lower_order_final);</li>
+ *   <li>the result is x at t_nfe = timestep 0 (abar_0 = 1 - beta_0), the last step's x, not a further x0 estimate;
+ *       it is clamped to [-1, 1].</li>
+ * </ul>
+ * The reference (since 2023) also drops the last timesteps of a schedule whose half log-SNR falls below -5.1 (the
+ * cosine schedule's last ones) and restretches the rest; atdiff starts at T-1 for every schedule.
  *
  * <p>{@code sample.sampler = dpm-solver++} ({@link Samplers#named}) clips each x0 prediction to [-1, 1] (static
- * thresholding), as DDIM and DDPM here and improved-diffusion's samplers (clip_denoised) do; diffusers leaves it off
- * (thresholding=False). Near t = T the x0 prediction divides the model's error by sqrt(abar_T) (about 0.006 for the
- * linear schedule), and unclipped it ruins few-step samples of an undertrained pixel-space model: fd_classifier 216
- * unclipped against 51 clipped at NFE 5 in docs/results.md's plain fine-tune. The returned image is clamped to
- * [-1, 1] either way.
+ * thresholding), as DDIM and DDPM here and improved-diffusion's samplers (clip_denoised) do; the reference leaves it off
+ * by default (no correcting_x0_fn). Near t = T the x0 prediction divides the model's error by sqrt(abar_T) (about
+ * 0.006 for the linear schedule), and unclipped it ruins few-step samples of an undertrained pixel-space model:
+ * fd_classifier 216 unclipped against 51 clipped at NFE 5 in docs/results.md's plain fine-tune. The returned image is
+ * clamped to [-1, 1] either way.
  */
-public final class DpmSolverPlusPlus2MSampler implements Sampler {
-    private final boolean clipX0;
-    private final StatePerturbation perturbation;
+public final class DpmSolverPlusPlus2MSampler extends ReverseProcessSampler {
+    /** With fewer steps than this the last step is first order (the reference's lower_order_final rule). */
+    static final int LOWER_ORDER_FINAL_BELOW = 10;
 
     /** @param clipX0 clip each x0 prediction to [-1, 1] (static thresholding) */
     public DpmSolverPlusPlus2MSampler(boolean clipX0) {
@@ -40,47 +47,42 @@ public final class DpmSolverPlusPlus2MSampler implements Sampler {
      * @param perturbation applied to every state after x_T, before the model sees it (robustness evaluation)
      */
     public DpmSolverPlusPlus2MSampler(boolean clipX0, StatePerturbation perturbation) {
-        this.clipX0 = clipX0;
-        this.perturbation = perturbation;
+        super(clipX0, perturbation);
     }
 
-    /** Whether each x0 prediction is clipped to [-1, 1]. */
-    public boolean clipsX0() {
-        return clipX0;
+    /**
+     * The nfe + 1 levels: index nfe - k is the k-th log-SNR grid point, lambda_k = lambda(T-1) + k/nfe (lambda(0) -
+     * lambda(T-1)); the model is evaluated at indices nfe..1 and the run ends at index 0 (timestep 0).
+     */
+    @Override
+    public SamplingPath path(NoiseSchedule schedule, int nfe) {
+        int last = schedule.timesteps() - 1;
+        if (last < 1) throw new IllegalArgumentException("dpm-solver++ needs a schedule of at least 2 timesteps");
+        if (nfe < 1 || nfe > schedule.timesteps()) {
+            throw new IllegalArgumentException("number of steps must be in [1, " + schedule.timesteps() + "]: " + nfe);
+        }
+        double hi = schedule.logSnr(last), lo = schedule.logSnr(0);
+        double[] times = new double[nfe + 1]; // increasing: times[j] is grid point nfe - j
+        times[0] = 0;
+        times[nfe] = last;
+        for (int j = 1; j < nfe; j++) times[j] = schedule.timestepAtLogSnr(hi + (lo - hi) * (nfe - j) / nfe);
+        return new SamplingPath(new RespacedSchedule(schedule, times), 1);
     }
 
     @Override
-    public Tensor sample(Denoiser model, NoiseSchedule schedule, int nfe, Tensor xT, Tensor labels, BatchNoise noise) {
-        SamplingInputs.rowShape(xT, noise);
-        RespacedSchedule s = TimestepSpacing.LOG_SNR.respace(schedule, nfe);
-        int n = s.timesteps();
-        double hPrev = Double.NaN;
-        try (CarriedTensor x = new CarriedTensor(xT); CarriedTensor x0Prev = new CarriedTensor(null)) {
-            for (int i = n - 1; i >= 0; i--) {
-                try (PointerScope scope = new PointerScope()) {
-                    if (i < n - 1) x.replace(perturbation.apply(model, s, i, x.get(), labels, noise));
-                    Tensor eps = NoisePrediction.eps(model, s, i, x.get(), labels);
-                    Tensor x0 = NoisePrediction.x0(s, i, x.get(), eps);
-                    if (clipX0) x0 = NoisePrediction.clampToData(x0);
-                    if (i == 0) {
-                        x.replace(x0); // first-order step to sigma = 0
-                        continue;
-                    }
-                    double sigma = s.sqrtOneMinusAlphaBar(i), sigmaNext = s.sqrtOneMinusAlphaBar(i - 1);
-                    double alphaNext = s.sqrtAlphaBar(i - 1);
-                    double h = (s.logSnr(i - 1) - s.logSnr(i)) / 2; // lambda = log(alpha/sigma) = logSnr / 2
-                    Tensor d = x0;
-                    if (i < n - 1) { // second order (Algorithm 2, line 6)
-                        double r = hPrev / h;
-                        d = x0.mul(new Scalar(1 + 1 / (2 * r))).sub(x0Prev.get().mul(new Scalar(1 / (2 * r))));
-                    }
-                    // Algorithm 2, lines 3 and 7
-                    x.replace(x.get().mul(new Scalar(sigmaNext / sigma)).sub(d.mul(new Scalar(alphaNext * Math.expm1(-h)))));
-                    x0Prev.replace(x0);
-                    hPrev = h;
-                }
-            }
-            return NoisePrediction.clampToData(x.get());
+    Tensor step(Step s) {
+        NoiseSchedule l = s.levels();
+        int i = s.i();
+        double sigma = l.sqrtOneMinusAlphaBar(i), sigmaNext = l.sqrtOneMinusAlphaBar(i - 1);
+        double alphaNext = l.sqrtAlphaBar(i - 1);
+        double h = (l.logSnr(i - 1) - l.logSnr(i)) / 2; // lambda = log(alpha/sigma) = logSnr / 2
+        Tensor d = s.prediction().x0();
+        boolean firstOrder = s.first() || (s.last() && s.path().evaluations() < LOWER_ORDER_FINAL_BELOW);
+        if (!firstOrder) { // second order (Algorithm 2, line 6)
+            double r = (l.logSnr(i) - l.logSnr(i + 1)) / 2 / h; // h_prev / h
+            d = d.mul(new Scalar(1 + 1 / (2 * r))).sub(s.previous().x0().mul(new Scalar(1 / (2 * r))));
         }
+        // Algorithm 2, lines 3 and 7
+        return s.x().mul(new Scalar(sigmaNext / sigma)).sub(d.mul(new Scalar(alphaNext * Math.expm1(-h))));
     }
 }

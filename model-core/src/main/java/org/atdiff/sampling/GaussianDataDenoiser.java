@@ -12,8 +12,9 @@ import org.bytedeco.pytorch.Tensor;
  * a known answer, for testing samplers and objectives.
  *
  * <p>abar at a model timestep t (the original scale 0..T-1 of {@code schedule}, which must be the schedule the
- * "model" is trained on, not a respaced one) is the schedule's abar at integer t, and linear interpolation of
- * abar between floor(t) and ceil(t) at a fractional t. Labels are ignored.
+ * "model" is trained on, not a respaced one) is the schedule's abar at integer t, and at a fractional t the
+ * interpolation the samplers use ({@link NoiseSchedule#alphaBarAt}: log abar linear between floor(t) and ceil(t)).
+ * Labels are ignored.
  */
 public final class GaussianDataDenoiser implements Denoiser {
     private final NoiseSchedule schedule;
@@ -27,16 +28,6 @@ public final class GaussianDataDenoiser implements Denoiser {
         this.std = std;
     }
 
-    /** abar at a model timestep in [0, T-1], interpolated linearly between integer timesteps. */
-    public double alphaBarAt(double t) {
-        int last = schedule.timesteps() - 1;
-        if (!(t >= 0 && t <= last)) throw new IllegalArgumentException("timestep must be in [0, " + last + "]: " + t);
-        int lo = (int) Math.floor(t);
-        if (lo == t) return schedule.alphaBar(lo);
-        double w = t - lo;
-        return (1 - w) * schedule.alphaBar(lo) + w * schedule.alphaBar(lo + 1);
-    }
-
     @Override
     public Tensor predictNoise(Tensor x, Tensor t, Tensor labels) {
         float[] ts = HostTensors.toFloats(t);
@@ -45,7 +36,7 @@ public final class GaussianDataDenoiser implements Denoiser {
         }
         float[] slope = new float[ts.length], offset = new float[ts.length];
         for (int b = 0; b < ts.length; b++) {
-            double abar = alphaBarAt(ts[b]);
+            double abar = schedule.alphaBarAt(ts[b]);
             double denom = abar * std * std + 1 - abar;
             slope[b] = (float) (Math.sqrt(1 - abar) / denom); // eps* = slope x_t + offset
             offset[b] = (float) (-Math.sqrt(1 - abar) * Math.sqrt(abar) * mean / denom);

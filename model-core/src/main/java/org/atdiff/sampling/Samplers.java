@@ -3,43 +3,61 @@ package org.atdiff.sampling;
 import java.util.List;
 import org.atdiff.consistency.ConsistencySampler;
 import org.atdiff.consistency.ConsistencySettings;
+import org.atdiff.diffusion.TimestepSpacing;
 
 /** Samplers by the names used in configuration ({@code sample.sampler}). */
 public final class Samplers {
     /** The names {@link #named} accepts. */
     public static final List<String> NAMES = List.of("ddpm", "ddim", "dpm-solver++", "cm");
 
+    /** The samplers whose timesteps {@code sample.spacing} chooses. */
+    public static final List<String> SPACED = List.of("ddpm", "ddim");
+
     private Samplers() {}
 
     /**
      * @param name    ddpm | ddim | dpm-solver++ | cm
      * @param ddimEta DDIM's eta in [0, 1] (used by {@code ddim} only)
+     * @param spacing the timesteps of {@code ddpm} and {@code ddim} ({@code sample.spacing}; the others ignore it)
      * @param cm      the {@code cm.*} settings (sigma-data, sampling-times; used by {@code cm} only)
      */
-    public static Sampler named(String name, double ddimEta, ConsistencySettings cm) {
-        return named(name, ddimEta, cm, StatePerturbation.NONE);
+    public static Sampler named(String name, double ddimEta, TimestepSpacing spacing, ConsistencySettings cm) {
+        return named(name, ddimEta, spacing, cm, StatePerturbation.NONE);
     }
 
     /**
-     * {@link #named(String, double, ConsistencySettings)} with a perturbation of the intermediate states
-     * (noise-prediction samplers only).
+     * {@link #named(String, double, TimestepSpacing, ConsistencySettings)} with a perturbation of the intermediate
+     * states (noise-prediction samplers only).
      */
-    public static Sampler named(String name, double ddimEta, ConsistencySettings cm, StatePerturbation perturbation) {
+    public static Sampler named(String name, double ddimEta, TimestepSpacing spacing, ConsistencySettings cm,
+                                StatePerturbation perturbation) {
         if (name.equals("cm") && perturbation != StatePerturbation.NONE) {
             throw new IllegalArgumentException("the cm sampler takes no state perturbation (got '" + perturbation.kind()
                     + "'); perturb the noise-prediction samplers " + NAMES.subList(0, 3));
         }
         return switch (name) {
-            case "ddpm" -> new DdpmSampler(perturbation);
-            case "ddim" -> new DdimSampler(ddimEta, perturbation);
+            case "ddpm" -> new DdpmSampler(spacing, perturbation);
+            case "ddim" -> new DdimSampler(ddimEta, spacing, perturbation);
             case "dpm-solver++" -> new DpmSolverPlusPlus2MSampler(true, perturbation); // clips x0, as ddim and ddpm do
             case "cm" -> new ConsistencySampler(cm);
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "' (expected one of " + NAMES + ")");
         };
     }
 
-    /** {@link #named(String, double, ConsistencySettings)} with the default {@code cm.*} settings. */
-    public static Sampler named(String name, double ddimEta) {
-        return named(name, ddimEta, ConsistencySettings.DEFAULTS);
+    /** {@link #named(String, double, TimestepSpacing, ConsistencySettings)} with the default {@code cm.*} settings. */
+    public static Sampler named(String name, double ddimEta, TimestepSpacing spacing) {
+        return named(name, ddimEta, spacing, ConsistencySettings.DEFAULTS);
+    }
+
+    /**
+     * Which timesteps sampler {@code name} visits, as a sample set records it: the {@code spacing} key for ddpm and
+     * ddim, {@code logsnr} for dpm-solver++ (its own grid), for cm {@code trailing} or, with re-noising times given,
+     * {@code cm.sampling-times}.
+     */
+    public static String spacingOf(String name, TimestepSpacing spacing, int[] cmSamplingTimes) {
+        if (SPACED.contains(name)) return spacing.key();
+        if (name.equals("dpm-solver++")) return "logsnr";
+        if (name.equals("cm")) return cmSamplingTimes.length == 0 ? TimestepSpacing.TRAILING.key() : "cm.sampling-times";
+        throw new IllegalArgumentException("unknown sampler '" + name + "' (expected one of " + NAMES + ")");
     }
 }

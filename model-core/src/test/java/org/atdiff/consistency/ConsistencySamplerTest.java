@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.diffusion.LinearSchedule;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.objective.TinyConvDenoiser;
 import org.atdiff.random.BatchNoise;
 import org.atdiff.sampling.DdimSampler;
@@ -72,7 +73,7 @@ class ConsistencySamplerTest {
     void aNetworkIsWrappedAndRowsAreIndependentOfTheBatch() {
         try (PointerScope scope = new PointerScope()) {
             TinyConvDenoiser net = new TinyConvDenoiser(1, 8, 1000, 3);
-            Sampler cm = Samplers.named("cm", 0.0, ConsistencySettings.DEFAULTS);
+            Sampler cm = Samplers.named("cm", 0.0, TimestepSpacing.TRAILING, ConsistencySettings.DEFAULTS);
             assertInstanceOf(ConsistencySampler.class, cm);
             float[] wrapped = HostTensors.toFloats(cm.generate(net, schedule, 2, null, BatchNoise.forSamples(5, 0, 3), 1, 4, 4));
             float[] explicit = HostTensors.toFloats(cm.generate(new ConsistencyNetwork(net, p), schedule, 2, null,
@@ -88,7 +89,7 @@ class ConsistencySamplerTest {
     @Test
     void otherSamplersAcceptAConsistencyFunction() {
         try (PointerScope scope = new PointerScope()) {
-            double[] mom = GaussianData.moments(new DdimSampler(0).generate(new GaussianConsistencyFunction(p, M, S),
+            double[] mom = GaussianData.moments(new DdimSampler(0, TimestepSpacing.TRAILING).generate(new GaussianConsistencyFunction(p, M, S),
                     schedule, 1, null, BatchNoise.forSamples(7, 0, 200), 1, 4, 4));
             // one DDIM step from T-1 returns the function's own x0 estimate
             assertEquals(M, mom[0], 0.02);
@@ -99,9 +100,9 @@ class ConsistencySamplerTest {
     @Test
     void samplersByName() {
         assertEquals(java.util.List.of("ddpm", "ddim", "dpm-solver++", "cm"), Samplers.NAMES);
-        assertInstanceOf(ConsistencySampler.class, Samplers.named("cm", 0.0));
-        assertInstanceOf(DdimSampler.class, Samplers.named("ddim", 0.0));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Samplers.named("lcm", 0.0));
+        assertInstanceOf(ConsistencySampler.class, Samplers.named("cm", 0.0, TimestepSpacing.TRAILING));
+        assertInstanceOf(DdimSampler.class, Samplers.named("ddim", 0.0, TimestepSpacing.TRAILING));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Samplers.named("lcm", 0.0, TimestepSpacing.TRAILING));
         assertTrue(e.getMessage().contains("cm"), e.getMessage());
     }
 }

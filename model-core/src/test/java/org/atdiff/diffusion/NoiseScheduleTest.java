@@ -45,6 +45,26 @@ class NoiseScheduleTest {
     }
 
     @Test
+    void fractionalTimestepsInterpolateLogAlphaBarAndInvertTheLogSnr() {
+        for (String name : new String[] {"linear", "cosine"}) {
+            NoiseSchedule s = NoiseSchedule.named(name, 1000);
+            assertEquals(s.alphaBar(37), s.alphaBarAt(37), 0);
+            assertEquals(s.alphaBar(999), s.alphaBarAt(999), 0);
+            double w = 0.3; // log abar linear in t between integer timesteps (DPM-Solver's discrete NoiseScheduleVP)
+            assertEquals(Math.pow(s.alphaBar(500), 1 - w) * Math.pow(s.alphaBar(501), w), s.alphaBarAt(500.3), 1e-15);
+            assertEquals(500.3, s.modelTimestepAt(500.3), 1e-12);
+            for (double t : new double[] {0, 0.25, 1, 17.5, 500.3, 998.9, 999}) {
+                double lambda = Math.log(s.alphaBarAt(t)) - Math.log1p(-s.alphaBarAt(t));
+                assertEquals(t, s.timestepAtLogSnr(lambda), 1e-9, name + " t=" + t);
+            }
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.timestepAtLogSnr(s.logSnr(0) + 1));
+            assertTrue(e.getMessage().contains("log-SNR"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, () -> s.alphaBarAt(999.5));
+            assertTrue(e.getMessage().contains("999.5"), e.getMessage());
+        }
+    }
+
+    @Test
     void unknownNameIsRejectedWithTheName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> NoiseSchedule.named("cosin", 10));
         assertTrue(e.getMessage().contains("cosin"));

@@ -9,12 +9,15 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.atdiff.engine.ConvolutionPath;
+import org.atdiff.engine.ForcedPath;
 import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -25,9 +28,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SingleThreadedTorch.class)
 class UNetReferenceTest {
 
-    @Test
-    void matchesImprovedDiffusionUNetModel() throws IOException {
-        try (PointerScope scope = new PointerScope()) {
+    /** On every convolution path (forced), so that each fallback reproduces the reference too. */
+    @ParameterizedTest
+    @EnumSource(ConvolutionPath.class)
+    void matchesImprovedDiffusionUNetModel(ConvolutionPath path) throws IOException {
+        try (ForcedPath forced = ForcedPath.use(path); PointerScope scope = new PointerScope()) {
             // attention at 8 and 4 on 16x16 (downsample rates 2 and 4), 64 channels there: 2 heads of 32
             UNetConfig cfg = new UNetConfig("ref", 3, 16, 32, new int[] {1, 2, 2}, 2, new int[] {8, 4}, 32, 0.0, 5);
             UNet model = new UNet(cfg, 3);

@@ -20,7 +20,7 @@ class GaussianDataDenoiserTest {
             Tensor x = HostTensors.fromFloats(new float[] {0.7f, -1.2f, 0.1f}, 3, 1, 1, 1);
             float[] t = {0, 412, 412.25f};
             float[] eps = HostTensors.toFloats(d.predictNoise(x, HostTensors.fromFloats(t, 3), null));
-            double[] abar = {COSINE.alphaBar(0), COSINE.alphaBar(412), 0.75 * COSINE.alphaBar(412) + 0.25 * COSINE.alphaBar(413)};
+            double[] abar = {COSINE.alphaBar(0), COSINE.alphaBar(412), Math.exp(0.75 * Math.log(COSINE.alphaBar(412)) + 0.25 * Math.log(COSINE.alphaBar(413)))};
             float[] xs = {0.7f, -1.2f, 0.1f};
             for (int b = 0; b < 3; b++) {
                 double a = abar[b];

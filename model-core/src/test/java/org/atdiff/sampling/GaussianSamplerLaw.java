@@ -81,20 +81,21 @@ final class GaussianSamplerLaw {
         return x;
     }
 
-    /** DPM-Solver++(2M), Lu et al. 2022 Algorithm 2, first and last steps first order, last step to sigma = 0. */
-    Affine dpmSolverPlusPlus2M(NoiseSchedule parent, int[] kept) {
-        double[] ab = alphaBars(parent, kept);
-        int n = ab.length;
+    /**
+     * DPM-Solver++(2M), Lu et al. 2022 Algorithm 2, on levels abar[0] > ... > abar[n] (abar[n] the noisiest): the model
+     * at levels n..1, each step to the level below; the first step first order, the last one too when n < 10 (DPM-Solver's
+     * lower_order_final); the result is x at level 0, with no further evaluation.
+     */
+    Affine dpmSolverPlusPlus2M(double[] ab) {
+        int n = ab.length - 1;
         double xp = 1, xq = 0; // x = xp x_T + xq
         double dPrevP = 0, dPrevQ = 0, hPrev = 0;
-        for (int k = n - 1; k >= 0; k--) {
-            double a = ab[k];
+        for (int k = n; k >= 1; k--) {
+            double a = ab[k], an = ab[k - 1];
             double dp = c1(a) * xp, dq = c1(a) * xq + c0(a); // x0 prediction, affine in x_T
-            if (k == 0) return new Affine(dp, dq, 0);
-            double an = ab[k - 1];
             double h = Math.log(Math.sqrt(an / (1 - an))) - Math.log(Math.sqrt(a / (1 - a)));
             double useP = dp, useQ = dq;
-            if (k < n - 1) {
+            if (k < n && !(k == 1 && n < 10)) {
                 double r = hPrev / h;
                 useP = (1 + 1 / (2 * r)) * dp - 1 / (2 * r) * dPrevP;
                 useQ = (1 + 1 / (2 * r)) * dq - 1 / (2 * r) * dPrevQ;
@@ -106,6 +107,6 @@ final class GaussianSamplerLaw {
             dPrevQ = dq;
             hPrev = h;
         }
-        throw new IllegalStateException("unreachable");
+        return new Affine(xp, xq, 0);
     }
 }

@@ -3,6 +3,7 @@ package org.atdiff.sampling;
 import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
@@ -107,13 +108,13 @@ class StatePerturbationTest {
     void samplersPerturbEveryStateAfterTheFirst() {
         Denoiser model = new GaussianDataDenoiser(LINEAR, 0.2, 0.25);
         for (String name : new String[] {"ddpm", "ddim", "dpm-solver++"}) {
-            float[] plain = SamplerBehaviourTest.generate(Samplers.named(name, 0), model, 6, 4, 0, 3);
+            float[] plain = SamplerBehaviourTest.generate(Samplers.named(name, 0, TimestepSpacing.TRAILING), model, 6, 4, 0, 3);
             assertArrayEquals(plain, SamplerBehaviourTest.generate(
-                    Samplers.named(name, 0, org.atdiff.consistency.ConsistencySettings.DEFAULTS, StatePerturbation.NONE),
+                    Samplers.named(name, 0, TimestepSpacing.TRAILING, org.atdiff.consistency.ConsistencySettings.DEFAULTS, StatePerturbation.NONE),
                     model, 6, 4, 0, 3), name + " without perturbation is unchanged");
             SamplerBehaviourTest.CountingDenoiser counting = new SamplerBehaviourTest.CountingDenoiser(model);
             float[] noisy = SamplerBehaviourTest.generate(Samplers.named(name, 0,
-                    org.atdiff.consistency.ConsistencySettings.DEFAULTS, new GradientStatePerturbation(0.1)), counting, 6, 4, 0, 3);
+                    TimestepSpacing.TRAILING, org.atdiff.consistency.ConsistencySettings.DEFAULTS, new GradientStatePerturbation(0.1)), counting, 6, 4, 0, 3);
             assertEquals(6 + 2 * 5, counting.timesteps.size(), name + ": nfe evaluations plus two per attacked state");
             assertFalse(java.util.Arrays.equals(plain, noisy), name);
         }
@@ -126,7 +127,7 @@ class StatePerturbationTest {
         e = assertThrows(IllegalArgumentException.class, () -> StatePerturbation.named("gaussian", 0));
         assertTrue(e.getMessage().contains("radius"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Samplers.named("cm", 0,
-                org.atdiff.consistency.ConsistencySettings.DEFAULTS, new GaussianStatePerturbation(0.1)));
+                TimestepSpacing.TRAILING, org.atdiff.consistency.ConsistencySettings.DEFAULTS, new GaussianStatePerturbation(0.1)));
         assertTrue(e.getMessage().contains("cm"), e.getMessage());
         assertSame(StatePerturbation.NONE, StatePerturbation.named("none", 0));
     }

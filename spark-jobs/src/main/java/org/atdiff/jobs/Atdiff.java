@@ -41,6 +41,7 @@ public final class Atdiff {
         c.put("pipeline", new PipelineJob());
         c.put("compare", new org.atdiff.jobs.report.CompareJob());
         c.put("bench", new org.atdiff.jobs.bench.BenchCommand());
+        c.put("check-engine", new CheckEngineJob());
         return c;
     }
 

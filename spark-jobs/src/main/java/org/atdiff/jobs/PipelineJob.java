@@ -17,6 +17,7 @@ import org.atdiff.jobs.fid.FidSettings;
 import org.atdiff.jobs.fid.ImageStatistics;
 import org.atdiff.jobs.fid.StatsJob;
 import org.atdiff.jobs.report.RunReport;
+import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSettings;
 import org.atdiff.jobs.train.DistributedTrainer;
@@ -120,10 +121,14 @@ public final class PipelineJob implements Atdiff.Command {
                                     Configuration hadoop) throws IOException {
         RunDirectory run = new RunDirectory(config.getString("run.dir"), hadoop);
         RunReport report = new RunReport("atdiff run " + config.getString("run.dir"));
+        String trainingEngine = null;
         for (String line : run.metricsLines()) {
             JsonNode n = JSON.readTree(line);
             report.lossPoint(n.get("step").asLong(), n.get("loss").asDouble());
+            if (n.has("engine")) trainingEngine = n.get("engine").get("line").asText(); // the last attempt's
         }
+        report.fact("engine (this driver)", ConvolutionEngine.report().line());
+        if (trainingEngine != null) report.fact("engine (training worker 0)", trainingEngine);
         report.fact("dataset", config.getString("data.path") + " (" + config.getString("input.path") + ")");
         report.fact("model", trainer.spec().unet().preset() + ", "
                 + String.format("%,d", org.atdiff.nn.UNet.parameterCount(trainer.spec().unet())) + " parameters, "

@@ -1,6 +1,8 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.cluster.TorchSparkSession;
 
@@ -9,14 +11,18 @@ import org.atdiff.jobs.cluster.TorchSparkSession;
  * is {@code --master} when given; under spark-submit (the {@code spark.master} system property is set) the
  * submitted master is kept; otherwise {@code spark.master} from the configuration (an embedded local Spark by
  * default). The application name is {@code spark.app-name} plus the command, unless spark-submit named it. The
- * configuration's {@code spark.conf} properties apply where spark-submit did not set the same key.
+ * configuration's {@code spark.conf} properties apply where spark-submit did not set the same key. Before the session
+ * starts, the driver checks its engine ({@link EngineSetup}) and the session passes {@code engine.conv-path} on to the
+ * executors.
  */
 public final class SparkSessions {
     private SparkSessions() {}
 
     public static SparkSession open(Config config, String master, String command) {
+        Map<String, String> properties = new LinkedHashMap<>(AtdiffConfig.sparkProperties(config));
+        properties.putAll(EngineSetup.configure(config, System.out));
         return TorchSparkSession.builder(master(config, master), config.getString("spark.app-name") + " " + command,
-                config.getInt("engine.threads"), AtdiffConfig.sparkProperties(config)).getOrCreate();
+                config.getInt("engine.threads"), properties).getOrCreate();
     }
 
     /** {@code --master} if given, else null under spark-submit (keep its master), else {@code spark.master}. */

@@ -58,6 +58,7 @@ public final class TrainLocalJob implements Atdiff.Command {
         if (config.getInt("image.channels") != 3) throw new IllegalArgumentException("image.channels: train-local generates RGB shapes (3)");
         int threads = settings.threads() > 0 ? settings.threads() : Runtime.getRuntime().availableProcessors();
         EngineThreads.use(threads);
+        EngineSetup.configure(config, System.out);
         ModelSpec spec = ModelSettings.fromConfig(config, size, 3, ShapesDataset.classes());
         ImageTable images = shapes(config.getInt("input.builtin-count"), size, config.getLong("input.builtin-seed"));
         RunDirectory run = new RunDirectory(settings.runDir(), new Configuration());

@@ -2,9 +2,9 @@ package org.atdiff.nn.inception;
 
 import java.util.Arrays;
 import java.util.List;
+import org.atdiff.engine.ConvolutionEngine;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -17,7 +17,6 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 public final class ConvBnRelu {
     /** BatchNorm epsilon of torchvision's BasicConv2d, which the FID Inception weights were ported for. */
     public static final double BN_EPS = 1e-3;
-    private static final long[] DILATION = {1, 1};
 
     private final Tensor weight;
     private final Tensor bias;
@@ -71,7 +70,7 @@ public final class ConvBnRelu {
     }
 
     public Tensor forward(Tensor x) {
-        return torch.relu_(torch.conv2d(x, weight, new TensorOptional(bias), stride, padding, DILATION, 1));
+        return torch.relu_(ConvolutionEngine.conv2d(x, weight, bias, stride, padding));
     }
 
     public long outChannels() {

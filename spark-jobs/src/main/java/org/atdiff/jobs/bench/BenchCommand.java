@@ -19,9 +19,15 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.diffusion.TimestepSpacing;
+import org.atdiff.engine.ConvolutionCheck;
+import org.atdiff.engine.ConvolutionEngine;
+import org.atdiff.engine.ConvolutionPath;
+import org.atdiff.engine.EngineCheckException;
 import org.atdiff.io.Npz;
 import org.atdiff.io.NpyArray;
 import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.EngineSetup;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
@@ -67,6 +73,7 @@ public final class BenchCommand implements Atdiff.Command {
     public void run(Config config, String master) throws Exception {
         BenchSettings s = BenchSettings.fromConfig(config);
         EngineThreads.use(s.threads());
+        EngineSetup.configure(config, System.out);
         ObjectNode root = JSON.createObjectNode();
         root.put("started", Instant.now().toString());
         root.put("load_average_start", loadAverage());
@@ -76,7 +83,7 @@ public final class BenchCommand implements Atdiff.Command {
         root.set("settings", JSON.readTree(config.getConfig("bench").root().render(ConfigRenderOptions.concise())));
         System.out.printf("atdiff bench: %d threads, load average %s%n", torch.get_num_threads(), loadAverage());
         StringBuilder whyNot = new StringBuilder();
-        if (s.runs("peak") || s.runs("conv") || s.runs("phases") || s.runs("train") || s.runs("fid")) {
+        if (s.runs("peak") || s.runs("engine") || s.runs("conv") || s.runs("phases") || s.runs("train") || s.runs("fid")) {
             python = PythonReference.start(s.python(), s.threads(), whyNot).orElse(null);
         }
         root.put("pytorch", python == null ? "skipped: " + whyNot : "torch " + python.hello().get("torch").asText()
@@ -84,6 +91,7 @@ public final class BenchCommand implements Atdiff.Command {
         System.out.println("PyTorch reference: " + root.get("pytorch").asText());
         try {
             if (s.runs("peak")) peak();
+            if (s.runs("engine")) for (String preset : s.presets()) engine(s, preset);
             if (s.runs("conv")) for (String preset : s.presets()) conv(s, preset);
             if (s.runs("phases")) for (String preset : s.presets()) phases(s, preset);
             if (s.runs("train")) for (String preset : s.presets()) train(s, preset);
@@ -93,6 +101,7 @@ public final class BenchCommand implements Atdiff.Command {
         } finally {
             if (python != null) python.close();
         }
+        root.set("engine", JSON.valueToTree(ConvolutionEngine.report().asMap()));
         root.put("load_average_end", loadAverage());
         root.put("finished", Instant.now().toString());
         ObjectNode sections = root.putObject("sections");
@@ -128,6 +137,61 @@ public final class BenchCommand implements Atdiff.Command {
                 double ps = Timings.median(doubles(a.get("seconds")));
                 t.add("pytorch 1.13", dtype, MATMUL_SIZE, ps, MatmulPeak.gflops(MATMUL_SIZE, ps));
             }
+        }
+        done(t);
+    }
+
+    // ---- engine -----------------------------------------------------------------------------------------------
+
+    /**
+     * Per convolution path (forced): the self-check on the preset's shapes and plain training throughput at the bench
+     * batch in each precision, beside the default path and PyTorch 1.13 (which has no paths: one figure each).
+     */
+    private void engine(BenchSettings s, String preset) throws IOException {
+        UNetConfig config = UNetConfig.preset(preset, s.imageSize(), 3);
+        BenchTable t = table("engine " + preset, "path", "check", "precision", "images_per_s", "of_default", "of_pytorch");
+        String requested = ConvolutionEngine.report().requested();
+        t.note(ConvolutionEngine.configure(ConvolutionEngine.AUTO).line() + " (auto chooses " + ConvolutionEngine.report()
+                .path().configName() + "); plain training, batch " + s.batchSize() + ", median of " + s.steps() + " steps after "
+                + s.warmup() + " warm-up; check = every convolution of the preset in that precision against float64");
+        Map<Precision, Double> pytorch = new HashMap<>(), byDefault = new HashMap<>();
+        if (python != null) {
+            for (Precision p : s.precisions()) {
+                JsonNode a = python.request(PythonReference.command("train").put("preset", preset).put("size", s.imageSize())
+                        .put("batch", s.batchSize()).put("steps", s.steps()).put("warmup", s.warmup()).put("precision", p.key()));
+                pytorch.put(p, s.batchSize() / Timings.median(doubles(a.get("seconds"))));
+            }
+        }
+        try {
+            for (ConvolutionPath path : ConvolutionPath.values()) {
+                String why = path.unavailableReason();
+                if (why != null) {
+                    t.note(path.configName() + " not measured: " + why);
+                    continue;
+                }
+                for (Precision p : s.precisions()) {
+                    if (path == ConvolutionPath.ONEDNN_AVX && p == Precision.BF16) {
+                        t.add(path.configName(), "-", p.key(), null, null, null); // no bf16 instructions below AVX-512
+                        continue;
+                    }
+                    try {
+                        ConvolutionEngine.configure(path.configName());
+                        TrainingRun run = new TrainingRun(config, "plain", p, s.batchSize());
+                        run.run(s.warmup(), s.steps());
+                        double ips = s.batchSize() / Timings.median(run.seconds());
+                        if (path == ConvolutionPath.DEFAULT) byDefault.put(p, ips);
+                        t.add(path.configName(), "ok " + ConvolutionCheck.format(p == Precision.BF16
+                                ? ConvolutionEngine.report().worstBf16() : ConvolutionEngine.report().worstFloat32()),
+                                p.key(), ips, fraction(ips, byDefault.get(p)), fraction(ips, pytorch.get(p)));
+                    } catch (EngineCheckException e) {
+                        t.add(path.configName(), "FAIL", p.key(), null, null, null);
+                        t.note(path.configName() + " " + p.key() + ": " + e.getMessage());
+                    }
+                }
+            }
+            pytorch.forEach((p, ips) -> t.add("pytorch 1.13", "-", p.key(), ips, fraction(ips, byDefault.get(p)), 1.0));
+        } finally {
+            ConvolutionEngine.configure(requested);
         }
         done(t);
     }
@@ -405,9 +469,11 @@ public final class BenchCommand implements Atdiff.Command {
         NoiseSchedule schedule = NoiseSchedule.named("linear", 1000);
         long[] shape = {3, s.imageSize(), s.imageSize()};
         try (PointerScope scope = new PointerScope(); NoGradScope g = new NoGradScope()) {
-            Samplers.named("ddim", 0).generate(model, schedule, 1, null, BatchNoise.forSamples(0, 0, s.sampleBatch()), shape);
+            // a step costs one network evaluation whatever the timesteps: trailing ones, eta 0
+            Samplers.named("ddim", 0, TimestepSpacing.TRAILING).generate(model, schedule, 1, null,
+                    BatchNoise.forSamples(0, 0, s.sampleBatch()), shape);
             for (String name : s.samplers()) {
-                Sampler sampler = Samplers.named(name, 0);
+                Sampler sampler = Samplers.named(name, 0, TimestepSpacing.TRAILING);
                 for (int nfe : s.sampleNfe()) {
                     try (PointerScope run = new PointerScope()) {
                         long start = System.nanoTime();

@@ -14,7 +14,7 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
         List<String> samplers, List<Integer> sampleNfe, int sampleBatch, int fidCount, int fidDimension, String output) {
 
     /** The section names {@code bench.sections} accepts, in the order they run. */
-    public static final List<String> SECTIONS = List.of("peak", "conv", "phases", "train", "allreduce", "sampling", "fid");
+    public static final List<String> SECTIONS = List.of("peak", "engine", "conv", "phases", "train", "allreduce", "sampling", "fid");
 
     public static BenchSettings fromConfig(Config c) {
         List<String> presets = c.getStringList("bench.preset");

@@ -19,6 +19,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.report.LinePlot;
 import org.atdiff.jobs.sample.SampleGeneration;
+import org.atdiff.jobs.sample.SampleSet;
 import org.atdiff.stats.FeatureMoments;
 import org.atdiff.stats.FrechetDistance;
 
@@ -34,7 +35,7 @@ public final class FidScoring {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** The score of one sample set; {@code scoreName} is fid (Inception) or fd_classifier. */
-    public record Result(String set, String sampler, int nfe, boolean es, String perturbation,
+    public record Result(String set, String sampler, int nfe, String spacing, boolean es, String perturbation,
                          double perturbationRadius, long count, String features, String scoreName, double score,
                          String checkpoint, long step) {}
 
@@ -74,7 +75,8 @@ public final class FidScoring {
             stats.write(new Path(out, set.getName() + ".npz"), hadoop);
             double score = FrechetDistance.between(stats.mu(), stats.sigma(), reference.mu(), reference.sigma());
             results.add(new Result(set.getName(), meta.path("sampler").asText(), meta.path("nfe").asInt(),
-                    meta.path("es").asBoolean(), meta.path("perturbation").asText("none"),
+                    meta.hasNonNull("spacing") ? meta.get("spacing").asText() : null, meta.path("es").asBoolean(),
+                    meta.path("perturbation").asText("none"),
                     meta.path("perturbation_radius").asDouble(0), stats.count(), fx.kind(), fx.scoreName(), score,
                     meta.path("checkpoint").asText(), meta.path("step").asLong()));
         }
@@ -125,6 +127,7 @@ public final class FidScoring {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("sampler", r.sampler());
             m.put("nfe", r.nfe());
+            m.put("spacing", r.spacing()); // null for a set written before sample.spacing existed
             m.put("es", r.es());
             m.put("perturbation", r.perturbation());
             m.put("perturbation_radius", r.perturbationRadius());
@@ -135,7 +138,8 @@ public final class FidScoring {
             m.put("checkpoint", r.checkpoint());
             m.put("step", r.step());
             rows.add(m);
-            plot.add(r.sampler() + (r.es() ? " + ES" : "")
+            plot.add(r.sampler() + (SampleSet.namesSpacing(r.sampler(), r.spacing()) ? " " + r.spacing() : "")
+                    + (r.es() ? " + ES" : "")
                     + (r.perturbation().equals("none") ? "" : " + " + r.perturbation() + " " + r.perturbationRadius()),
                     r.nfe(), r.score());
         }

@@ -21,12 +21,13 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.atdiff.jobs.sample.SampleSet;
 
 /**
  * Scores of several trainings side by side, over sampling seeds: every {@code fid.json} below a folder, grouped by
- * the first folder under it (the group, e.g. the training objective) and by sample set (sampler, NFE, ES,
- * perturbation), reduced to the mean and sample standard deviation over the seeds (a folder named {@code seed<k>} on
- * the way). Writes {@code summary.json}, {@code summary.md} (tables) and plots: the score against NFE per sampler,
+ * the first folder under it (the group, e.g. the training objective) and by sample set (sampler, named with its
+ * spacing where ddpm or ddim ran leading or linspace timesteps, e.g. ddim-leading; NFE, ES, perturbation), reduced
+ * to the mean and sample standard deviation over the seeds (a folder named {@code seed<k>} on the way). Writes {@code summary.json}, {@code summary.md} (tables) and plots: the score against NFE per sampler,
  * and the training loss of each run.
  */
 public final class ScoreComparison {
@@ -94,7 +95,10 @@ public final class ScoreComparison {
             for (JsonNode r : doc.path("results")) {
                 String metric = r.has("fid") ? "fid" : r.has("fd_classifier") ? "fd_classifier" : null;
                 if (metric == null) throw new IllegalArgumentException(file + ": a result has neither fid nor fd_classifier");
-                SetKey key = new SetKey(parts[0], r.path("sampler").asText(), r.path("nfe").asInt(),
+                String sampler = r.path("sampler").asText();
+                String spacing = r.hasNonNull("spacing") ? r.get("spacing").asText() : null;
+                if (SampleSet.namesSpacing(sampler, spacing)) sampler += "-" + spacing; // ddim-leading apart from ddim
+                SetKey key = new SetKey(parts[0], sampler, r.path("nfe").asInt(),
                         r.path("es").asBoolean(), r.path("perturbation").asText("none"),
                         r.path("perturbation_radius").asDouble(0));
                 String before = metrics.putIfAbsent(key, metric);

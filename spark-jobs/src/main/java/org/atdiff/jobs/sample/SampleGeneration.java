@@ -21,6 +21,7 @@ import org.atdiff.nn.ModelSpec;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.DatasetSchema;
 import org.atdiff.prep.ImageGrid;
+import org.atdiff.sampling.Samplers;
 
 /**
  * The {@code sample} job as a library call. Loads the checkpoint on the driver, broadcasts its sampling weights,
@@ -44,7 +45,17 @@ public final class SampleGeneration {
         Path checkpoint = SamplingModel.resolve(s, hadoop);
         SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
         ModelSpec spec = model.spec();
-        for (SampleSet set : s.sets()) model.sampler(set, s); // sampler = cm on a noise predictor fails here
+        for (SampleSet set : s.sets()) { // sampler = cm on a noise predictor, or steps the spacing cannot take, fail here
+            model.sampler(set, s);
+            if (Samplers.SPACED.contains(set.sampler())) {
+                try {
+                    s.spacing().timesteps(spec.noiseSchedule(), set.nfe());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("sample.steps / sample.spacing for " + set.sampler() + ": "
+                            + e.getMessage(), e);
+                }
+            }
+        }
         Path out = new Path(s.outputPath());
         FileSystem fs = out.getFileSystem(hadoop);
         for (SampleSet set : s.sets()) {
@@ -101,6 +112,7 @@ public final class SampleGeneration {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("sampler", set.sampler());
         m.put("nfe", set.nfe());
+        m.put("spacing", set.spacing());
         m.put("es", set.es());
         m.put("es_factor", set.es() ? s.esFactor() : 1.0);
         m.put("eta", s.eta());

@@ -21,9 +21,9 @@ public final class SampleJob implements Atdiff.Command {
         SparkSession spark = SparkSessions.open(config, master, "sample");
         try {
             for (SampleGeneration.WrittenSet w : SampleGeneration.run(spark, settings)) {
-                System.out.printf("sample: %d images, %s at NFE %d%s from %s (step %d) -> %s%n", w.count(),
-                        w.set().sampler(), w.set().nfe(), w.set().es() ? " with epsilon scaling" : "", w.checkpoint(),
-                        w.step(), w.folder());
+                System.out.printf("sample: %d images, %s at NFE %d (%s timesteps)%s from %s (step %d) -> %s%n",
+                        w.count(), w.set().sampler(), w.set().nfe(), w.set().spacing(),
+                        w.set().es() ? " with epsilon scaling" : "", w.checkpoint(), w.step(), w.folder());
             }
         } finally {
             spark.stop();

@@ -6,6 +6,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.sampling.Samplers;
 import org.atdiff.sampling.StatePerturbation;
 import org.atdiff.train.Precision;
@@ -23,11 +24,12 @@ import org.atdiff.train.Precision;
  * @param precision       {@code sample.precision}: fp32, or bf16 (the network under CPU autocast, the sampler in fp32)
  * @param perturbation    {@code sample.perturbation}: none | gaussian | gradient, applied to every intermediate x_t
  * @param perturbationRadius {@code sample.perturbation-radius}: its l2 norm relative to sqrt(C*H*W)
+ * @param spacing         {@code sample.spacing}: the timesteps of ddpm and ddim (trailing | leading | linspace)
  */
 public record SampleSettings(String checkpoint, String runDir, boolean ema, int count, List<String> samplers,
         List<Integer> steps, boolean es, double esFactor, double eta, long seed, int batchSize, int partitions,
         int threads, String outputPath, boolean overwrite, List<Integer> cmSamplingTimes, Precision precision,
-        String perturbation, double perturbationRadius) implements Serializable {
+        String perturbation, double perturbationRadius, TimestepSpacing spacing) implements Serializable {
 
     public SampleSettings {
         samplers = List.copyOf(new LinkedHashSet<>(samplers));
@@ -39,9 +41,10 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         if (count < 1) throw new IllegalArgumentException("sample.count must be >= 1 but is " + count);
         if (samplers.isEmpty()) throw new IllegalArgumentException("sample.sampler names no sampler");
         if (!(eta >= 0 && eta <= 1)) throw new IllegalArgumentException("sample.eta must be in [0, 1] but is " + eta);
+        if (spacing == null) throw new IllegalArgumentException("sample.spacing is null");
         for (String name : samplers) {
             try {
-                Samplers.named(name, eta);
+                Samplers.named(name, eta, spacing);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("sample.sampler: " + e.getMessage(), e);
             }
@@ -73,13 +76,13 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         }
     }
 
-    /** Settings in fp32 without perturbation. */
+    /** Settings in fp32 without perturbation, ddpm and ddim on trailing timesteps. */
     public SampleSettings(String checkpoint, String runDir, boolean ema, int count, List<String> samplers,
                           List<Integer> steps, boolean es, double esFactor, double eta, long seed, int batchSize,
                           int partitions, int threads, String outputPath, boolean overwrite,
                           List<Integer> cmSamplingTimes) {
         this(checkpoint, runDir, ema, count, samplers, steps, es, esFactor, eta, seed, batchSize, partitions, threads,
-                outputPath, overwrite, cmSamplingTimes, Precision.FP32, "none", 0.1);
+                outputPath, overwrite, cmSamplingTimes, Precision.FP32, "none", 0.1, TimestepSpacing.TRAILING);
     }
 
     /** Settings with the default {@code cm.sampling-times} (none: trailing re-noising times). */
@@ -105,7 +108,15 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                 c.getInt("sample.batch-size"), c.getInt("sample.partitions"), c.getInt("engine.threads"),
                 c.getString("output.path"), c.getBoolean("output.overwrite"), c.getIntList("cm.sampling-times"),
                 precision(c.getString("sample.precision")), c.getString("sample.perturbation"),
-                c.getDouble("sample.perturbation-radius"));
+                c.getDouble("sample.perturbation-radius"), spacing(c.getString("sample.spacing")));
+    }
+
+    private static TimestepSpacing spacing(String name) {
+        try {
+            return TimestepSpacing.named(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("sample.spacing: " + e.getMessage(), e);
+        }
     }
 
     private static Precision precision(String name) {
@@ -130,8 +141,9 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
     public List<SampleSet> sets() {
         List<SampleSet> sets = new ArrayList<>();
         for (String sampler : samplers) {
+            String timesteps = Samplers.spacingOf(sampler, spacing, samplingTimes());
             for (int nfe : steps) sets.add(new SampleSet(sampler, nfe, es, perturbation,
-                    perturbation.equals("none") ? 0 : perturbationRadius));
+                    perturbation.equals("none") ? 0 : perturbationRadius, timesteps));
         }
         return sets;
     }

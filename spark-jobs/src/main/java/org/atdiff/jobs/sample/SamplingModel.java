@@ -83,7 +83,7 @@ public record SamplingModel(String checkpoint, long step, boolean ema, String sp
      */
     public Sampler sampler(SampleSet set, SampleSettings s) {
         try {
-            return objective().sampler(set.sampler(), s.eta(), s.samplingTimes(), s.statePerturbation());
+            return objective().sampler(set.sampler(), s.eta(), s.spacing(), s.samplingTimes(), s.statePerturbation());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + ": " + e.getMessage(), e);
         }

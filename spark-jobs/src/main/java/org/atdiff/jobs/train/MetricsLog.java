@@ -45,8 +45,11 @@ public final class MetricsLog {
         }
     }
 
-    public void add(StepMetrics m) {
-        lines.add(json(m.asMap()));
+    /** A line for {@code m}, with {@code extra} fields after the metrics (e.g. the engine check on a run's first line). */
+    public void add(StepMetrics m, Map<String, Object> extra) {
+        LinkedHashMap<String, Object> line = m.asMap();
+        line.putAll(extra);
+        lines.add(json(line));
     }
 
     public List<String> lines() {
@@ -60,13 +63,18 @@ public final class MetricsLog {
         run.writeText("metrics.jsonl", sb.toString());
     }
 
-    /** Writes progress.json: the latest metrics plus the run's position, for the driver's progress line. */
-    public void progress(StepMetrics m, long totalSteps, double etaSeconds, int attempt, int workers) throws IOException {
+    /**
+     * Writes progress.json: the latest metrics plus the run's position, for the driver's progress line, and the engine
+     * line of the worker that writes it.
+     */
+    public void progress(StepMetrics m, long totalSteps, double etaSeconds, int attempt, int workers, String engine)
+            throws IOException {
         LinkedHashMap<String, Object> p = m.asMap();
         p.put("steps", totalSteps);
         p.put("eta_s", etaSeconds);
         p.put("attempt", attempt);
         p.put("workers", workers);
+        p.put("engine", engine);
         run.writeText("progress.json", json(p));
     }
 

@@ -2,9 +2,12 @@ package org.atdiff.jobs.train;
 
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.engine.ConvolutionEngine;
+import org.atdiff.engine.EngineReport;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.UNet;
@@ -159,6 +162,7 @@ public final class ReplicaTrainer {
         private final long startStep;
         private final int attempt, workers;
         private final long startNanos = System.nanoTime();
+        private boolean engineLogged;
 
         RootOutputs(MetricsLog metrics, UNet model, ConsistencyReplica cm, TimestepSampler timesteps,
                     LinkedHashMap<String, RandomStream> streams, long startStep, int attempt, int workers) {
@@ -178,9 +182,11 @@ public final class ReplicaTrainer {
             long total = settings.steps();
             try {
                 if (s % settings.logEvery() == 0 || s == 1 || s == total) {
-                    metrics.add(m);
+                    EngineReport engine = ConvolutionEngine.report(); // the check this worker's JVM made
+                    metrics.add(m, engineLogged ? Map.of() : Map.of("engine", engine.asMap())); // once per attempt
+                    engineLogged = true;
                     double perStep = (System.nanoTime() - startNanos) * 1e-9 / (s - startStep);
-                    metrics.progress(m, total, perStep * (total - s), attempt, workers);
+                    metrics.progress(m, total, perStep * (total - s), attempt, workers, engine.line());
                 }
                 if (s % settings.checkpointEvery() == 0 || s == total) {
                     metrics.flush();

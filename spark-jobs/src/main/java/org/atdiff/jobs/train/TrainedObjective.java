@@ -5,6 +5,7 @@ import org.atdiff.consistency.ConsistencyNetwork;
 import org.atdiff.consistency.ConsistencyParameterization;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.sampling.Sampler;
@@ -55,25 +56,32 @@ public record TrainedObjective(String objective, ConsistencySettings cm) {
     /**
      * The sampler {@code name} for this network: {@code cm} needs a consistency model and uses its sigma_data with
      * the re-noising times {@code samplingTimes} (the sampling command's {@code cm.sampling-times}); the other
-     * samplers are built as {@link Samplers#named(String, double, ConsistencySettings, StatePerturbation)} builds
-     * them, with {@code perturbation} on their intermediate states.
+     * samplers are built as {@link Samplers#named(String, double, TimestepSpacing, ConsistencySettings,
+     * StatePerturbation)} builds them, ddpm and ddim on {@code spacing}, with {@code perturbation} on their
+     * intermediate states; dpm-solver++ (fractional timesteps) is refused for a consistency model.
      */
-    public Sampler sampler(String name, double eta, int[] samplingTimes, StatePerturbation perturbation) {
+    public Sampler sampler(String name, double eta, TimestepSpacing spacing, int[] samplingTimes,
+                           StatePerturbation perturbation) {
         if (name.equals("cm")) {
             if (!consistencyModel()) {
                 throw new IllegalArgumentException("sample.sampler = cm needs a consistency model (train.objective = cd "
                         + "or ct) but the checkpoint was trained with train.objective = " + objective);
             }
-            return Samplers.named(name, eta, new ConsistencySettings(cm.teacher(), cm.solver(), cm.discretization(),
+            return Samplers.named(name, eta, spacing, new ConsistencySettings(cm.teacher(), cm.solver(), cm.discretization(),
                     cm.ctInitialSteps(), cm.ctFinalSteps(), cm.rho(), cm.metric(), cm.emaRate(), cm.sigmaData(),
                     samplingTimes));
         }
-        return Samplers.named(name, eta, ConsistencySettings.DEFAULTS, perturbation);
+        if (name.equals("dpm-solver++") && consistencyModel()) {
+            throw new IllegalArgumentException("sample.sampler = dpm-solver++ evaluates the network at fractional "
+                    + "timesteps, but a consistency model (train.objective = " + objective + ") is defined at integer "
+                    + "timesteps only; sample it with cm, ddim or ddpm");
+        }
+        return Samplers.named(name, eta, spacing, ConsistencySettings.DEFAULTS, perturbation);
     }
 
     /**
      * The denoiser the noise-prediction samplers (ddpm, ddim, dpm-solver++) should run: the network itself for a DPM,
-     * and for a consistency model the noise its consistency function's x0 estimate implies
+     * and for a consistency model (ddpm and ddim only) the noise its consistency function's x0 estimate implies
      * ({@link org.atdiff.consistency.ConsistencyFunction#predictNoise}), since its raw output is only the inner
      * network F of f = c_skip x + c_out F. The {@code cm} sampler takes the raw network.
      */

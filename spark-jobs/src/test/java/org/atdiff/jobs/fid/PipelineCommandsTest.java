@@ -69,6 +69,7 @@ class PipelineCommandsTest {
             assertEquals("classifier", r.get("features").asText());
             assertEquals(10, r.get("count").asInt());
             assertFalse(r.get("es").asBoolean());
+            assertEquals(r.get("sampler").asText().equals("ddim") ? "trailing" : "logsnr", r.get("spacing").asText());
         }
         assertEquals(List.of("ddim:2", "ddim:4", "dpm-solver++:2", "dpm-solver++:4"),
                 List.of(results.get(0), results.get(1), results.get(2), results.get(3)).stream()

@@ -61,6 +61,18 @@ class ScoreComparisonTest {
     }
 
     @Test
+    void setsOnOtherSpacingsAreKeptApart() throws Exception {
+        String leading = result("ddim", 5, false, "none", 0, 20).replace("{\"sampler\"", "{\"spacing\": \"leading\", \"sampler\"");
+        String trailing = result("ddim", 5, false, "none", 0, 10).replace("{\"sampler\"", "{\"spacing\": \"trailing\", \"sampler\"");
+        fid("plain/seed0/grid", trailing, leading, result("ddim", 10, false, "none", 0, 6)); // the last one has no spacing
+        List<ScoreComparison.Cell> cells = ScoreComparison.collect(new Path(dir.toString(), "scores"), new Configuration());
+        assertEquals(List.of("ddim:5:10.0", "ddim:10:6.0", "ddim-leading:5:20.0"), cells.stream()
+                .map(c -> c.key().sampler() + ":" + c.key().nfe() + ":" + c.mean()).sorted(java.util.Comparator
+                        .comparing((String k) -> k.split(":")[0]).thenComparingInt(k -> Integer.parseInt(k.split(":")[1])))
+                .toList());
+    }
+
+    @Test
     void badInputIsNamed() throws Exception {
         Path scores = new Path(dir.toString(), "scores");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

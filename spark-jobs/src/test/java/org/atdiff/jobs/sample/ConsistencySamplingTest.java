@@ -12,6 +12,7 @@ import org.atdiff.consistency.ConsistencyNetwork;
 import org.atdiff.consistency.ConsistencyParameterization;
 import org.atdiff.consistency.ConsistencySampler;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.nn.Denoiser;
@@ -90,7 +91,7 @@ class ConsistencySamplingTest {
             // the checkpoint's sigma_data matters: the default 0.5 gives other images
             Map<Long, byte[]> half = expected(new ConsistencySampler(0.5, new int[] {400}), unet, schedule);
             assertFalse(java.util.Arrays.equals(half.get(0L), cm.get(0L)), "sigma_data 0.5 differs");
-            assertSameImages(expected(new DdimSampler(0.0),
+            assertSameImages(expected(new DdimSampler(0.0, TimestepSpacing.TRAILING),
                     new ConsistencyNetwork(unet, new ConsistencyParameterization(schedule, 0.4)), schedule),
                     SampleGenerationTest.images(new File(out, "ddim-nfe2")), "ddim");
         }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.prep.DatasetSchema;
 import org.bytedeco.pytorch.global.torch;
@@ -125,7 +126,7 @@ class SampleGenerationTest {
                 1.017, 0.0, 5, 4, 1, 1, plain.toString(), false, List.of()));
         List<SampleGeneration.WrittenSet> written = SampleGeneration.run(spark(), new SampleSettings("", run.toString(),
                 true, 4, List.of("ddim"), List.of(3), false, 1.017, 0.0, 5, 4, 1, 1, perturbed.toString(), false,
-                List.of(), org.atdiff.train.Precision.BF16, "gaussian", 0.5));
+                List.of(), org.atdiff.train.Precision.BF16, "gaussian", 0.5, TimestepSpacing.TRAILING));
         File set = new File(perturbed, written.get(0).folder().getName());
         assertEquals("ddim-nfe3-gaussian0.5", set.getName());
         JsonNode meta = new ObjectMapper().readTree(new File(set, "set.json"));
@@ -137,6 +138,39 @@ class SampleGenerationTest {
         assertFalse(Arrays.equals(a.get(0L), b.get(0L)), "a perturbed sampler gives other images");
         Row r = spark().read().parquet(new File(set, "data").toString()).filter("id = 2").first();
         assertEquals("sample:ddim:nfe3:es0:gaussian0.5:2", r.getString(r.fieldIndex("source")));
+    }
+
+    @Test
+    void spacingIsBoundNamedAndRecorded() throws Exception {
+        assertEquals(TimestepSpacing.TRAILING, SampleSettings.fromConfig(AtdiffConfig.reference()).spacing());
+        SampleSettings leading = SampleSettings.fromConfig(AtdiffConfig.load(null, List.of("sample.spacing=leading",
+                "sample.sampler=[ddim,ddpm,dpm-solver++]", "sample.steps=[5]")));
+        assertEquals(TimestepSpacing.LEADING, leading.spacing());
+        assertEquals(List.of("ddim-nfe5-leading", "ddpm-nfe5-leading", "dpm-solverpp-nfe5"),
+                leading.sets().stream().map(SampleSet::folderName).toList());
+        assertEquals(List.of("leading", "leading", "logsnr"), leading.sets().stream().map(SampleSet::spacing).toList());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SampleSettings.fromConfig(AtdiffConfig.load(null, List.of("sample.spacing=uniform"))));
+        assertTrue(e.getMessage().contains("sample.spacing") && e.getMessage().contains("linspace"), e.getMessage());
+
+        File out = new File(dir, "spaced");
+        List<SampleGeneration.WrittenSet> written = SampleGeneration.run(spark(), new SampleSettings("", run.toString(),
+                true, 4, List.of("ddim", "dpm-solver++"), List.of(2), false, 1.017, 0.0, 5, 4, 1, 1, out.toString(),
+                false, List.of(), org.atdiff.train.Precision.FP32, "none", 0.1, TimestepSpacing.LINSPACE));
+        assertEquals(List.of("ddim-nfe2-linspace", "dpm-solverpp-nfe2"), written.stream().map(w -> w.folder().getName()).toList());
+        JsonNode meta = new ObjectMapper().readTree(new File(out, "ddim-nfe2-linspace/set.json"));
+        assertEquals("linspace", meta.get("spacing").asText());
+        assertEquals("logsnr", new ObjectMapper().readTree(new File(out, "dpm-solverpp-nfe2/set.json")).get("spacing").asText());
+        Row r = spark().read().parquet(new File(out, "ddim-nfe2-linspace/data").toString()).filter("id = 1").first();
+        assertEquals("sample:ddim:nfe2:linspace:es0:1", r.getString(r.fieldIndex("source")));
+
+        // leading has no stride for one step (respace.py's ddim1 fails too): refused before anything is written
+        File refused = new File(dir, "refused");
+        e = assertThrows(IllegalArgumentException.class, () -> SampleGeneration.run(spark(), new SampleSettings("",
+                run.toString(), true, 4, List.of("ddim"), List.of(1), false, 1.017, 0.0, 5, 4, 1, 1, refused.toString(),
+                false, List.of(), org.atdiff.train.Precision.FP32, "none", 0.1, TimestepSpacing.LEADING)));
+        assertTrue(e.getMessage().contains("sample.spacing") && e.getMessage().contains("leading"), e.getMessage());
+        assertFalse(refused.exists(), "nothing written");
     }
 
     @Test

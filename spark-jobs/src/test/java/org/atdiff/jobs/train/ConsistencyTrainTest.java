@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
+import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.sampling.StatePerturbation;
 import org.atdiff.consistency.ConsistencyFunction;
 import org.atdiff.consistency.ConsistencySampler;
@@ -90,13 +91,16 @@ class ConsistencyTrainTest {
             assertEquals("ct", o.objective());
             assertTrue(o.consistencyModel());
             assertEquals(0.4, o.cm().sigmaData());
-            ConsistencySampler cm = (ConsistencySampler) o.sampler("cm", 0.0, new int[] {50}, StatePerturbation.NONE);
+            ConsistencySampler cm = (ConsistencySampler) o.sampler("cm", 0.0, TimestepSpacing.TRAILING, new int[] {50}, StatePerturbation.NONE);
             UNet net = ModelSpec.fromJson(a.modelSpecJson()).build(0);
             var schedule = ModelSpec.fromJson(a.modelSpecJson()).noiseSchedule();
             assertEquals(0.4, cm.consistencyFunction(net, schedule).parameterization().sigmaData());
             assertArrayEquals(new int[] {50}, cm.renoisingTimes(schedule, 2), "the sampling command's re-noising times");
             assertTrue(o.noisePredictor(net, schedule) instanceof ConsistencyFunction f && f.parameterization().sigmaData() == 0.4);
-            assertTrue(o.sampler("ddim", 0.0, new int[0], StatePerturbation.NONE) instanceof DdimSampler);
+            assertTrue(o.sampler("ddim", 0.0, TimestepSpacing.TRAILING, new int[0], StatePerturbation.NONE) instanceof DdimSampler);
+            String m = assertThrows(IllegalArgumentException.class, () -> o.sampler("dpm-solver++", 0.0,
+                    TimestepSpacing.TRAILING, new int[0], StatePerturbation.NONE)).getMessage();
+            assertTrue(m.contains("dpm-solver++") && m.contains("integer timesteps"), m);
         }
     }
 
@@ -107,7 +111,7 @@ class ConsistencyTrainTest {
             TrainedObjective o = TrainedObjective.of(c, "teacher");
             assertEquals("plain", o.objective());
             assertFalse(o.consistencyModel());
-            String m = assertThrows(IllegalArgumentException.class, () -> o.sampler("cm", 0.0, new int[0], StatePerturbation.NONE)).getMessage();
+            String m = assertThrows(IllegalArgumentException.class, () -> o.sampler("cm", 0.0, TimestepSpacing.TRAILING, new int[0], StatePerturbation.NONE)).getMessage();
             assertTrue(m.contains("sample.sampler = cm") && m.contains("plain"), m);
             UNet net = ModelSpec.fromJson(c.modelSpecJson()).build(0);
             assertSame(net, o.noisePredictor(net, ModelSpec.fromJson(c.modelSpecJson()).noiseSchedule()));

@@ -1,0 +1,324 @@
+package org.atdiff.engine;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.DeviceType;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * Every 2-d convolution atdiff computes goes through {@link #conv2d}, which never runs a convolution shape before
+ * the engine self-check has seen that shape come out right on the path in use. The check ({@link ConvolutionCheck})
+ * compares float32 (or bf16 under autocast) with float64, forward and backward, once per shape and JVM: the first
+ * call in a JVM checks a fixed battery covering the known oneDNN faults ({@link #battery}), later calls check each
+ * new shape of the model (its first forward), so every JVM that computes with libtorch (driver, executors, tests) is
+ * covered without anyone having to remember to call it.
+ *
+ * <p>The path is {@code engine.conv-path}: {@code auto} takes the first path of {@link #AUTO_ORDER} that passes and
+ * moves on to the next when a new shape fails; a named path is used only if it passes, else the command stops. A
+ * JVM no one configured (an executor) reads the setting from the environment variable {@link #PATH_VARIABLE}, which
+ * the driver's Spark session passes to its executors; without it, {@code auto}. When no path passes, the
+ * convolution throws {@link EngineCheckException} naming the CPU and the failing shape: nothing is computed on
+ * numbers the check has shown to be wrong.
+ */
+public final class ConvolutionEngine {
+    /** The environment variable that carries {@code engine.conv-path} to executors. */
+    public static final String PATH_VARIABLE = "ATDIFF_ENGINE_CONV_PATH";
+    /** The setting that lets the check choose. */
+    public static final String AUTO = "auto";
+    /** The paths {@code auto} tries, fastest first (docs/performance.md, "engine"). */
+    public static final List<ConvolutionPath> AUTO_ORDER =
+            List.of(ConvolutionPath.DEFAULT, ConvolutionPath.CHANNELS_LAST, ConvolutionPath.NO_ONEDNN);
+
+    private static final Map<ConvolutionShape, Boolean> admitted = new ConcurrentHashMap<>();
+    private static final LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> results = new LinkedHashMap<>();
+    private static volatile ConvolutionPath active;
+    private static String requested;
+    private static List<String> failures = List.of();
+    private static boolean bf16BatteryChecked;
+    /** bf16 convolutions run in float32 on the path in use: native bf16 failed the check there (bf16 on Zen 5). */
+    private static volatile boolean bf16InFloat32;
+    private static volatile Set<ConvolutionShape> recording;
+    private static long checkNanos;
+    /** Every check made in this JVM, per path: a path that was right for a shape stays right for it. */
+    private static final Map<ConvolutionPath, Map<ConvolutionShape, ConvolutionCheck.Result>> checked =
+            new EnumMap<>(ConvolutionPath.class);
+
+    private ConvolutionEngine() {}
+
+    /**
+     * conv2d(x, weight) + bias (null for none), dilation 1, one group, on the checked path. float64 convolutions
+     * (gradient checks) skip the check: oneDNN has no float64 kernels.
+     */
+    public static Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        ScalarType type = x.scalar_type().intern();
+        if (type == ScalarType.Double) {
+            return torch.conv2d(x, weight, ConvolutionPath.optional(bias), stride, padding, new long[] {1, 1}, 1);
+        }
+        boolean bf16 = type == ScalarType.BFloat16 || torch.is_autocast_enabled(DeviceType.CPU)
+                && torch.get_autocast_dtype(DeviceType.CPU).intern() == ScalarType.BFloat16;
+        ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
+        Set<ConvolutionShape> record = recording;
+        if (record != null) record.add(shape);
+        ConvolutionPath path = active;
+        if (path == null || !admitted.containsKey(shape)) path = admit(shape);
+        if (bf16 && bf16InFloat32) return float32Conv2d(path, x, weight, bias, stride, padding);
+        return path.conv2d(x, weight, bias, stride, padding);
+    }
+
+    /**
+     * A convolution that autocast would run in bf16, run in float32 (inputs cast up, autocast off for the call) and
+     * its output cast to bf16, as autocast's would be: the float32 shape is the one checked. Matrix products elsewhere
+     * stay in bf16.
+     */
+    private static Tensor float32Conv2d(ConvolutionPath path, Tensor x, Tensor weight, Tensor bias, long[] stride,
+                                        long[] padding) {
+        boolean autocast = torch.is_autocast_enabled(DeviceType.CPU);
+        torch.set_autocast_enabled(DeviceType.CPU, false);
+        try {
+            Tensor y = path.conv2d(x.to(ScalarType.Float), weight.to(ScalarType.Float),
+                    bias == null ? null : bias.to(ScalarType.Float), stride, padding);
+            return y.to(ScalarType.BFloat16);
+        } finally {
+            torch.set_autocast_enabled(DeviceType.CPU, autocast);
+        }
+    }
+
+    /**
+     * Sets {@code engine.conv-path} for this JVM ({@code auto} or a path's name) and checks the battery on it; each
+     * model shape is checked on the new path at its next use. Prints the engine line to stderr.
+     *
+     * @throws EngineCheckException when no allowed path passes
+     */
+    public static synchronized EngineReport configure(String setting) {
+        return configure(setting, false);
+    }
+
+    /** @param log print the engine line to stderr (a JVM that checks itself lazily: executors) */
+    private static EngineReport configure(String setting, boolean log) {
+        if (setting == null || setting.isBlank()) throw new IllegalArgumentException("engine.conv-path is empty");
+        List<ConvolutionPath> candidates = candidates(setting); // names the valid values, or why a path cannot run
+        if (active != null && setting.equals(requested)) return report();
+        requested = setting;
+        failures = List.of();
+        bf16InFloat32 = false;
+        select(candidates, battery(false)); // the model's shapes are checked on this path as they come
+        if (log) System.err.println(report().line());
+        return report();
+    }
+
+    /** The distinct convolution shapes {@code work} computes (each checked as usual), in the order first used. */
+    public static List<ConvolutionShape> shapesOf(Runnable work) {
+        Set<ConvolutionShape> shapes = Collections.synchronizedSet(new LinkedHashSet<>());
+        recording = shapes;
+        try {
+            work.run();
+        } finally {
+            recording = null;
+        }
+        return List.copyOf(shapes);
+    }
+
+    /** What the check found in this JVM (running the battery first if nothing has been checked yet). */
+    public static synchronized EngineReport report() {
+        if (active == null) configure(requested != null ? requested : configuredSetting());
+        double fp32 = 0, bf16 = -1;
+        for (ConvolutionCheck.Result r : results.values()) {
+            if (r.shape().bf16()) bf16 = worse(bf16, r.worst());
+            else fp32 = worse(fp32, r.worst());
+        }
+        return new EngineReport(EngineReport.describeCpu(), requested, active, ConvolutionPath.isaCapped(), results.size(),
+                fp32, bf16, bf16InFloat32, failures, checkNanos / 1_000_000);
+    }
+
+    /** The shapes checked on the path in use, in the order they were first seen, with their errors there. */
+    public static synchronized List<ConvolutionCheck.Result> results() {
+        report();
+        return List.copyOf(results.values());
+    }
+
+    /**
+     * Checks {@code shapes} on {@code path} without changing the path in use (for the per-shape table of
+     * {@code check-engine}); empty when the path cannot run in this process.
+     */
+    public static synchronized List<ConvolutionCheck.Result> checkOn(ConvolutionPath path, Collection<ConvolutionShape> shapes) {
+        if (path.unavailableReason() != null) return List.of();
+        ConvolutionPath previous = active;
+        try {
+            path.activate();
+            List<ConvolutionCheck.Result> out = new ArrayList<>();
+            for (ConvolutionShape s : shapes) out.add(check(path, s));
+            return out;
+        } finally {
+            if (previous != null) previous.activate();
+            else ConvolutionPath.DEFAULT.activate();
+        }
+    }
+
+    /**
+     * The fixed battery covering the faults measured on Zen 5: kernel 3 stride 1 and 2, kernel 1; input and output
+     * channels 1, 3, 17 and 32 (a multiple of 16) in every pairing; 16x16 inputs, NCHW.
+     */
+    public static List<ConvolutionShape> battery(boolean bf16) {
+        List<ConvolutionShape> shapes = new ArrayList<>();
+        long[] channels = {1, 3, 17, 32};
+        for (long in : channels) {
+            for (long out : channels) {
+                shapes.add(ConvolutionShape.square(in, out, 3, 1, 16, bf16));
+                shapes.add(ConvolutionShape.square(in, out, 3, 2, 16, bf16));
+                shapes.add(ConvolutionShape.square(in, out, 1, 1, 16, bf16));
+            }
+        }
+        return shapes;
+    }
+
+    /**
+     * The first of {@code candidates} on which every shape passes {@code checker}; {@code onFailure} collects one
+     * line per rejected path. The selection rule, apart from libtorch, so that a test can hand it failing checks.
+     *
+     * @throws EngineCheckException naming the CPU and each path's first failing shape when none passes
+     */
+    static ConvolutionPath choose(List<ConvolutionPath> candidates, List<ConvolutionShape> shapes,
+                                  BiFunction<ConvolutionPath, ConvolutionShape, ConvolutionCheck.Result> checker,
+                                  Map<ConvolutionShape, ConvolutionCheck.Result> passed, List<String> onFailure) {
+        for (ConvolutionPath path : candidates) {
+            LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> found = new LinkedHashMap<>();
+            ConvolutionCheck.Result failed = null;
+            for (ConvolutionShape s : shapes) {
+                ConvolutionCheck.Result r = checker.apply(path, s);
+                if (!r.passed()) {
+                    failed = r;
+                    break;
+                }
+                found.put(s, r);
+            }
+            if (failed == null) {
+                passed.putAll(found);
+                return path;
+            }
+            onFailure.add(path.configName() + ": " + failed.shape() + " " + failed.failure());
+        }
+        throw new EngineCheckException("no convolution path computes correctly on " + EngineReport.describeCpu()
+                + " (libtorch " + EngineReport.LIBTORCH + ", oneDNN " + EngineReport.ONEDNN_VERSION + "): "
+                + String.join("; ", onFailure) + ". Nothing was computed on these numbers; see docs/performance.md, \"engine\"");
+    }
+
+    private static synchronized ConvolutionPath admit(ConvolutionShape shape) {
+        if (active == null) configure(requested != null ? requested : configuredSetting(), true);
+        if (admitted.containsKey(shape)) return active;
+        if (shape.bf16() && bf16InFloat32) {
+            admit(shape.withBf16(false)); // may move to another path
+            admitted.put(shape, true);
+            return active;
+        }
+        List<ConvolutionShape> needed = new ArrayList<>();
+        if (shape.bf16() && !bf16BatteryChecked) needed.addAll(battery(true));
+        needed.add(shape);
+        ConvolutionCheck.Result failed = null;
+        for (ConvolutionShape s : needed) {
+            ConvolutionCheck.Result r = check(active, s);
+            results.put(s, r);
+            if (r.passed()) admitted.put(s, true);
+            else if (failed == null) failed = r;
+        }
+        if (shape.bf16()) bf16BatteryChecked = true;
+        if (failed == null) return active;
+        List<String> before = new ArrayList<>(failures);
+        before.add((failed.shape().bf16() ? "bf16 on " : "") + active.configName() + ": " + failed.shape() + " "
+                + failed.failure());
+        failures = before;
+        if (shape.bf16()) {
+            // native bf16 is wrong here: bf16 convolutions run in float32 on the same path from now on
+            bf16InFloat32 = true;
+            admitted.keySet().removeIf(ConvolutionShape::bf16);
+            results.keySet().removeIf(ConvolutionShape::bf16);
+            ConvolutionPath path = admit(shape);
+            System.err.println(report().line());
+            return path;
+        }
+        List<ConvolutionPath> rest = new ArrayList<>(candidates(requested));
+        rest.remove(active);
+        select(rest, new ArrayList<>(results.keySet()));
+        System.err.println(report().line());
+        return active;
+    }
+
+    /** For tests: bf16 convolutions in float32 from now on (as after a failed bf16 check), or native again. */
+    static synchronized void bf16InFloat32(boolean on) {
+        bf16InFloat32 = on;
+        admitted.keySet().removeIf(ConvolutionShape::bf16);
+        results.keySet().removeIf(ConvolutionShape::bf16);
+        bf16BatteryChecked = false;
+    }
+
+    /** Checks {@code shapes} on each candidate in turn and makes the first that passes them all the path in use. */
+    private static void select(List<ConvolutionPath> candidates, List<ConvolutionShape> shapes) {
+        LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> passed = new LinkedHashMap<>();
+        List<String> rejected = new ArrayList<>(failures);
+        ConvolutionPath chosen;
+        try {
+            chosen = choose(candidates, shapes, (path, s) -> {
+                path.activate();
+                return check(path, s);
+            }, passed, rejected);
+        } catch (EngineCheckException e) {
+            active = null;
+            admitted.clear();
+            throw e;
+        } finally {
+            if (active != null) active.activate();
+        }
+        admitted.clear();
+        results.clear();
+        results.putAll(passed);
+        for (ConvolutionShape s : passed.keySet()) admitted.put(s, true);
+        bf16BatteryChecked = passed.keySet().stream().anyMatch(ConvolutionShape::bf16);
+        failures = List.copyOf(rejected);
+        chosen.activate();
+        active = chosen;
+    }
+
+    private static double worse(double a, double b) {
+        return Double.isNaN(a) || Double.isNaN(b) ? Double.NaN : Math.max(a, b);
+    }
+
+    private static ConvolutionCheck.Result check(ConvolutionPath path, ConvolutionShape shape) {
+        Map<ConvolutionShape, ConvolutionCheck.Result> known = checked.computeIfAbsent(path, p -> new HashMap<>());
+        ConvolutionCheck.Result done = known.get(shape);
+        if (done != null) return done;
+        long start = System.nanoTime();
+        try {
+            ConvolutionCheck.Result r = ConvolutionCheck.check(shape, path::conv2d, shape.hashCode());
+            known.put(shape, r);
+            return r;
+        } finally {
+            checkNanos += System.nanoTime() - start;
+        }
+    }
+
+    private static List<ConvolutionPath> candidates(String setting) {
+        if (setting.equals(AUTO)) return AUTO_ORDER;
+        ConvolutionPath path = ConvolutionPath.fromConfigName(setting);
+        String why = path.unavailableReason();
+        if (why != null) throw new EngineCheckException(why);
+        return List.of(path);
+    }
+
+    /** The setting of a JVM no one configured: {@link #PATH_VARIABLE}, else {@code auto}. */
+    private static String configuredSetting() {
+        String env = System.getenv(PATH_VARIABLE);
+        return env == null || env.isBlank() ? AUTO : env.trim();
+    }
+}

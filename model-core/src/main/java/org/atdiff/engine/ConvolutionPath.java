@@ -1,0 +1,111 @@
+package org.atdiff.engine;
+
+import java.util.Arrays;
+import java.util.Locale;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptional;
+import org.bytedeco.pytorch.global.torch;
+
+/**
+ * The ways this JVM can compute a 2-d convolution. libtorch's bundled oneDNN (v3.7.1) computes some float32 and
+ * bfloat16 convolutions wrongly on AMD Zen 5 CPUs (shared/notes/engine.md: NCHW forward wrong for input channels
+ * >= 16 not a multiple of 16, backward-data wrong for output channels not a multiple of 16 and many stride-2
+ * shapes; channels-last wrong only with one input channel). {@link ConvolutionEngine} checks the path in use against
+ * float64 and moves to the next one that passes, in the order of this enum (fastest first, measured in
+ * docs/performance.md, "engine").
+ */
+public enum ConvolutionPath {
+    /** oneDNN on the tensors as the model gives them (NCHW for the U-Net, channels-last for Inception). */
+    DEFAULT("default"),
+    /**
+     * oneDNN on channels-last activations and weights for every convolution ({@code brgconv} kernels); a
+     * convolution with one input channel, the shape channels-last still gets wrong on Zen 5, runs as im2col and a
+     * matrix product instead (no oneDNN).
+     */
+    CHANNELS_LAST("channels-last"),
+    /**
+     * oneDNN capped to AVX, where it falls back to its gemm-based convolution: correct on Zen 5 but half the speed,
+     * and without bf16 instructions. Needs {@code ONEDNN_MAX_CPU_ISA=AVX} in the environment before libtorch loads
+     * (the launcher and {@code spark.executorEnv} pass it when this path is configured), so it is never chosen by
+     * {@code auto}: it is a path to force.
+     */
+    ONEDNN_AVX("onednn-avx"),
+    /** oneDNN switched off: ATen's own im2col convolution, correct everywhere, about 6x slower. */
+    NO_ONEDNN("no-onednn");
+
+    /** The environment variable oneDNN reads once, when libtorch loads. */
+    public static final String ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA";
+    /** The value of {@link #ISA_VARIABLE} that {@link #ONEDNN_AVX} needs. */
+    public static final String ISA_VALUE = "AVX";
+    private static final long[] DILATION = {1, 1};
+
+    private final String configName;
+
+    ConvolutionPath(String configName) {
+        this.configName = configName;
+    }
+
+    /** The name {@code engine.conv-path} uses. */
+    public String configName() {
+        return configName;
+    }
+
+    /** The path named {@code name} in {@code engine.conv-path} (not {@code auto}). */
+    public static ConvolutionPath fromConfigName(String name) {
+        for (ConvolutionPath p : values()) {
+            if (p.configName.equals(name)) return p;
+        }
+        throw new IllegalArgumentException("engine.conv-path must be auto or one of "
+                + Arrays.stream(values()).map(ConvolutionPath::configName).toList() + " but is '" + name + "'");
+    }
+
+    /** Whether oneDNN's ISA was capped to AVX for this process (by the environment, before libtorch loaded). */
+    public static boolean isaCapped() {
+        return ISA_VALUE.equals(System.getenv().getOrDefault(ISA_VARIABLE, "").trim().toUpperCase(Locale.ROOT));
+    }
+
+    /** Why this path cannot run in this process, or null when it can. */
+    public String unavailableReason() {
+        if (this == ONEDNN_AVX && !isaCapped()) {
+            return "engine.conv-path=" + configName + " needs " + ISA_VARIABLE + "=" + ISA_VALUE
+                    + " in the environment before libtorch loads, and this JVM started without it (deploy/atdiff sets it"
+                    + " when the path is given on its command line; spark-submit users export it for the driver and set"
+                    + " spark.executorEnv." + ISA_VARIABLE + "=" + ISA_VALUE + ")";
+        }
+        return null;
+    }
+
+    /** Sets libtorch's process-wide switches this path needs (oneDNN on or off). */
+    void activate() {
+        torch.globalContext().setUserEnabledMkldnn(this != NO_ONEDNN);
+    }
+
+    /**
+     * conv2d(x, w) + b with "same"-style explicit padding and stride, dilation 1, one group, on this path.
+     *
+     * @param bias [out] or null
+     */
+    Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        if (this != CHANNELS_LAST) {
+            return torch.conv2d(x, weight, optional(bias), stride, padding, DILATION, 1);
+        }
+        if (weight.size(1) == 1) return im2colConv2d(x, weight, bias, stride, padding);
+        return torch.conv2d(x.contiguous(torch.MemoryFormat.ChannelsLast),
+                weight.contiguous(torch.MemoryFormat.ChannelsLast), optional(bias), stride, padding, DILATION, 1);
+    }
+
+    static TensorOptional optional(Tensor bias) {
+        return bias == null ? new TensorOptional() : new TensorOptional(bias);
+    }
+
+    /** The convolution as a matrix product over unfolded patches: y[n] = W [C_out, C_in kh kw] . im2col(x[n]) + b. */
+    private static Tensor im2colConv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        long n = x.size(0), h = x.size(2), w = x.size(3);
+        long out = weight.size(0), kh = weight.size(2), kw = weight.size(3);
+        long ho = (h + 2 * padding[0] - kh) / stride[0] + 1, wo = (w + 2 * padding[1] - kw) / stride[1] + 1;
+        Tensor cols = torch.im2col(x.contiguous(), new long[] {kh, kw}, DILATION, padding, stride); // [N, C kh kw, L]
+        Tensor y = weight.reshape(out, -1).matmul(cols); // [N, C_out, L]
+        if (bias != null) y = y.add(bias.view(1, out, 1));
+        return y.view(n, out, ho, wo);
+    }
+}

@@ -1,0 +1,38 @@
+package org.atdiff.engine;
+
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Forces {@code engine.conv-path} for a block of a test, then goes back to {@code auto}:
+ * {@code try (ForcedPath p = ForcedPath.use(path)) { ... }}. A path this process cannot run (the ISA cap without its
+ * variable) or that the self-check finds wrong on this CPU skips the test, naming why: on such a CPU {@code auto}
+ * never uses it, and the tests of the paths it does use run.
+ */
+public final class ForcedPath implements AutoCloseable {
+    private ForcedPath() {}
+
+    public static ForcedPath use(ConvolutionPath path) {
+        Assumptions.assumeTrue(path.unavailableReason() == null, path::unavailableReason);
+        try {
+            ConvolutionEngine.configure(path.configName());
+        } catch (EngineCheckException e) {
+            ConvolutionEngine.configure(ConvolutionEngine.AUTO);
+            Assumptions.abort(path.configName() + " is wrong on this CPU: " + e.getMessage());
+        }
+        return new ForcedPath();
+    }
+
+    /**
+     * Runs bf16 convolutions in float32 (the fallback taken when native bf16 fails the check, as on Zen 5) until the
+     * returned scope closes.
+     */
+    public static AutoCloseable bf16InFloat32() {
+        ConvolutionEngine.bf16InFloat32(true);
+        return () -> ConvolutionEngine.bf16InFloat32(false);
+    }
+
+    @Override
+    public void close() {
+        ConvolutionEngine.configure(ConvolutionEngine.AUTO);
+    }
+}

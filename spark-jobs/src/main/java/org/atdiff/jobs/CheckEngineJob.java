@@ -1,0 +1,115 @@
+package org.atdiff.jobs;
+
+import com.typesafe.config.Config;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.atdiff.engine.ConvolutionCheck;
+import org.atdiff.engine.ConvolutionEngine;
+import org.atdiff.engine.ConvolutionPath;
+import org.atdiff.engine.ConvolutionShape;
+import org.atdiff.nn.AutocastScope;
+import org.atdiff.nn.FeatureClassifier;
+import org.atdiff.nn.FidInceptionV3;
+import org.atdiff.nn.UNet;
+import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.EngineThreads;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * {@code atdiff check-engine}: the engine self-check for the configured models, on this machine, without Spark. Runs
+ * the U-Net ({@code model.*} at {@code image.size} x {@code image.channels}; forward and backward, and under bf16
+ * autocast where {@code train.precision} or {@code sample.precision} is bf16) and the feature network
+ * {@code fid.features} names, so that every convolution shape they use is checked on the path
+ * {@code engine.conv-path} selects; then prints the engine line and a table of those shapes' errors on every path
+ * this process can run. Exits 0 when a correct path exists (the engine line names it), non-zero otherwise.
+ */
+public final class CheckEngineJob implements Atdiff.Command {
+    @Override
+    public String summary() {
+        return "check libtorch's convolutions for the configured model on this CPU on every path (engine.conv-path)";
+    }
+
+    @Override
+    public void run(Config config, String master) {
+        EngineThreads.use(config.getInt("engine.threads") > 0 ? config.getInt("engine.threads")
+                : Runtime.getRuntime().availableProcessors());
+        EngineSetup.configure(config, System.out);
+        boolean bf16 = config.getString("train.precision").equals("bf16") || config.getString("sample.precision").equals("bf16");
+        List<ConvolutionShape> shapes = ConvolutionEngine.shapesOf(() -> traceModels(config, bf16));
+        System.out.println(ConvolutionEngine.report().line());
+        printTable(shapes);
+    }
+
+    /** Runs the configured U-Net and feature network once, so that their convolutions are checked. */
+    private static void traceModels(Config config, boolean bf16) {
+        try (PointerScope scope = new PointerScope()) {
+            int size = config.getInt("image.size"), channels = config.getInt("image.channels");
+            UNet unet = new UNet(ModelSettings.fromConfig(config, size, channels, 0).unet(), 0);
+            trace(x -> unet.predictNoise(x, torch.full(new long[] {x.size(0)}, new Scalar(500.0),
+                    new TensorOptions(ScalarType.Float)), null), channels, size, true, bf16);
+            switch (config.getString("fid.features")) {
+                case "classifier" -> {
+                    FeatureClassifier c = new FeatureClassifier(channels, size, 10, config.getInt("fid.classifier-width"), 0);
+                    trace(c::logits, channels, size, true, false);
+                }
+                case "inception" -> trace(randomInception()::features, channels, size, false, false);
+                default -> throw new IllegalArgumentException("fid.features must be inception or classifier");
+            }
+        }
+    }
+
+    private interface Network {
+        Tensor apply(Tensor x);
+    }
+
+    /** One forward (and backward) at batch 2, in fp32 and, with {@code bf16}, under bf16 autocast. */
+    private static void trace(Network net, int channels, int size, boolean backward, boolean bf16) {
+        for (boolean autocast : bf16 ? new boolean[] {false, true} : new boolean[] {false}) {
+            try (PointerScope scope = new PointerScope(); AutocastScope cast = autocast ? new AutocastScope(ScalarType.BFloat16) : null) {
+                Tensor x = torch.tanh(new RandomStream(1).normal(2, channels, size, size)).requires_grad_(backward);
+                Tensor y = net.apply(x);
+                if (backward) y.to(ScalarType.Float).sum().backward();
+            }
+        }
+    }
+
+    /** pytorch-fid's architecture with random weights: the shapes are what matter here. */
+    private static FidInceptionV3 randomInception() {
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        RandomStream r = new RandomStream(2);
+        FidInceptionV3.stateDictShapes().forEach((name, shape) -> weights.put(name, name.endsWith("running_var")
+                ? torch.ones(shape, new TensorOptions(ScalarType.Float))
+                : r.normal(shape).mul(new Scalar(0.05))));
+        return FidInceptionV3.fromStateDict(weights, "random weights");
+    }
+
+    /** One row per shape: its error on each path this process can run (PASS/FAIL), "-" for a path it cannot. */
+    private static void printTable(List<ConvolutionShape> shapes) {
+        Map<ConvolutionPath, List<ConvolutionCheck.Result>> byPath = new LinkedHashMap<>();
+        for (ConvolutionPath p : ConvolutionPath.values()) byPath.put(p, ConvolutionEngine.checkOn(p, shapes));
+        StringBuilder head = new StringBuilder(String.format("%-40s", "shape of the configured models"));
+        for (ConvolutionPath p : byPath.keySet()) head.append(String.format(" %16s", p.configName()));
+        System.out.println(head);
+        for (int i = 0; i < shapes.size(); i++) {
+            StringBuilder row = new StringBuilder(String.format("%-40s", shapes.get(i)));
+            for (List<ConvolutionCheck.Result> results : byPath.values()) {
+                row.append(String.format(" %16s", results.isEmpty() ? "-" : cell(results.get(i))));
+            }
+            System.out.println(row);
+        }
+        for (ConvolutionPath p : ConvolutionPath.values()) {
+            String why = p.unavailableReason();
+            if (why != null) System.out.println(p.configName() + ": not run in this process (" + why + ")");
+        }
+    }
+
+    private static String cell(ConvolutionCheck.Result r) {
+        return (r.passed() ? "ok " : "FAIL ") + ConvolutionCheck.format(r.worst());
+    }
+}
