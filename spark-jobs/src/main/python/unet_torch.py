@@ -10,6 +10,7 @@ Serves JSON requests, one per line on stdin, answering one JSON line each on std
 alternate Java and Python runs without restarting either:
   {"cmd": "describe", "preset": "small", "size": 32, "channels": 3}
   {"cmd": "check", "preset": ..., "npz": path}   forward on weights, x and t written by the bench; returns eps
+  {"cmd": "exported", "file": path, "npz": path}  forward of `atdiff export` weights (load_exported) on x and t
   {"cmd": "train", "preset": ..., "batch": 64, "steps": 10, "warmup": 2, "precision": "fp32" | "bf16"}
   {"cmd": "phases", "preset": ..., "batch": 64, "steps": 10, "warmup": 2}   a fp32 step timed phase by phase
   {"cmd": "mm", "n": 2048, "dtype": "fp32" | "bf16", "reps": 10}
@@ -109,10 +110,18 @@ class Upsample(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, preset, size, channels):
+    def __init__(self, preset, size, channels, spec=None):
+        """A preset's U-Net for size x size images, or the one an atdiff model spec describes (its "unet" object:
+        base_channels, channel_mult, res_blocks, attention_resolutions in pixels, head_channels, dropout)."""
         super().__init__()
-        base, mult, res_blocks, attn_div, head_channels, dropout = PRESETS[preset]
-        attn = {size // a for a in attn_div}
+        if spec is None:
+            base, mult, res_blocks, attn_div, head_channels, dropout = PRESETS[preset]
+            attn = {size // a for a in attn_div}
+        else:
+            if spec.get("num_classes", 0):
+                raise ValueError("class-conditional U-Nets (num_classes > 0) are not in this reference")
+            base, mult, res_blocks = spec["base_channels"], tuple(spec["channel_mult"]), spec["res_blocks"]
+            attn, head_channels, dropout = set(spec["attention_resolutions"]), spec["head_channels"], spec["dropout"]
         emb_dim = 4 * base
         self.base = base
         self.time_embed = nn.Sequential(nn.Linear(base, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
@@ -167,6 +176,46 @@ class UNet(nn.Module):
             for b in blocks:
                 h = b(h, emb_act)
         return self.out(h)
+
+
+SAFETENSORS_DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16}
+
+
+def read_safetensors(path):
+    """The tensors and metadata of a safetensors file (its format: an 8-byte little-endian header length, a JSON
+    header of name -> dtype, shape, data_offsets, and "__metadata__"; then the data), read with numpy alone."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    tensors = {}
+    for name, h in header.items():
+        start, end = h["data_offsets"]
+        arr = np.frombuffer(data[start:end], dtype=SAFETENSORS_DTYPES[h["dtype"]]).reshape(h["shape"])
+        tensors[name] = torch.from_numpy(arr.astype(np.float32))
+    return tensors, meta
+
+
+def load_exported(path):
+    """The U-Net of a file written by `deploy/atdiff export export.what=weights`, in eval mode, and its metadata.
+
+    The file holds the run's EMA weights under the parameter names of this module's UNet (improved-diffusion's) and
+    its model configuration as JSON under metadata "model" ({"unet": {...}, "schedule", "timesteps"}); metadata
+    "objective" says what the network predicts: the noise eps(x_t, t) for plain, ip and at, the consistency model's
+    raw network output F(x_t, t) for cd and ct (before c_skip / c_out). Inputs: x of shape (N, C, H, W) in [-1, 1]
+    units, t of shape (N,) as float timesteps in [0, timesteps).
+
+        model, meta = load_exported("model.safetensors")
+        eps = model(x, t)
+    """
+    tensors, meta = read_safetensors(path)
+    if meta.get("format") != "atdiff-unet-v1":
+        raise ValueError("%s is not an atdiff weights export (metadata format = %r)" % (path, meta.get("format")))
+    spec = json.loads(meta["model"])["unet"]
+    model = UNet(None, spec["image_size"], spec["in_channels"], spec).eval()
+    model.load_state_dict(tensors)
+    return model, meta
 
 
 class Trainer:
@@ -230,6 +279,12 @@ def handle(req):
         data = np.load(req["npz"])
         model = UNet(req["preset"], size, channels).eval()
         model.load_state_dict({k: torch.from_numpy(data["w." + k]) for k in model.state_dict()})
+        with torch.no_grad():
+            eps = model(torch.from_numpy(data["x"]), torch.from_numpy(data["t"]))
+        return {"eps": eps.flatten().tolist()}
+    if cmd == "exported":
+        model, _ = load_exported(req["file"])
+        data = np.load(req["npz"])
         with torch.no_grad():
             eps = model(torch.from_numpy(data["x"]), torch.from_numpy(data["t"]))
         return {"eps": eps.flatten().tolist()}

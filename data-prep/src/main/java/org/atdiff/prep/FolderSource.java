@@ -1,6 +1,7 @@
 package org.atdiff.prep;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -9,14 +10,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.SparkContext;
-import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
 import scala.Tuple2;
@@ -24,40 +26,49 @@ import scala.Tuple2;
 /**
  * An image tree: {@code <root>/<class>/...*.png|jpg|jpeg|bmp|gif}, the class being the first folder under the
  * root (labels are the sorted class names' indices); images directly under the root have label -1, so a flat
- * folder is one unlabelled class. Files are listed with Spark's {@code binaryFile} source (without reading
- * them), sorted by path so that ids are the rank of the path, and read in parallel by the tasks.
+ * folder is one unlabelled class. Files are listed on the driver through the Hadoop FileSystem API (without
+ * reading them; empty files included, so that they are counted as rejected), sorted by path so that ids are the
+ * rank of the path, and read in parallel by the tasks.
  */
 final class FolderSource implements ImageSource {
     static final Set<String> EXTENSIONS = Set.of("png", "jpg", "jpeg", "bmp", "gif");
 
     @Override
     public SourceImages read(SparkSession spark, PrepSettings s) {
+        return read(spark, s.inputPath(), s.partitions());
+    }
+
+    /** The images under {@code inputPath} in {@code partitions} read partitions (0 = Spark's default parallelism). */
+    SourceImages read(SparkSession spark, String inputPath, int partitions) {
         SparkContext sc = spark.sparkContext();
-        FileStatus root = InputFormat.status(s.inputPath(), sc.hadoopConfiguration());
+        FileStatus root = InputFormat.status(inputPath, sc.hadoopConfiguration());
         if (!root.isDirectory()) {
-            throw new IllegalArgumentException("input " + s.inputPath() + ": an image folder must be a directory");
+            throw new IllegalArgumentException("input " + inputPath + ": an image folder must be a directory");
         }
         String rootPath = root.getPath().toUri().getPath();
-        sc.setJobDescription("prep: list images under " + s.inputPath());
-        JavaRDD<String> paths = spark.read().format("binaryFile").option("recursiveFileLookup", "true")
-                .load(root.getPath().toString()).select("path").as(Encoders.STRING()).javaRDD()
-                .filter(FolderSource::isImage);
-        List<String> classes = new ArrayList<>(paths.map(p -> className(rootPath, p)).distinct().collect());
+        List<String> files = new ArrayList<>();
+        try {
+            list(root.getPath().getFileSystem(sc.hadoopConfiguration()), root.getPath(), files);
+        } catch (IOException e) {
+            throw new UncheckedIOException("input " + inputPath + ": cannot list the image folder", e);
+        }
+        Collections.sort(files);
+        List<String> classes = new ArrayList<>(new TreeSet<>(files.stream().map(p -> className(rootPath, p)).toList()));
         if (classes.isEmpty()) {
-            throw new IllegalArgumentException("input " + s.inputPath() + ": no images (" + String.join(", ",
+            throw new IllegalArgumentException("input " + inputPath + ": no images (" + String.join(", ",
                     EXTENSIONS.stream().sorted().toList()) + ") found");
         }
         classes.remove("");
-        Collections.sort(classes);
         Map<String, Integer> labels = new HashMap<>();
         for (int i = 0; i < classes.size(); i++) labels.put(classes.get(i), i);
 
-        int partitions = s.partitions() > 0 ? s.partitions() : sc.defaultParallelism();
-        sc.setJobDescription("prep: order images under " + s.inputPath());
-        JavaPairRDD<String, Long> ranked = paths.sortBy(p -> p, true, partitions).zipWithIndex();
-        Broadcast<SerializableConfiguration> conf = JavaSparkContext.fromSparkContext(sc)
-                .broadcast(new SerializableConfiguration(sc.hadoopConfiguration()));
-        JavaRDD<SourceRecord> records = ranked.mapPartitions(it -> read(it, conf.value(), rootPath, labels));
+        List<Tuple2<String, Long>> ranked = new ArrayList<>(files.size());
+        for (int i = 0; i < files.size(); i++) ranked.add(new Tuple2<>(files.get(i), (long) i));
+        int parts = partitions > 0 ? partitions : sc.defaultParallelism();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(sc);
+        Broadcast<SerializableConfiguration> conf = jsc.broadcast(new SerializableConfiguration(sc.hadoopConfiguration()));
+        JavaRDD<SourceRecord> records = jsc.parallelize(ranked, Math.max(1, Math.min(parts, ranked.size())))
+                .mapPartitions(it -> read(it, conf.value(), rootPath, labels));
         return new SourceImages(records, List.copyOf(classes));
     }
 
@@ -81,6 +92,25 @@ final class FolderSource implements ImageSource {
                 }
             }
         };
+    }
+
+    /**
+     * Every image file under {@code dir}, recursively, whatever its size (a zero-byte file is listed, and later
+     * rejected as an empty file); hidden entries (names starting with "." or "_") are skipped, as Spark's file
+     * sources skip them.
+     */
+    private static void list(FileSystem fs, Path dir, List<String> out) throws IOException {
+        RemoteIterator<FileStatus> it = fs.listStatusIterator(dir);
+        while (it.hasNext()) {
+            FileStatus f = it.next();
+            String name = f.getPath().getName();
+            if (name.startsWith(".") || name.startsWith("_")) continue;
+            if (f.isDirectory()) {
+                list(fs, f.getPath(), out);
+            } else if (isImage(f.getPath().toString())) {
+                out.add(f.getPath().toString());
+            }
+        }
     }
 
     static boolean isImage(String path) {

@@ -60,6 +60,32 @@ class BadInputTest {
     }
 
     @Test
+    void zeroByteAndUnreadableFilesAreCountedAsRejectedWithTheReason() throws Exception {
+        File in = new File(dir, "in");
+        for (int i = 0; i < 4; i++) {
+            TinyInputs.write(new File(in, "a/g" + i + ".png"), TinyInputs.encode(TinyInputs.random(3, 8, 8, i), "png"));
+        }
+        TinyInputs.write(new File(in, "a/empty.png"), new byte[0]);
+        TinyInputs.write(new File(in, "b/locked.png"), TinyInputs.encode(TinyInputs.random(3, 8, 8, 7), "png"));
+        File out = new File(dir, "out");
+        spark.sparkContext().hadoopConfiguration().set("fs." + LockedFileSystem.SCHEME + ".impl",
+                LockedFileSystem.class.getName());
+        Manifest m = DatasetPrep.run(spark, PrepSettings.builder(LockedFileSystem.SCHEME + "://" + in, out.toString())
+                .imageSize(8).maxRejectedFraction(0.5).build());
+        assertEquals(4, m.rows());
+        assertEquals(2, m.rejected());
+        assertEquals(List.of("a", "b"), m.labelNames()); // the class of a file that cannot be read still counts
+        List<Row> rejected = spark.read().json(new File(out, "rejected").toString()).sort("id").collectAsList();
+        assertEquals(2, rejected.size());
+        Row empty = rejected.get(0);
+        Row locked = rejected.get(1);
+        assertTrue(empty.getString(empty.fieldIndex("source")).endsWith("a/empty.png"), empty.toString());
+        assertEquals("empty file", empty.getString(empty.fieldIndex("reason")));
+        assertTrue(locked.getString(locked.fieldIndex("source")).endsWith("b/locked.png"), locked.toString());
+        assertTrue(locked.getString(locked.fieldIndex("reason")).contains("Permission denied"), locked.toString());
+    }
+
+    @Test
     void tooManyRejectedImagesFailNamingOneAndWriteNothing() throws Exception {
         File in = foldersWithOneTruncatedPng(4);
         File out = new File(dir, "out");

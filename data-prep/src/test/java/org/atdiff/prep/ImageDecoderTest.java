@@ -87,4 +87,18 @@ class ImageDecoderTest {
         assertTrue(e.getMessage().contains("not a PNG"), e.getMessage());
         assertThrows(UnreadableImageException.class, () -> ImageDecoder.decode(new byte[0]));
     }
+
+    @Test
+    void pngEncoderWritesExactlyThePixelsTheDecoderReads() throws Exception {
+        java.util.Random r = new java.util.Random(3);
+        for (int c : new int[] {1, 3}) {
+            byte[] chw = new byte[c * 5 * 7];
+            r.nextBytes(chw);
+            Pixels back = ImageDecoder.decode(PngEncoder.png(new Pixels(c, 5, 7, chw)));
+            assertEquals(c, back.channels());
+            assertEquals(5, back.height());
+            assertEquals(7, back.width());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(chw, back.chw(), c + " channels");
+        }
+    }
 }

@@ -25,12 +25,50 @@ public final class Npy {
     private Npy() {}
 
     public static void write(OutputStream out, NpyArray array) throws IOException {
+        out.write(header((array.dtype() == NpyArray.Dtype.UINT8 ? "|" : "<") + array.dtype().code, array.shape()));
+        double[] data = array.data();
+        ByteBuffer body = ByteBuffer.allocate(Math.multiplyExact(data.length, array.dtype().bytes))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        if (array.dtype() == NpyArray.Dtype.FLOAT64) {
+            body.asDoubleBuffer().put(data);
+        } else if (array.dtype() == NpyArray.Dtype.UINT8) {
+            for (double v : data) body.put((byte) v);
+        } else {
+            for (int i = 0; i < data.length; i++) body.putFloat(4 * i, (float) data[i]);
+        }
+        out.write(body.array());
+    }
+
+    /**
+     * Writes {@code data} as a uint8 array ({@code |u1}) of {@code shape}, straight from the bytes: image stacks are
+     * too large to pass through {@link NpyArray}'s doubles.
+     */
+    public static void writeUint8(OutputStream out, byte[] data, long... shape) throws IOException {
+        writeUint8Header(out, shape);
+        if (data.length != count(shape)) {
+            throw new IllegalArgumentException(data.length + " bytes do not fit shape " + Arrays.toString(shape));
+        }
+        out.write(data);
+    }
+
+    /** The header of a uint8 array of {@code shape}; the caller writes its product of bytes after it. */
+    public static void writeUint8Header(OutputStream out, long... shape) throws IOException {
+        out.write(header("|u1", shape));
+    }
+
+    private static long count(long[] shape) {
+        long n = 1;
+        for (long s : shape) n = Math.multiplyExact(n, s);
+        return n;
+    }
+
+    private static byte[] header(String descr, long[] shapeDims) {
         StringBuilder shape = new StringBuilder("(");
-        for (long s : array.shape()) shape.append(s).append(", ");
-        if (array.shape().length > 0) shape.setLength(shape.length() - 2);
-        if (array.shape().length == 1) shape.append(',');
+        for (long s : shapeDims) shape.append(s).append(", ");
+        if (shapeDims.length > 0) shape.setLength(shape.length() - 2);
+        if (shapeDims.length == 1) shape.append(',');
         shape.append(')');
-        String dict = "{'descr': '<" + array.dtype().code + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
         int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
         int padded = (unpadded + 63) / 64 * 64;
         if (padded - MAGIC.length - 4 > 0xffff) throw new IllegalArgumentException("shape too long: " + shape);
@@ -38,16 +76,7 @@ public final class Npy {
         ByteBuffer head = ByteBuffer.allocate(padded).order(ByteOrder.LITTLE_ENDIAN);
         head.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length())
                 .put(header.getBytes(StandardCharsets.US_ASCII));
-        out.write(head.array());
-        double[] data = array.data();
-        ByteBuffer body = ByteBuffer.allocate(Math.multiplyExact(data.length, array.dtype().bytes))
-                .order(ByteOrder.LITTLE_ENDIAN);
-        if (array.dtype() == NpyArray.Dtype.FLOAT64) {
-            body.asDoubleBuffer().put(data);
-        } else {
-            for (int i = 0; i < data.length; i++) body.putFloat(4 * i, (float) data[i]);
-        }
-        out.write(body.array());
+        return head.array();
     }
 
     /** Reads one array that fills {@code in} exactly; {@code source} names it in error messages. */
@@ -87,12 +116,13 @@ public final class Npy {
         }
         String code = descr.group(1);
         ByteOrder order = code.startsWith(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-        String bare = code.startsWith("<") || code.startsWith(">") || code.startsWith("=") ? code.substring(1) : code;
+        String bare = code.startsWith("<") || code.startsWith(">") || code.startsWith("=")
+                || code.startsWith("|") ? code.substring(1) : code;
         NpyArray.Dtype dtype = null;
         for (NpyArray.Dtype d : NpyArray.Dtype.values()) if (d.code.equals(bare)) dtype = d;
         if (dtype == null) {
-            throw new MalformedFileException(source, "unsupported dtype '" + code + "'; only float64 (<f8) and"
-                    + " float32 (<f4) arrays are read");
+            throw new MalformedFileException(source, "unsupported dtype '" + code + "'; only float64 (<f8),"
+                    + " float32 (<f4) and uint8 (|u1) arrays are read");
         }
         long[] shape;
         long count = 1;
@@ -107,11 +137,12 @@ public final class Npy {
         } catch (NumberFormatException | ArithmeticException e) {
             throw new MalformedFileException(source, "bad shape (" + shapeMatch.group(1) + ")");
         }
-        if (count > Integer.MAX_VALUE - 8) {
-            throw new MalformedFileException(source, "array of " + count + " elements is too large");
+        // count <= 2^63 / 1 and dtype.bytes <= 8: the product is checked before it can overflow.
+        if (count > (Integer.MAX_VALUE - 8) / dtype.bytes) {
+            throw new MalformedFileException(source, "array of " + count + " " + code + " elements is too large");
         }
         int n = (int) count;
-        byte[] body = in.readNBytes(Math.multiplyExact(n, dtype.bytes));
+        byte[] body = in.readNBytes(n * dtype.bytes); // grows with the bytes present, not with the declared size
         if (body.length < n * dtype.bytes) {
             throw new MalformedFileException(source, "truncated: shape " + Arrays.toString(shape) + " of " + code
                     + " needs " + (long) n * dtype.bytes + " data bytes, found " + body.length);
@@ -121,6 +152,8 @@ public final class Npy {
         ByteBuffer b = ByteBuffer.wrap(body).order(order);
         if (dtype == NpyArray.Dtype.FLOAT64) {
             b.asDoubleBuffer().get(data);
+        } else if (dtype == NpyArray.Dtype.UINT8) {
+            for (int i = 0; i < n; i++) data[i] = body[i] & 0xff;
         } else {
             for (int i = 0; i < n; i++) data[i] = b.getFloat(4 * i);
         }

@@ -7,9 +7,9 @@ import java.util.Arrays;
  * order. Values are held as doubles; {@link Dtype#FLOAT32} arrays are rounded to float when written.
  */
 public record NpyArray(Dtype dtype, long[] shape, double[] data) {
-    /** The element types supported: numpy's {@code <f8} and {@code <f4}. */
+    /** The element types supported: numpy's {@code <f8}, {@code <f4} and {@code |u1} (values 0..255). */
     public enum Dtype {
-        FLOAT64("f8", 8), FLOAT32("f4", 4);
+        FLOAT64("f8", 8), FLOAT32("f4", 4), UINT8("u1", 1);
 
         final String code;
         final int bytes;
@@ -28,6 +28,11 @@ public record NpyArray(Dtype dtype, long[] shape, double[] data) {
         }
         if (n != data.length) {
             throw new IllegalArgumentException(data.length + " values do not fit shape " + Arrays.toString(shape));
+        }
+        if (dtype == Dtype.UINT8) {
+            for (double v : data) {
+                if (v != Math.rint(v) || v < 0 || v > 255) throw new IllegalArgumentException("uint8 value out of range: " + v);
+            }
         }
         shape = shape.clone();
     }

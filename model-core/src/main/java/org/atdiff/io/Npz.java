@@ -8,9 +8,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.zip.CRC32;
+import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipInputStream;
@@ -46,6 +48,38 @@ public final class Npz {
         out.flush();
     }
 
+    /**
+     * Writes an archive of one uint8 array {@code name} of {@code shape} whose bytes (C order) come in pieces from
+     * {@code pieces}, without holding them all: the entry is deflated, as {@code numpy.savez_compressed} writes, since
+     * a stored entry needs its checksum before its data.
+     */
+    public static void writeUint8(OutputStream out, String name, long[] shape, Iterator<byte[]> pieces)
+            throws IOException {
+        if (name == null || name.isEmpty()) throw new IllegalArgumentException("empty array name");
+        long expected = 1;
+        for (long s : shape) expected = Math.multiplyExact(expected, s);
+        ZipOutputStream zip = new ZipOutputStream(out);
+        zip.setLevel(Deflater.BEST_SPEED);
+        ZipEntry entry = new ZipEntry(name + ".npy");
+        entry.setMethod(ZipEntry.DEFLATED);
+        zip.putNextEntry(entry);
+        Npy.writeUint8Header(zip, shape);
+        long written = 0;
+        while (pieces.hasNext()) {
+            byte[] piece = pieces.next();
+            written += piece.length;
+            if (written > expected) break;
+            zip.write(piece);
+        }
+        if (written != expected) {
+            throw new IllegalArgumentException("array " + name + " of shape " + java.util.Arrays.toString(shape) + " needs "
+                    + expected + " bytes, " + (written > expected ? "got more" : "got " + written));
+        }
+        zip.closeEntry();
+        zip.finish();
+        out.flush();
+    }
+
     public static void write(Path path, Map<String, NpyArray> arrays) throws IOException {
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(path))) {
             write(out, arrays);
@@ -72,7 +106,8 @@ public final class Npz {
                 }
                 arrays.put(name, Npy.read(zip, source + "[" + e.getName() + "]"));
             }
-        } catch (ZipException | java.io.EOFException e) {
+        } catch (ZipException | java.io.EOFException | IllegalArgumentException e) {
+            // ZipInputStream reports an entry name that is not valid UTF-8 as an IllegalArgumentException
             throw new MalformedFileException(source, "broken zip archive: " + e.getMessage(), e);
         }
         if (arrays.isEmpty()) {

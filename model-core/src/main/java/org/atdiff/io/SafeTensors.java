@@ -207,21 +207,28 @@ public final class SafeTensors {
         }
 
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
-        byte[] buf = new byte[CHUNK];
         for (Entry e : entries) {
-            Tensor t = torch.empty(e.shape, new TensorOptions(e.dtype.scalarType), null);
+            // The data is read before the tensor is allocated, so a header declaring more than the file holds
+            // fails after allocating at most what the file holds (chunks of CHUNK bytes).
             long n = e.end - e.begin;
+            List<byte[]> chunks = new ArrayList<>();
+            for (long pos = 0; pos < n; ) {
+                byte[] chunk = in.readNBytes((int) Math.min(CHUNK, n - pos));
+                pos += chunk.length;
+                if (chunk.length == 0 || (pos < n && chunk.length < CHUNK)) {
+                    throw new MalformedFileException(source, "truncated: the data of tensor '" + e.name
+                            + "' ends at byte " + (e.begin + pos) + " of the data, expected " + e.end
+                            + " (header promises " + expected + " data bytes)");
+                }
+                chunks.add(chunk);
+            }
+            Tensor t = torch.empty(e.shape, new TensorOptions(e.dtype.scalarType), null);
             if (n > 0) {
                 BytePointer p = new BytePointer(t.data_ptr()).capacity(n);
-                for (long pos = 0; pos < n; ) {
-                    int got = in.read(buf, 0, (int) Math.min(CHUNK, n - pos));
-                    if (got < 0) {
-                        throw new MalformedFileException(source, "truncated: the data of tensor '" + e.name
-                                + "' ends at byte " + (e.begin + pos) + " of the data, expected " + e.end
-                                + " (header promises " + expected + " data bytes)");
-                    }
-                    p.position(pos).put(buf, 0, got);
-                    pos += got;
+                long pos = 0;
+                for (byte[] chunk : chunks) {
+                    p.position(pos).put(chunk, 0, chunk.length);
+                    pos += chunk.length;
                 }
             }
             tensors.put(e.name, t);

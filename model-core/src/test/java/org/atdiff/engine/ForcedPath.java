@@ -13,6 +13,9 @@ public final class ForcedPath implements AutoCloseable {
 
     public static ForcedPath use(ConvolutionPath path) {
         Assumptions.assumeTrue(path.unavailableReason() == null, path::unavailableReason);
+        // The ISA-capped JVM (model-core's second surefire run) is there for onednn-avx; the others ran uncapped.
+        Assumptions.assumeTrue(!ConvolutionPath.isaCapped() || path == ConvolutionPath.ONEDNN_AVX,
+                "this JVM runs with oneDNN capped to AVX for the onednn-avx path; " + path.configName() + " ran in the uncapped one");
         try {
             ConvolutionEngine.configure(path.configName());
         } catch (EngineCheckException e) {

@@ -189,4 +189,34 @@ class NpzTest {
         assertTrue(i.getMessage().contains("ints.npz") && i.getMessage().contains("unsupported dtype '<i8'"),
                 i.getMessage());
     }
+
+    /** A stack of uint8 images in pieces, read back by this reader and by numpy: same shape, dtype and bytes. */
+    @Test
+    void uint8ImageStacksRoundTripAndNumpyReadsThem(@TempDir Path dir) throws Exception {
+        byte[] all = new byte[5 * 4 * 3 * 2];
+        new Random(7).nextBytes(all);
+        List<byte[]> pieces = List.of(java.util.Arrays.copyOfRange(all, 0, 24), java.util.Arrays.copyOfRange(all, 24, 120));
+        Path file = dir.resolve("images.npz");
+        try (var out = java.nio.file.Files.newOutputStream(file)) {
+            Npz.writeUint8(out, "arr_0", new long[] {5, 4, 3, 2}, pieces.iterator());
+        }
+        NpyArray back = Npz.read(file).get("arr_0");
+        assertEquals(NpyArray.Dtype.UINT8, back.dtype());
+        assertArrayEquals(new long[] {5, 4, 3, 2}, back.shape());
+        for (int i = 0; i < all.length; i++) assertEquals(all[i] & 0xff, back.data()[i], "byte " + i);
+        assertThrows(IllegalArgumentException.class, () -> Npz.writeUint8(new ByteArrayOutputStream(), "arr_0",
+                new long[] {5, 4, 3, 3}, pieces.iterator()));
+        assertThrows(IllegalArgumentException.class,
+                () -> new NpyArray(NpyArray.Dtype.UINT8, new long[] {1}, new double[] {256}));
+        PythonReference.assumeModules("numpy");
+        String script = String.join("\n",
+                "import sys, numpy as np",
+                "a = np.load(sys.argv[1])['arr_0']",
+                "print(a.dtype, a.shape, ','.join(str(int(v)) for v in a.ravel()))");
+        String[] got = PythonReference.run(script, file.toString()).strip().split(" ", 2);
+        assertEquals("uint8", got[0]);
+        StringBuilder want = new StringBuilder();
+        for (byte b : all) want.append(want.length() == 0 ? "" : ",").append(b & 0xff);
+        assertEquals("(5, 4, 3, 2) " + want, got[1]);
+    }
 }

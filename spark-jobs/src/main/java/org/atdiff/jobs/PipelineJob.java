@@ -21,7 +21,9 @@ import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSettings;
 import org.atdiff.jobs.train.DistributedTrainer;
+import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.RunLease;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.Manifest;
@@ -34,7 +36,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code run.dir/report.html}. Without {@code --conf} it runs the {@code quickstart.conf} profile (the built-in
  * shapes dataset on an embedded local Spark). Each stage reuses what a previous run left: an existing dataset at
  * {@code data.path} is not prepared again and training resumes from {@code run.dir}'s checkpoints; the derived
- * outputs (samples, statistics, scores, report) are rewritten.
+ * outputs (samples, statistics, scores, report) are rewritten. Holds the {@link RunLease} of {@code run.dir} (and of
+ * {@code samples.path} when it lies outside) while it runs.
  */
 public final class PipelineJob implements Atdiff.Command {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,50 +69,66 @@ public final class PipelineJob implements Atdiff.Command {
         FidSettings fidSettings = FidSettings.fromConfig(config);
         Configuration hadoop = new Configuration();
 
-        Map<String, Long> seconds = new LinkedHashMap<>();
-        long t0 = System.nanoTime();
-        SparkSession spark = SparkSessions.open(config, master, "pipeline");
-        try {
-            hadoop = spark.sparkContext().hadoopConfiguration();
-            Path manifestPath = new Path(dataPath, "manifest.json");
-            if (manifestPath.getFileSystem(hadoop).exists(manifestPath)) {
-                System.out.println("pipeline: prep skipped, dataset already at " + dataPath);
-            } else {
-                System.out.println("pipeline: prep " + config.getString("input.path") + " -> " + dataPath);
-                Manifest m = DatasetPrep.run(spark, prepSettings);
-                System.out.printf("pipeline: prepared %d images%n", m.rows());
+        LeaseSettings leaseSettings = LeaseSettings.fromConfig(config);
+        try (RunLease runLease = RunLease.acquire("run.dir", runDir, "pipeline", leaseSettings, hadoop);
+             RunLease samplesLease = within(samplesPath, runDir, hadoop) ? null
+                     : RunLease.acquire("samples.path", samplesPath, "pipeline", leaseSettings, hadoop)) {
+            Map<String, Long> seconds = new LinkedHashMap<>();
+            long t0 = System.nanoTime();
+            SparkSession spark = SparkSessions.open(config, master, "pipeline");
+            try {
+                runLease.attach(spark.sparkContext());
+                if (samplesLease != null) samplesLease.attach(spark.sparkContext());
+                hadoop = spark.sparkContext().hadoopConfiguration();
+                Path manifestPath = new Path(dataPath, "manifest.json");
+                if (manifestPath.getFileSystem(hadoop).exists(manifestPath)) {
+                    System.out.println("pipeline: prep skipped, dataset already at " + dataPath);
+                } else {
+                    System.out.println("pipeline: prep " + config.getString("input.path") + " -> " + dataPath);
+                    Manifest m = DatasetPrep.run(spark, prepSettings);
+                    System.out.printf("pipeline: prepared %d images%n", m.rows());
+                }
+                seconds.put("prep", lap(t0));
+
+                long t1 = System.nanoTime();
+                DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop);
+                trainer.run(spark, System.out);
+                seconds.put("train", lap(t1));
+
+                long t2 = System.nanoTime();
+                List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(spark, sampleSettings);
+                for (SampleGeneration.WrittenSet w : sets) {
+                    System.out.printf("pipeline: sampled %d images with %s at NFE %d%s -> %s%n", w.count(), w.set().sampler(),
+                            w.set().nfe(), w.set().es() ? " + ES" : "", w.folder());
+                }
+                seconds.put("sample", lap(t2));
+
+                long t3 = System.nanoTime();
+                String statsPath = new Path(runDir, "reference").toString();
+                ImageStatistics ref = StatsJob.write(spark, fidSettings, dataPath, statsPath, true);
+                List<FidScoring.Result> scores = FidScoring.run(spark, fidSettings, samplesPath,
+                        StatsJob.npzPath(statsPath).toString(), new Path(runDir, "fid").toString(), true);
+                for (FidScoring.Result r : scores) {
+                    System.out.printf("pipeline: %-28s %s = %.4f%n", r.set(), r.scoreName(), r.score());
+                }
+                seconds.put("stats + fid", lap(t3));
+                seconds.put("total", lap(t0));
+
+                Path report = writeReport(config, trainer, sets, scores, ref, seconds, hadoop);
+                System.out.println("pipeline: report at " + report);
+            } finally {
+                spark.stop();
             }
-            seconds.put("prep", lap(t0));
-
-            long t1 = System.nanoTime();
-            DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop);
-            trainer.run(spark, System.out);
-            seconds.put("train", lap(t1));
-
-            long t2 = System.nanoTime();
-            List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(spark, sampleSettings);
-            for (SampleGeneration.WrittenSet w : sets) {
-                System.out.printf("pipeline: sampled %d images with %s at NFE %d%s -> %s%n", w.count(), w.set().sampler(),
-                        w.set().nfe(), w.set().es() ? " + ES" : "", w.folder());
-            }
-            seconds.put("sample", lap(t2));
-
-            long t3 = System.nanoTime();
-            String statsPath = new Path(runDir, "reference").toString();
-            ImageStatistics ref = StatsJob.write(spark, fidSettings, dataPath, statsPath, true);
-            List<FidScoring.Result> scores = FidScoring.run(spark, fidSettings, samplesPath,
-                    StatsJob.npzPath(statsPath).toString(), new Path(runDir, "fid").toString(), true);
-            for (FidScoring.Result r : scores) {
-                System.out.printf("pipeline: %-28s %s = %.4f%n", r.set(), r.scoreName(), r.score());
-            }
-            seconds.put("stats + fid", lap(t3));
-            seconds.put("total", lap(t0));
-
-            Path report = writeReport(config, trainer, sets, scores, ref, seconds, hadoop);
-            System.out.println("pipeline: report at " + report);
-        } finally {
-            spark.stop();
         }
+    }
+
+    /** Whether {@code path} is {@code dir} or inside it (then dir's lease covers it). */
+    private static boolean within(String path, String dir, Configuration hadoop) throws IOException {
+        Path p = new Path(path);
+        Path d = new Path(dir);
+        String ps = p.getFileSystem(hadoop).makeQualified(p).toString();
+        String ds = d.getFileSystem(hadoop).makeQualified(d).toString();
+        return ps.equals(ds) || ps.startsWith(ds.endsWith("/") ? ds : ds + "/");
     }
 
     private static long lap(long since) {

@@ -4,11 +4,13 @@ import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.train.DistributedTrainer;
+import org.atdiff.jobs.train.LeaseSettings;
+import org.atdiff.jobs.train.RunLease;
 
 /**
  * {@code atdiff train}: data-parallel training of the configured model on the dataset at {@code data.path}
  * ({@link DistributedTrainer}), resuming from {@code run.dir}'s latest checkpoint when there is one. Also a main for
- * {@code spark-submit --class org.atdiff.jobs.TrainJob}.
+ * {@code spark-submit --class org.atdiff.jobs.TrainJob}. Holds {@code run.dir}'s {@link RunLease} while it runs.
  */
 public final class TrainJob implements Atdiff.Command {
     @Override
@@ -18,12 +20,17 @@ public final class TrainJob implements Atdiff.Command {
 
     @Override
     public void run(Config config, String master) throws Exception {
-        DistributedTrainer trainer = DistributedTrainer.prepare(config, new Configuration()); // fails before Spark starts
-        SparkSession spark = SparkSessions.open(config, master, "train");
-        try {
-            trainer.run(spark, System.out);
-        } finally {
-            spark.stop();
+        Configuration hadoop = new Configuration();
+        DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop); // fails before Spark starts
+        try (RunLease lease = RunLease.acquire("run.dir", trainer.settings().runDir(), "train",
+                LeaseSettings.fromConfig(config), hadoop)) {
+            SparkSession spark = SparkSessions.open(config, master, "train");
+            try {
+                lease.attach(spark.sparkContext());
+                trainer.run(spark, System.out);
+            } finally {
+                spark.stop();
+            }
         }
     }
 

@@ -26,6 +26,7 @@ public final class FeatureExtractor implements Serializable {
     private final String kind;
     private final String checksum;
     private final int dimension;
+    private final int inputChannels, inputSize;
     private final String source;
     private final byte[] weights;
 
@@ -41,10 +42,13 @@ public final class FeatureExtractor implements Serializable {
         default void close() {}
     }
 
-    private FeatureExtractor(String kind, String checksum, int dimension, String source, byte[] weights) {
+    private FeatureExtractor(String kind, String checksum, int dimension, int inputChannels, int inputSize, String source,
+                             byte[] weights) {
         this.kind = kind;
         this.checksum = checksum;
         this.dimension = dimension;
+        this.inputChannels = inputChannels;
+        this.inputSize = inputSize;
         this.source = source;
         this.weights = weights;
     }
@@ -52,7 +56,8 @@ public final class FeatureExtractor implements Serializable {
     /** The extractor of a trained classifier saved at {@code source}. */
     public static FeatureExtractor classifier(FeatureClassifier c, String source) {
         byte[] bytes = c.toBytes();
-        return new FeatureExtractor("classifier", c.checksum(), c.featureDimension(), source, bytes);
+        return new FeatureExtractor("classifier", c.checksum(), c.featureDimension(), c.inChannels(), c.imageSize(), source,
+                bytes);
     }
 
     /**
@@ -61,7 +66,7 @@ public final class FeatureExtractor implements Serializable {
      */
     public static FeatureExtractor inception(byte[] weights, String source) throws IOException {
         try (FidInceptionV3 check = FidInceptionV3.load(new ByteArrayInputStream(weights), source)) {
-            return new FeatureExtractor("inception", sha256(weights), FidInceptionV3.FEATURES, source, weights);
+            return new FeatureExtractor("inception", sha256(weights), FidInceptionV3.FEATURES, 0, 0, source, weights);
         }
     }
 
@@ -80,6 +85,16 @@ public final class FeatureExtractor implements Serializable {
 
     public int dimension() {
         return dimension;
+    }
+
+    /** The image channels the network takes, or 0 for any (Inception resizes and converts every input itself). */
+    public int inputChannels() {
+        return inputChannels;
+    }
+
+    /** The image side length the network takes, or 0 for any. */
+    public int inputSize() {
+        return inputSize;
     }
 
     /** The weights file this extractor was read from. */

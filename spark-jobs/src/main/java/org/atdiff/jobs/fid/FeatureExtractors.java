@@ -48,9 +48,12 @@ public final class FeatureExtractors {
             }
         }
         if (trainingData == null) {
-            throw new IllegalArgumentException("fid.features=classifier needs fid.classifier: the reference "
-                    + (reference == null ? "" : reference.source() + " ") + "names no classifier file that exists, and "
-                    + "there is no prepared dataset to train one on");
+            throw new IllegalArgumentException("fid.features=classifier needs fid.classifier (a classifier file, e.g. "
+                    + "from `deploy/atdiff classifier data.path=<labelled prepared dataset>`): "
+                    + (reference == null ? "no .npz" : "the statistics " + reference.source()) + " name no classifier "
+                    + "file that exists, and a classifier is trained only on a prepared, labelled reference.path, not on "
+                    + "an image folder or an .npz. Or use fid.features=inception with fid.inception-weights ("
+                    + INCEPTION_HELP + ")");
         }
         ClassifierTraining.Result r = DatasetClassifier.train(spark, trainingData, s.training());
         DatasetClassifier.save(r.classifier(), trainedOutput, hadoop);

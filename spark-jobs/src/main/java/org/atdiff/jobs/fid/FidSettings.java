@@ -4,9 +4,11 @@ import com.typesafe.config.Config;
 import java.io.Serializable;
 import java.util.List;
 import org.atdiff.nn.ClassifierTraining;
+import org.atdiff.prep.ImageResizer;
 
 /**
- * The {@code fid.*} and {@code reference.split} keys (plus {@code engine.threads}, {@code run.seed}) shared by
+ * The {@code fid.*} and {@code reference.split} keys (plus {@code engine.threads}, {@code run.seed}, and
+ * {@code image.*} for image folders) shared by
  * {@code stats}, {@code fid} and {@code classifier}.
  *
  * @param features         inception | classifier
@@ -15,9 +17,14 @@ import org.atdiff.nn.ClassifierTraining;
  * @param batchSize        images per feature batch on an executor
  * @param split            split of a prepared dataset to summarise: train | test | all
  * @param threads          libtorch threads per task (0 = the cores Spark gives a task)
+ * @param folderSize       image.size: the side an image folder is fitted to for Inception features (a classifier
+ *                         takes its own size and channels)
+ * @param folderChannels   image.channels, likewise
+ * @param folderResize     image.resize: the filter fitting an image folder's images
  */
 public record FidSettings(String features, String inceptionWeights, String classifier,
-        ClassifierTraining.Settings training, int batchSize, String split, int threads) implements Serializable {
+        ClassifierTraining.Settings training, int batchSize, String split, int threads, int folderSize,
+        int folderChannels, String folderResize) implements Serializable {
     public static final List<String> FEATURES = List.of("inception", "classifier");
     public static final List<String> SPLITS = List.of("train", "test", "all");
 
@@ -30,6 +37,16 @@ public record FidSettings(String features, String inceptionWeights, String class
         }
         if (batchSize < 1) throw new IllegalArgumentException("fid.batch-size must be >= 1 but is " + batchSize);
         if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
+        new ImageResizer(folderSize, folderChannels, ImageResizer.Filter.named(folderResize)); // checks image.*
+    }
+
+    /**
+     * How an image folder is fitted for a network taking {@code channels} x {@code size} x {@code size} images (0:
+     * any, as Inception: then image.channels and image.size, as `prep` would prepare the folder).
+     */
+    public ImageResizer folderResizer(int channels, int size) {
+        return new ImageResizer(size > 0 ? size : folderSize, channels > 0 ? channels : folderChannels,
+                ImageResizer.Filter.named(folderResize));
     }
 
     public static FidSettings fromConfig(Config c) {
@@ -44,6 +61,6 @@ public record FidSettings(String features, String inceptionWeights, String class
         }
         return new FidSettings(c.getString("fid.features"), c.getString("fid.inception-weights"),
                 c.getString("fid.classifier"), training, c.getInt("fid.batch-size"), c.getString("reference.split"),
-                c.getInt("engine.threads"));
+                c.getInt("engine.threads"), c.getInt("image.size"), c.getInt("image.channels"), c.getString("image.resize"));
     }
 }

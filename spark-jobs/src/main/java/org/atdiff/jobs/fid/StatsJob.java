@@ -7,13 +7,16 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.train.LeaseSettings;
+import org.atdiff.jobs.train.RunLease;
 import org.atdiff.stats.FeatureMoments;
 
 /**
  * {@code atdiff stats}: the feature statistics of the prepared dataset {@code data.path} (split
  * {@code reference.split}) as an {@code .npz} with {@code mu} and {@code sigma} plus its sidecar {@code .json}.
  * {@code output.path} is the {@code .npz} file if it ends in {@code .npz}, else a folder receiving {@code stats.npz};
- * a classifier trained on the way (features=classifier, empty fid.classifier) is saved beside it.
+ * a classifier trained on the way (features=classifier, empty fid.classifier) is saved beside it. Holds the
+ * {@link RunLease} of the folder the .npz goes to.
  */
 public final class StatsJob implements Atdiff.Command {
     @Override
@@ -27,13 +30,17 @@ public final class StatsJob implements Atdiff.Command {
         String data = config.getString("data.path");
         String out = config.getString("output.path");
         boolean overwrite = config.getBoolean("output.overwrite");
-        SparkSession spark = SparkSessions.open(config, master, "stats");
-        try {
-            ImageStatistics stats = write(spark, s, data, out, overwrite);
-            System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(), stats.source(),
-                    stats.dimension(), stats.features(), stats.extractorId(), npzPath(out));
-        } finally {
-            spark.stop();
+        try (RunLease lease = RunLease.acquire("output.path", npzPath(out).getParent().toString(), "stats",
+                LeaseSettings.fromConfig(config), new Configuration())) {
+            SparkSession spark = SparkSessions.open(config, master, "stats");
+            try {
+                lease.attach(spark.sparkContext());
+                ImageStatistics stats = write(spark, s, data, out, overwrite);
+                System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(),
+                        stats.source(), stats.dimension(), stats.features(), stats.extractorId(), npzPath(out));
+            } finally {
+                spark.stop();
+            }
         }
     }
 

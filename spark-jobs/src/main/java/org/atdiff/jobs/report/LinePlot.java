@@ -68,19 +68,24 @@ public final class LinePlot {
         }
         if (xmax == xmin) { xmin -= 1; xmax += 1; }
         if (ymax == ymin) { ymin -= 1; ymax += 1; }
-        double pad = 0.05 * (ymax - ymin);
-        ymin -= pad;
-        ymax += pad;
-        for (int i = 0; i <= 4; i++) {
-            double yv = ymin + (ymax - ymin) * i / 4;
-            int y = top + ph - (int) Math.round(ph * i / 4.0);
+        double[] yt = ticks(ymin, ymax, 5);
+        ymin = Math.min(ymin, yt[0]);
+        ymax = Math.max(ymax, yt[yt.length - 1]);
+        double[] xt = logX ? logTicks(Math.exp(xmin), Math.exp(xmax)) : ticks(xmin, xmax, 5);
+        if (!logX) {
+            xmin = Math.min(xmin, xt[0]);
+            xmax = Math.max(xmax, xt[xt.length - 1]);
+        }
+        for (double yv : yt) {
+            int y = top + ph - (int) Math.round((yv - ymin) / (ymax - ymin) * ph);
             g.setColor(new Color(0xdddddd));
             g.drawLine(left + 1, y, left + pw - 1, y);
             g.setColor(Color.BLACK);
-            g.drawString(String.format("%.3g", yv), 8, y + 4);
-            double xv = xmin + (xmax - xmin) * i / 4;
-            int x = left + (int) Math.round(pw * i / 4.0);
-            g.drawString(String.format("%.3g", logX ? Math.exp(xv) : xv), x - 12, top + ph + 16);
+            g.drawString(label(yv, yt), 8, y + 4);
+        }
+        for (double xv : xt) {
+            int x = left + (int) Math.round((tx(xv) - xmin) / (xmax - xmin) * pw);
+            g.drawString(label(xv, xt), x - 8, top + ph + 16);
         }
         int k = 0;
         for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
@@ -103,6 +108,52 @@ public final class LinePlot {
             k++;
         }
         return encode(img, g);
+    }
+
+    /**
+     * Round tick values covering [min, max]: a step of 1, 2 or 5 times a power of ten giving about {@code target}
+     * ticks, from the multiple of the step at or below min to the one at or above max (Heckbert, "Nice numbers for
+     * graph labels", Graphics Gems, 1990).
+     */
+    static double[] ticks(double min, double max, int target) {
+        if (!(max > min)) throw new IllegalArgumentException("tick range must have max > min: " + min + ", " + max);
+        double step = nice((max - min) / Math.max(1, target - 1));
+        long first = (long) Math.floor(min / step + 1e-9), last = (long) Math.ceil(max / step - 1e-9);
+        double[] t = new double[(int) (last - first + 1)];
+        for (int i = 0; i < t.length; i++) t[i] = (first + i) * step;
+        return t;
+    }
+
+    /** The smallest of 1, 2, 5 times a power of ten that is >= {@code x}. */
+    private static double nice(double x) {
+        double p = Math.pow(10, Math.floor(Math.log10(x)));
+        for (double m : new double[] {1, 2, 5}) {
+            if (m * p >= x * (1 - 1e-9)) return m * p;
+        }
+        return 10 * p;
+    }
+
+    /** Ticks of a log axis: 1, 2, 5 times powers of ten within [min, max], or linear round ticks if fewer than 2. */
+    static double[] logTicks(double min, double max) {
+        List<Double> t = new ArrayList<>();
+        for (double p = Math.pow(10, Math.floor(Math.log10(min))); p <= max; p *= 10) {
+            for (double m : new double[] {1, 2, 5}) {
+                double v = Math.rint(m * p * 1e6) / 1e6;
+                if (v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)) t.add(v);
+            }
+        }
+        if (t.size() >= 2) return t.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] lin = ticks(min, max, 3);
+        return java.util.Arrays.stream(lin).filter(v -> v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9)).toArray();
+    }
+
+    /** A tick value with as many decimals as the ticks' spacing needs (none for whole numbers). */
+    static String label(double v, double[] ticks) {
+        double step = Double.MAX_VALUE;
+        for (int i = 1; i < ticks.length; i++) step = Math.min(step, Math.abs(ticks[i] - ticks[i - 1]));
+        int decimals = step == Double.MAX_VALUE || step <= 0 ? 0 : Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9));
+        if (Math.abs(v) < 1e-12) v = 0;
+        return String.format(java.util.Locale.ROOT, "%." + decimals + "f", v);
     }
 
     private double tx(double x) {

@@ -2,6 +2,7 @@ package org.atdiff.jobs.report;
 
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,8 +75,9 @@ public final class RunReport {
         if (scores.isEmpty()) {
             h.append("<p>No scores.</p>\n");
         } else {
+            h.append("<p>").append(esc(metricMeaning(scores))).append("</p>\n");
             h.append("<table><tr><th>sampler</th><th>NFE</th><th>ES</th><th>samples</th><th>features</th><th>metric</th><th>value</th></tr>\n");
-            for (Score s : scores) {
+            for (Score s : sorted(scores)) {
                 h.append("<tr><td>").append(esc(s.sampler())).append("</td><td>").append(s.nfe()).append("</td><td>")
                         .append(s.es() ? "yes" : "no").append("</td><td>").append(s.count()).append("</td><td>")
                         .append(esc(s.features())).append("</td><td>").append(esc(s.metric())).append("</td><td>")
@@ -94,6 +96,31 @@ public final class RunReport {
         });
         h.append("<h2>Configuration</h2>\n<pre>").append(esc(config)).append("</pre>\n</body></html>\n");
         return h.toString();
+    }
+
+    /** The scores by sampler (in order of first appearance), then without before with ES, then by NFE as a number. */
+    static List<Score> sorted(List<Score> scores) {
+        List<String> samplers = scores.stream().map(Score::sampler).distinct().toList();
+        return scores.stream().sorted(Comparator.<Score>comparingInt(s -> samplers.indexOf(s.sampler()))
+                .thenComparing(Score::es).thenComparingInt(Score::nfe)).toList();
+    }
+
+    /** What the report's score is, in words: FID, or a Frechet distance on the small classifier's features. */
+    static String metricMeaning(List<Score> scores) {
+        List<String> metrics = scores.stream().map(Score::metric).distinct().toList();
+        StringBuilder sb = new StringBuilder();
+        for (String m : metrics) {
+            if (sb.length() > 0) sb.append(' ');
+            sb.append(m.equals("fid")
+                    ? "fid is the Frechet Inception Distance: the Frechet distance between Inception-v3 feature "
+                    + "statistics (pytorch-fid's network) of the samples and of the reference images; lower is better, "
+                    + "and it is comparable with published FID at the same sample count and reference set."
+                    : m + " is the Frechet distance between the statistics of features of a small classifier trained "
+                    + "on this dataset, for the samples and the reference images; lower is better, but it is NOT FID and "
+                    + "is not comparable with published FID numbers (set fid.features=inception with "
+                    + "fid.inception-weights for FID).");
+        }
+        return sb.toString();
     }
 
     private static void img(StringBuilder h, byte[] png, String alt) {

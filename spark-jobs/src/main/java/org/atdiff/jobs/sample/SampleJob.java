@@ -1,13 +1,17 @@
 package org.atdiff.jobs.sample;
 
 import com.typesafe.config.Config;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.train.LeaseSettings;
+import org.atdiff.jobs.train.RunLease;
 
 /**
  * {@code atdiff sample}: images from a trained run ({@code run.dir}'s latest checkpoint or {@code sample.checkpoint})
- * generated on executors, one sample set per sampler and NFE under {@code output.path} ({@link SampleGeneration}).
+ * generated on executors, one sample set per sampler and NFE under {@code output.path} ({@link SampleGeneration}),
+ * holding {@code output.path}'s {@link RunLease}.
  */
 public final class SampleJob implements Atdiff.Command {
     @Override
@@ -18,15 +22,19 @@ public final class SampleJob implements Atdiff.Command {
     @Override
     public void run(Config config, String master) throws Exception {
         SampleSettings settings = SampleSettings.fromConfig(config);
-        SparkSession spark = SparkSessions.open(config, master, "sample");
-        try {
-            for (SampleGeneration.WrittenSet w : SampleGeneration.run(spark, settings)) {
-                System.out.printf("sample: %d images, %s at NFE %d (%s timesteps)%s from %s (step %d) -> %s%n",
-                        w.count(), w.set().sampler(), w.set().nfe(), w.set().spacing(),
-                        w.set().es() ? " with epsilon scaling" : "", w.checkpoint(), w.step(), w.folder());
+        try (RunLease lease = RunLease.acquire("output.path", settings.outputPath(), "sample",
+                LeaseSettings.fromConfig(config), new Configuration())) {
+            SparkSession spark = SparkSessions.open(config, master, "sample");
+            try {
+                lease.attach(spark.sparkContext());
+                for (SampleGeneration.WrittenSet w : SampleGeneration.run(spark, settings)) {
+                    System.out.printf("sample: %d images, %s at NFE %d (%s timesteps)%s from %s (step %d) -> %s%n",
+                            w.count(), w.set().sampler(), w.set().nfe(), w.set().spacing(),
+                            w.set().es() ? " with epsilon scaling" : "", w.checkpoint(), w.step(), w.folder());
+                }
+            } finally {
+                spark.stop();
             }
-        } finally {
-            spark.stop();
         }
     }
 }

@@ -1,6 +1,14 @@
 package org.atdiff.jobs.sample;
 
+import java.io.IOException;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.sampling.Samplers;
 
@@ -43,5 +51,18 @@ public record SampleSet(String sampler, int nfe, boolean es, String perturbation
 
     private String perturbationTag(String separator) {
         return perturbation.equals("none") ? "" : separator + perturbation + radius;
+    }
+
+    /** {@code path} itself if it is a sample set folder (has set.json), else its sub-folders that are, by name. */
+    public static List<Path> foldersUnder(Path path, FileSystem fs) throws IOException {
+        if (fs.exists(new Path(path, SampleGeneration.SET_FILE))) return List.of(path);
+        List<Path> sets = new ArrayList<>();
+        if (!fs.isDirectory(path)) return sets;
+        FileStatus[] children = fs.listStatus(path);
+        Arrays.sort(children, Comparator.comparing(st -> st.getPath().getName()));
+        for (FileStatus c : children) {
+            if (c.isDirectory() && fs.exists(new Path(c.getPath(), SampleGeneration.SET_FILE))) sets.add(c.getPath());
+        }
+        return sets;
     }
 }

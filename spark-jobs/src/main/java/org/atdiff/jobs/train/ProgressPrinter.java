@@ -8,14 +8,16 @@ import java.util.Optional;
 
 /**
  * A driver thread that polls the run's {@code progress.json} (written by rank 0 every log step) and prints a line
- * whenever the step changes: {@code train: step 120/1000  loss 0.0812  412 img/s  ETA 3m12s}. Closing it prints the
- * last state it has not printed yet.
+ * whenever the step changes: {@code train: step 120/1000  loss 0.0812  412 img/s  ETA 3m12s}, and, before the first
+ * and whenever it changes, the engine line of the worker that writes it. Closing it prints the last state it has not
+ * printed yet.
  */
 public final class ProgressPrinter implements AutoCloseable {
     private final RunDirectory run;
     private final PrintStream out;
     private final Thread thread;
     private long printed = -1;
+    private String engine = "";
 
     private ProgressPrinter(RunDirectory run, PrintStream out, Duration every) {
         this.run = run;
@@ -54,6 +56,11 @@ public final class ProgressPrinter implements AutoCloseable {
         if (p.isEmpty() || p.get().path("step").asLong() == printed) return;
         JsonNode n = p.get();
         printed = n.path("step").asLong();
+        String workerEngine = n.path("engine").asText("");
+        if (!workerEngine.isEmpty() && !workerEngine.equals(engine)) { // once, and again if a relaunch runs elsewhere
+            engine = workerEngine;
+            out.println("train: worker 0 " + workerEngine);
+        }
         out.println(line(n));
     }
 

@@ -3,6 +3,7 @@ package org.atdiff.jobs.cluster;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -171,6 +172,57 @@ class GlooGroupTest {
         assertArrayEquals(new float[] {0.5f, 1f}, futures.get(0).get());
         assertArrayEquals(new float[] {0.5f, 1f}, futures.get(1).get());
         assertTrue(strayError[0] != null && !strayError[0].isEmpty(), "the stray client joined a group");
+    }
+
+    /**
+     * While a group of two is joined, a client of the store with another key prefix finds none of the group's keys;
+     * a client without a prefix sees them all: the prefix separates runs, it does not authenticate (docs/deploy.md).
+     */
+    @Test
+    void aClientWithAnotherKeyPrefixReadsNoneOfTheGroupsKeys() throws Exception {
+        String prefix = "atdiff/this-run/1/";
+        ThreadAllGather base = new ThreadAllGather(2);
+        String[] address = new String[1];
+        java.util.concurrent.CountDownLatch joined = new java.util.concurrent.CountDownLatch(2);
+        java.util.concurrent.CountDownLatch probed = new java.util.concurrent.CountDownLatch(1);
+        List<GlooGroup.AllGather> exchanges = List.of(m -> {
+            String[] all = base.forRank(0).allGather(m);
+            address[0] = all[0];
+            return all;
+        }, base.forRank(1));
+        List<Future<Void>> ranks = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+            int rank = r;
+            ranks.add(POOL.submit(() -> {
+                try (GlooGroup g = GlooGroup.join(rank, 2, HOST, prefix, Duration.ofSeconds(60), exchanges.get(rank))) {
+                    joined.countDown();
+                    probed.await();
+                }
+                return null;
+            }));
+        }
+        assertTrue(joined.await(60, java.util.concurrent.TimeUnit.SECONDS), "the group did not form");
+        try (PointerScope scope = new PointerScope()) {
+            int colon = address[0].lastIndexOf(':');
+            TCPStoreOptions opts = new TCPStoreOptions();
+            opts.port((short) Integer.parseInt(address[0].substring(colon + 1))).isServer(false)
+                    .timeout(new Milliseconds(2000));
+            TCPStore raw = new TCPStore(address[0].substring(0, colon), opts);
+            List<String> keys = new ArrayList<>();
+            org.bytedeco.pytorch.StringVector listed = raw.listKeys();
+            for (long i = 0; i < listed.size(); i++) keys.add(listed.get(i).getString());
+            List<String> groupKeys = keys.stream().filter(k -> k.startsWith(prefix)).toList();
+            assertFalse(groupKeys.isEmpty(), "the group wrote no keys under its prefix: " + keys);
+            PrefixStore stray = new PrefixStore("atdiff/another-run/1/", raw);
+            for (String k : groupKeys) {
+                String suffix = k.substring(prefix.length());
+                assertFalse(stray.check(new org.bytedeco.pytorch.StringVector(suffix)), "stray client reads " + k);
+                assertTrue(raw.check(new org.bytedeco.pytorch.StringVector(k)), "a raw client reads " + k);
+            }
+        } finally {
+            probed.countDown();
+        }
+        for (Future<Void> f : ranks) f.get();
     }
 
     /** A raw c10d client that reaches the store but uses a foreign key prefix; returns its error (null if it joined). */

@@ -29,4 +29,22 @@ class LinePlotTest {
     void emptyPlotStillRenders() throws Exception {
         assertNotNull(ImageIO.read(new ByteArrayInputStream(new LinePlot("t", "x", "y", false).png(300, 200))));
     }
+
+    @Test
+    void ticksAreRoundNumbersCoveringTheRange() {
+        assertArrayEquals(new double[] {0, 50, 100, 150, 200}, LinePlot.ticks(1.0, 151, 5), 1e-12);
+        assertArrayEquals(new double[] {0.2, 0.3, 0.4, 0.5}, LinePlot.ticks(0.23, 0.47, 5), 1e-12);
+        assertArrayEquals(new double[] {-10, -5, 0, 5, 10}, LinePlot.ticks(-7, 8, 5), 1e-12);
+        double[] t = LinePlot.ticks(1.0, 151, 5);
+        assertEquals("0", LinePlot.label(t[0], t));
+        assertEquals("150", LinePlot.label(t[3], t));
+        double[] f = LinePlot.ticks(0.23, 0.47, 5);
+        assertEquals("0.3", LinePlot.label(f[1], f));
+    }
+
+    @Test
+    void logTicksAreOneTwoFiveTimesPowersOfTen() {
+        assertArrayEquals(new double[] {5, 10, 20, 50, 100}, LinePlot.logTicks(5, 100), 1e-12);
+        assertArrayEquals(new double[] {10, 20}, LinePlot.logTicks(8, 30), 1e-12);
+    }
 }

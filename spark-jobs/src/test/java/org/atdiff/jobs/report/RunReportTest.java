@@ -23,6 +23,28 @@ class RunReportTest {
         assertEquals(3, html.split("data:image/png;base64,").length - 1); // loss curve, score plot, one grid
     }
 
+    @Test
+    void sortsNfeAsNumbersWithinEachSampler() {
+        String html = new RunReport("r")
+                .score(new RunReport.Score("ddim", 10, false, 10, "classifier", "fd_classifier", 3))
+                .score(new RunReport.Score("ddim", 20, false, 10, "classifier", "fd_classifier", 2))
+                .score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 4))
+                .score(new RunReport.Score("dpm-solver++", 5, false, 10, "classifier", "fd_classifier", 1))
+                .html();
+        int five = html.indexOf("<td>ddim</td><td>5</td>"), ten = html.indexOf("<td>ddim</td><td>10</td>"),
+                twenty = html.indexOf("<td>ddim</td><td>20</td>"), dpm = html.indexOf("<td>dpm-solver++</td><td>5</td>");
+        assertTrue(five > 0 && five < ten && ten < twenty && twenty < dpm, five + " " + ten + " " + twenty + " " + dpm);
+    }
+
+    @Test
+    void saysInWordsWhetherTheScoreIsFid() {
+        String fd = new RunReport("r").score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 1))
+                .html();
+        assertTrue(fd.contains("NOT FID"), fd);
+        String fid = new RunReport("r").score(new RunReport.Score("ddim", 5, false, 10, "inception", "fid", 1)).html();
+        assertTrue(fid.contains("Frechet Inception Distance") && !fid.contains("NOT FID"));
+    }
+
     /** A minimal PNG for the grid slot. */
     static final class LinePlotTestImages {
         static byte[] tinyPng() {

@@ -1,0 +1,58 @@
+package org.atdiff.jobs.export;
+
+import com.typesafe.config.Config;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.train.LeaseSettings;
+import org.atdiff.jobs.train.RunLease;
+
+/**
+ * {@code atdiff export}: with {@code export.what=samples}, every sample set under {@code samples.path} as a folder of
+ * PNGs and an .npz of uint8 images ({@link SampleExport}); with {@code export.what=weights}, the EMA weights of
+ * {@code export.checkpoint} or of {@code run.dir}'s latest checkpoint as a standalone safetensors file
+ * ({@link WeightsExport}, no Spark session). Holds the {@link RunLease} of the folder it writes to.
+ */
+public final class ExportJob implements Atdiff.Command {
+    public static final List<String> WHAT = List.of("samples", "weights");
+
+    @Override
+    public String summary() {
+        return "sample sets -> PNG folders + .npz (uint8 arr_0); or EMA weights -> .safetensors (export.what)";
+    }
+
+    @Override
+    public void run(Config config, String master) throws Exception {
+        String what = config.getString("export.what");
+        if (!WHAT.contains(what)) {
+            throw new IllegalArgumentException("export.what must be one of " + WHAT + " but is '" + what + "'");
+        }
+        String out = config.getString("output.path");
+        boolean overwrite = config.getBoolean("output.overwrite");
+        Configuration hadoop = new Configuration();
+        String leased = what.equals("weights") ? WeightsExport.file(out).getParent().toString() : out;
+        try (RunLease lease = RunLease.acquire("output.path", leased, "export", LeaseSettings.fromConfig(config), hadoop)) {
+            if (what.equals("weights")) {
+                Path checkpoint = WeightsExport.checkpoint(config.getString("export.checkpoint"),
+                        config.getString("run.dir"), hadoop);
+                WeightsExport.Exported e = WeightsExport.run(checkpoint, WeightsExport.file(out), overwrite, hadoop);
+                System.out.printf("export: EMA weights of %s (step %d, %s, %d tensors) -> %s%n", e.checkpoint(),
+                        e.step(), e.objective(), e.tensors(), e.file());
+                return;
+            }
+            SparkSession spark = SparkSessions.open(config, master, "export");
+            try {
+                lease.attach(spark.sparkContext());
+                for (SampleExport.Exported e : SampleExport.run(spark, config.getString("samples.path"), out, overwrite)) {
+                    System.out.printf("export: %-24s %d images %dx%dx%d -> %s/ and %s%n", e.set(), e.count(),
+                            e.height(), e.width(), e.channels(), e.pngFolder(), e.npz());
+                }
+            } finally {
+                spark.stop();
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package org.atdiff.jobs.train;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.time.Duration;
+
+/**
+ * The {@code train.take-over-lease} and {@code train.lease-timeout} keys of the {@link RunLease} that {@code train},
+ * {@code sample}, {@code stats}, {@code fid} and {@code pipeline} take on the directory they write.
+ *
+ * @param takeOver take a live lease from its holder (whose run is known to be dead) instead of refusing to start
+ * @param timeout  a lease not renewed for this long is expired and taken over without asking; the holder renews it
+ *                 every quarter of this
+ */
+public record LeaseSettings(boolean takeOver, Duration timeout) {
+    public LeaseSettings {
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("train.lease-timeout must be positive but is " + timeout);
+        }
+    }
+
+    /** Reads and checks the keys; a missing or ill-typed key is an error naming it. */
+    public static LeaseSettings fromConfig(Config c) {
+        try {
+            return new LeaseSettings(c.getBoolean("train.take-over-lease"), c.getDuration("train.lease-timeout"));
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** How often the holder rewrites its renewal time: a quarter of the timeout, so three renewals may fail in a row. */
+    public Duration renewEvery() {
+        return timeout.dividedBy(4);
+    }
+}
