@@ -15,14 +15,17 @@ import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.SparkSessions;
 import org.atdiff.jobs.fid.ImageSets;
 import org.atdiff.jobs.sample.SamplingModel;
+import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.RunLease;
 import org.atdiff.prep.DatasetSchema;
 import org.atdiff.stats.VariationalBoundSums;
 
 /**
  * {@code atdiff nll}: the negative log-likelihood bound in bits per dimension of a run's model (EMA weights by
  * default) on a prepared dataset's split, over every timestep plus the prior term ({@link VariationalBound}),
- * distributed over partitions of images ({@link BoundStatistics}); printed and written to {@code output.path}/nll.json.
+ * distributed over partitions of images ({@link BoundStatistics}); printed and written to {@code output.path}/nll.json,
+ * holding {@code output.path}'s {@link RunLease}.
  */
 public final class NllJob implements Atdiff.Command {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -38,13 +41,17 @@ public final class NllJob implements Atdiff.Command {
     @Override
     public void run(Config config, String master) throws Exception {
         NllSettings s = NllSettings.fromConfig(config);
-        SparkSession spark = SparkSessions.open(config, master, "nll");
-        try {
-            Result r = run(spark, s);
-            System.out.printf("nll: %.4f bits/dim (+- %.4f standard error over %d images) -> %s%n", r.bitsPerDim(),
-                    r.standardError(), r.count(), r.file());
-        } finally {
-            spark.stop();
+        try (RunLease lease = RunLease.acquire("output.path", s.outputPath(), "nll", LeaseSettings.fromConfig(config),
+                new Configuration())) {
+            SparkSession spark = SparkSessions.open(config, master, "nll");
+            try {
+                lease.attach(spark.sparkContext());
+                Result r = run(spark, s);
+                System.out.printf("nll: %.4f bits/dim (+- %.4f standard error over %d images) -> %s%n", r.bitsPerDim(),
+                        r.standardError(), r.count(), r.file());
+            } finally {
+                spark.stop();
+            }
         }
     }
 
