@@ -177,6 +177,19 @@ public abstract class NoiseSchedule {
         return HostTensors.fromFloats(v, v.length, 1, 1, 1);
     }
 
+    /**
+     * Per-sample coefficient c(t_b) of shape [B, 1, ..., 1] (as many dimensions as {@code like}) in {@code like}'s
+     * dtype, computed in double: for the variational-bound terms, which also run in double precision.
+     */
+    public Tensor perSample(int[] indices, java.util.function.IntToDoubleFunction coef, Tensor like) {
+        double[] v = new double[indices.length];
+        for (int b = 0; b < v.length; b++) v[b] = coef.applyAsDouble(indices[b]);
+        long[] shape = new long[(int) like.dim()];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = v.length;
+        return HostTensors.fromDoubles(v, shape).to(like.scalar_type());
+    }
+
     /** Forward process q(x_t | x_0): x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps (DDPM eq. 4). */
     public Tensor addNoise(Tensor x0, Tensor eps, int[] indices) {
         return x0.mul(perSample(indices, this::sqrtAlphaBar)).add(eps.mul(perSample(indices, this::sqrtOneMinusAlphaBar)));

@@ -18,21 +18,24 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * A training checkpoint: model and EMA weights, optimizer state, the step, the state of every named random stream,
- * the resolved configuration as JSON, and optionally the weights of a consistency model's target network (the EMA
- * theta^- of consistency distillation; empty otherwise). Saved as one safetensors file: tensors under the prefixes
- * {@code model.}, {@code ema.}, {@code optim.} and {@code target.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
+ * the resolved configuration as JSON, optionally the weights of a consistency model's target network (the EMA
+ * theta^- of consistency distillation; empty otherwise) and the state of a loss-aware timestep sampler (its loss
+ * history; empty otherwise). Saved as one safetensors file: tensors under the prefixes
+ * {@code model.}, {@code ema.}, {@code optim.}, {@code target.} and {@code timesteps.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
  * {@code rng.NAME.seed}, {@code rng.NAME.counter}, {@code config} and {@code model} (the
  * {@link org.atdiff.nn.ModelSpec} JSON that rebuilds the network from this file alone). Random streams are snapshotted when the record
  * is built and when it is loaded, so later draws do not change it.
  */
 public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
         LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
-        String configJson, String modelSpecJson, LinkedHashMap<String, Tensor> target) {
+        String configJson, String modelSpecJson, LinkedHashMap<String, Tensor> target,
+        LinkedHashMap<String, Tensor> timesteps) {
     public static final String FORMAT = "atdiff-checkpoint-v1";
     private static final String MODEL = "model.";
     private static final String EMA = "ema.";
     private static final String OPTIM = "optim.";
     private static final String TARGET = "target.";
+    private static final String TIMESTEPS = "timesteps.";
     private static final String RNG = "rng.";
 
     public Checkpoint {
@@ -42,6 +45,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         Objects.requireNonNull(configJson, "configJson");
         Objects.requireNonNull(modelSpecJson, "modelSpecJson");
         Objects.requireNonNull(target, "target");
+        Objects.requireNonNull(timesteps, "timesteps");
         if (step < 0) throw new IllegalArgumentException("negative step " + step);
         LinkedHashMap<String, RandomStream> snapshot = new LinkedHashMap<>();
         for (Map.Entry<String, RandomStream> e : rng.entrySet()) {
@@ -55,7 +59,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
     public Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
                       LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
                       String configJson, String modelSpecJson) {
-        this(model, ema, optimizer, step, rng, configJson, modelSpecJson, new LinkedHashMap<>());
+        this(model, ema, optimizer, step, rng, configJson, modelSpecJson, new LinkedHashMap<>(), new LinkedHashMap<>());
     }
 
     /** The random stream saved under {@code name}, positioned where it was (a fresh copy on every call). */
@@ -71,6 +75,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         ema.forEach((k, v) -> tensors.put(EMA + k, v));
         optimizer.forEach((k, v) -> tensors.put(OPTIM + k, v));
         target.forEach((k, v) -> tensors.put(TARGET + k, v));
+        timesteps.forEach((k, v) -> tensors.put(TIMESTEPS + k, v));
         LinkedHashMap<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("step", Long.toString(step));
@@ -108,6 +113,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         LinkedHashMap<String, Tensor> ema = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> optim = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> target = new LinkedHashMap<>();
+        LinkedHashMap<String, Tensor> timesteps = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : file.tensors().entrySet()) {
             String k = e.getKey();
             if (k.startsWith(MODEL)) {
@@ -118,9 +124,11 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
                 optim.put(k.substring(OPTIM.length()), e.getValue());
             } else if (k.startsWith(TARGET)) {
                 target.put(k.substring(TARGET.length()), e.getValue());
+            } else if (k.startsWith(TIMESTEPS)) {
+                timesteps.put(k.substring(TIMESTEPS.length()), e.getValue());
             } else {
                 throw new MalformedFileException(source, "tensor '" + k + "' has none of the prefixes "
-                        + MODEL + ", " + EMA + ", " + OPTIM + ", " + TARGET);
+                        + MODEL + ", " + EMA + ", " + OPTIM + ", " + TARGET + ", " + TIMESTEPS);
             }
         }
         long step = parseLong(meta.get("step"), "step", source);
@@ -149,7 +157,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         String spec = meta.get("model");
         if (spec == null) throw new MalformedFileException(source, "metadata 'model' (the model spec) is missing");
         try {
-            return new Checkpoint(model, ema, optim, step, rng, config, spec, target);
+            return new Checkpoint(model, ema, optim, step, rng, config, spec, target, timesteps);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(source, e.getMessage(), e);
         }

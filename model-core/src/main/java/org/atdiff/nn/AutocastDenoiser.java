@@ -45,6 +45,15 @@ public final class AutocastDenoiser implements TrainableDenoiser {
     }
 
     @Override
+    public DenoiserOutput predict(Tensor x, Tensor t, Tensor labels) {
+        DenoiserOutput out;
+        try (AutocastScope autocast = new AutocastScope(dtype)) {
+            out = model.predict(x, t, labels);
+        }
+        return new DenoiserOutput(out.eps().to(x.scalar_type()), out.learnsVariance() ? out.v().to(x.scalar_type()) : null);
+    }
+
+    @Override
     public List<Tensor> parameters() {
         return model.parameters();
     }

@@ -14,4 +14,13 @@ public interface Denoiser {
      * @return predicted noise eps, same shape as x
      */
     Tensor predictNoise(Tensor x, Tensor t, Tensor labels);
+
+    /**
+     * eps and, for a network that learns its reverse variance, v (same arguments as {@link #predictNoise}). The
+     * default is a fixed-variance model: {@code predictNoise} alone. A learned-variance network's
+     * {@link #predictNoise} is the eps half of this output, so every sampler works with it unchanged.
+     */
+    default DenoiserOutput predict(Tensor x, Tensor t, Tensor labels) {
+        return DenoiserOutput.fixedVariance(predictNoise(x, t, labels));
+    }
 }

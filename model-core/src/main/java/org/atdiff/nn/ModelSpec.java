@@ -39,6 +39,7 @@ public record ModelSpec(UNetConfig unet, String schedule, int timesteps) {
         u.put("head_channels", unet.headChannels());
         u.put("dropout", unet.dropout());
         u.put("num_classes", unet.numClasses());
+        u.put("learn_sigma", unet.learnSigma());
         n.put("schedule", schedule);
         n.put("timesteps", timesteps);
         return n.toString();
@@ -53,7 +54,8 @@ public record ModelSpec(UNetConfig unet, String schedule, int timesteps) {
                     JSON.treeToValue(u.required("channel_mult"), int[].class), u.required("res_blocks").asInt(),
                     JSON.treeToValue(u.required("attention_resolutions"), int[].class),
                     u.required("head_channels").asInt(), u.required("dropout").asDouble(),
-                    u.required("num_classes").asInt());
+                    u.required("num_classes").asInt(),
+                    u.path("learn_sigma").asBoolean(false)); // specs written before learn-sigma: eps only
             return new ModelSpec(cfg, n.required("schedule").asText(), n.required("timesteps").asInt());
         } catch (JsonProcessingException | IllegalArgumentException e) {
             throw new IllegalArgumentException("not a valid model spec: " + e.getMessage(), e);

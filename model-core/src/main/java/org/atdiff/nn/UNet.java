@@ -116,12 +116,13 @@ public final class UNet implements TrainableDenoiser {
             }
         }
         outNorm = new GroupNormLayer(store, "out.0", ch);
-        outConv = new ConvLayer(store, "out.2", ch, config.inChannels(), 3, 1, true);
+        outConv = new ConvLayer(store, "out.2", ch, config.outChannels(), 3, 1, true);
         params = store.parameters();
     }
 
     /**
-     * eps_theta(x, t, y). Checks shapes and dtypes and names the offending input.
+     * eps_theta(x, t, y): the first C output channels (all of them unless the network learns its variance). Checks
+     * shapes and dtypes and names the offending input.
      *
      * @param x      [B, inChannels, imageSize, imageSize] in this model's dtype
      * @param t      [B] timesteps (floating, may be fractional)
@@ -129,6 +130,21 @@ public final class UNet implements TrainableDenoiser {
      */
     @Override
     public Tensor predictNoise(Tensor x, Tensor t, Tensor labels) {
+        Tensor out = forward(x, t, labels);
+        return config.learnSigma() ? out.narrow(1, 0, config.inChannels()) : out;
+    }
+
+    /** eps_theta and, with {@code learnSigma}, v: the output's channels [0, C) and [C, 2C) (improved-diffusion's split). */
+    @Override
+    public DenoiserOutput predict(Tensor x, Tensor t, Tensor labels) {
+        Tensor out = forward(x, t, labels);
+        if (!config.learnSigma()) return DenoiserOutput.fixedVariance(out);
+        int c = config.inChannels();
+        return new DenoiserOutput(out.narrow(1, 0, c), out.narrow(1, c, c));
+    }
+
+    /** The raw network output, [B, outChannels, imageSize, imageSize]. */
+    private Tensor forward(Tensor x, Tensor t, Tensor labels) {
         checkInputs(x, t, labels);
         dropout.beginForward();
         Tensor emb = timeOut.forward(torch.silu(timeIn.forward(timeFeatures.forward(t))));

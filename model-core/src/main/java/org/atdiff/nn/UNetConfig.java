@@ -15,7 +15,7 @@ import java.util.Set;
  * {@code cifar10-adm} (e.g. 32; not 28).
  *
  * @param preset               name of the preset this configuration came from (for summaries only)
- * @param inChannels           image channels (also the output channels: the network predicts epsilon)
+ * @param inChannels           image channels C (the network predicts epsilon with C channels)
  * @param imageSize            height = width of the images
  * @param baseChannels         channels at the first level ("model_channels")
  * @param channelMult          channel multiplier per level; one level per entry
@@ -24,9 +24,13 @@ import java.util.Set;
  * @param headChannels         channels per attention head
  * @param dropout              dropout probability inside residual blocks
  * @param numClasses           number of classes for label conditioning; 0 = unconditional
+ * @param learnSigma           whether the network also outputs the variance interpolation v (2C output channels:
+ *                             eps, then v; Nichol and Dhariwal 2021, sec. 3.1), see
+ *                             {@link org.atdiff.diffusion.LearnedVariance}
  */
 public record UNetConfig(String preset, int inChannels, int imageSize, int baseChannels, int[] channelMult,
-        int resBlocks, int[] attentionResolutions, int headChannels, double dropout, int numClasses) {
+        int resBlocks, int[] attentionResolutions, int headChannels, double dropout, int numClasses,
+        boolean learnSigma) {
 
     /** The preset names {@link #preset(String, int, int)} accepts. */
     public static final List<String> PRESETS = List.of("tiny", "small", "cifar10-adm");
@@ -39,6 +43,13 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
         attentionResolutions = attentionResolutions == null ? new int[0] : attentionResolutions.clone();
         validate(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks, attentionResolutions,
                 headChannels, dropout, numClasses);
+    }
+
+    /** A configuration whose network predicts epsilon only (C output channels). */
+    public UNetConfig(String preset, int inChannels, int imageSize, int baseChannels, int[] channelMult, int resBlocks,
+                      int[] attentionResolutions, int headChannels, double dropout, int numClasses) {
+        this(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks, attentionResolutions, headChannels,
+                dropout, numClasses, false);
     }
 
     /**
@@ -82,19 +93,30 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
                         ? attentionResolutions : this.attentionResolutions,
                 headChannels != 0 ? headChannels : this.headChannels,
                 dropout >= 0 ? dropout : this.dropout,
-                numClasses);
+                numClasses, learnSigma);
     }
 
     /** This configuration conditioned on {@code numClasses} labels (0 = unconditional). */
     public UNetConfig withNumClasses(int numClasses) {
         return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses);
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma);
     }
 
     /** This configuration with another dropout probability. */
     public UNetConfig withDropout(double dropout) {
         return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses);
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma);
+    }
+
+    /** This configuration with (or without) the learned variance output (config key model.learn-sigma). */
+    public UNetConfig withLearnSigma(boolean learnSigma) {
+        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma);
+    }
+
+    /** Channels of the network's output: C (eps), or 2C (eps, v) when it learns its variance. */
+    public int outChannels() {
+        return learnSigma ? 2 * inChannels : inChannels;
     }
 
     @Override
@@ -134,13 +156,13 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
                 && imageSize == c.imageSize && baseChannels == c.baseChannels
                 && Arrays.equals(channelMult, c.channelMult) && resBlocks == c.resBlocks
                 && Arrays.equals(attentionResolutions, c.attentionResolutions) && headChannels == c.headChannels
-                && Double.compare(dropout, c.dropout) == 0 && numClasses == c.numClasses;
+                && Double.compare(dropout, c.dropout) == 0 && numClasses == c.numClasses && learnSigma == c.learnSigma;
     }
 
     @Override
     public int hashCode() {
         return 31 * java.util.Objects.hash(preset, inChannels, imageSize, baseChannels, resBlocks, headChannels,
-                dropout, numClasses) + 17 * Arrays.hashCode(channelMult) + Arrays.hashCode(attentionResolutions);
+                dropout, numClasses, learnSigma) + 17 * Arrays.hashCode(channelMult) + Arrays.hashCode(attentionResolutions);
     }
 
     @Override
@@ -148,7 +170,8 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
         return preset + " " + imageSize + "x" + imageSize + "x" + inChannels + " (base " + baseChannels
                 + ", mult " + Arrays.toString(channelMult) + ", " + resBlocks + " res blocks, attention at "
                 + Arrays.toString(attentionResolutions) + ", " + headChannels + " head channels, dropout " + dropout
-                + (numClasses > 0 ? ", " + numClasses + " classes" : ", unconditional") + ")";
+                + (numClasses > 0 ? ", " + numClasses + " classes" : ", unconditional")
+                + (learnSigma ? ", learned variance" : "") + ")";
     }
 
     private static int[] resolutions(int imageSize, int levels) {

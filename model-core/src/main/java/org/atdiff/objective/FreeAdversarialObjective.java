@@ -1,7 +1,9 @@
 package org.atdiff.objective;
 
+import java.util.Optional;
 import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.nn.DenoiserOutput;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.optim.NoGradScope;
 import org.atdiff.random.BatchNoise;
@@ -11,6 +13,7 @@ import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Free adversarial training of a diffusion model (Wang et al., "Improved Diffusion-based Generative Model with Better
@@ -19,6 +22,12 @@ import org.bytedeco.pytorch.global.torch;
  * one backward gives the parameter gradients and g = dL/d delta, the optimizer steps, and delta ascends along g
  * (l2: delta + rho g / ||g||_2 per sample, projected to ||delta||_2 <= alpha sqrt(CHW); linf: clip(delta + rho sign g,
  * -alpha, alpha)). As in the authors' code the ascent after the last replay is skipped: its delta would be unused.
+ *
+ * <p>A model that learns its variance is trained with the hybrid loss ({@link DenoisingLoss}): its L_vlb term is
+ * computed at the perturbed input x_t + delta against the unperturbed posterior q(x_{t-1} | x_t, x_0), as in the
+ * authors' code; {@code at.target} changes the eps term's target only. Timesteps come from a
+ * {@link TimestepSampler}, each sample's loss weighted by its importance weight; a loss-aware sampler records each
+ * sample's loss averaged over the K replays.
  */
 public final class FreeAdversarialObjective implements TrainingObjective {
     /** Test hook: sees each replay's perturbation, input gradient and target. */
@@ -28,11 +37,19 @@ public final class FreeAdversarialObjective implements TrainingObjective {
 
     private static final double TINY = 1e-12;
     private final AdversarialSettings settings;
+    private final TimestepSampler timesteps;
     private ReplayObserver observer;
 
+    /** Uniform timesteps. */
     public FreeAdversarialObjective(AdversarialSettings settings) {
+        this(settings, TimestepSampler.UNIFORM);
+    }
+
+    public FreeAdversarialObjective(AdversarialSettings settings, TimestepSampler timesteps) {
         if (settings == null) throw new IllegalArgumentException("adversarial settings must be given");
+        if (timesteps == null) throw new IllegalArgumentException("timestep sampler must be given");
         this.settings = settings;
+        this.timesteps = timesteps;
     }
 
     public AdversarialSettings settings() {
@@ -47,15 +64,24 @@ public final class FreeAdversarialObjective implements TrainingObjective {
     public StepStats step(TrainableDenoiser model, NoiseSchedule schedule, Tensor x0, Tensor labels, BatchNoise noise,
                           ParameterUpdate update) {
         try (PointerScope scope = new PointerScope()) {
-            ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, noise);
+            ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, noise, timesteps);
             Tensor delta = torch.zeros_like(d.xt());
+            Tensor sampleLossSum = torch.zeros(d.indices().length).to(ScalarType.Double);
             double lossSum = 0, deltaNorm = 0;
             for (int k = 0; k < settings.steps(); k++) {
                 try (PointerScope replay = new PointerScope()) {
                     Tensor leaf = delta.clone().set_requires_grad(true);
                     Tensor target = target(d.eps(), leaf, d.indices(), schedule, settings.target());
-                    Tensor loss = ForwardDraw.squaredError(model.predictNoise(d.xt().add(leaf), d.timesteps(), labels), target);
+                    Tensor input = d.xt().add(leaf);
+                    DenoiserOutput out = model.predict(input, d.timesteps(), labels);
+                    Tensor perSample = DenoisingLoss.perSample(schedule, d.indices(), out, target, input, x0, d.xt());
+                    Tensor loss = d.weightedMean(perSample);
                     loss.backward(); // one backward: parameter gradients and dL/d delta
+                    if (timesteps.usesLosses()) {
+                        try (NoGradScope ng = new NoGradScope()) {
+                            sampleLossSum.add_(perSample.detach().to(ScalarType.Double));
+                        }
+                    }
                     Tensor g = leaf.grad();
                     double value = loss.item_double();
                     if (observer != null) observer.onReplay(k, leaf.detach(), g, target, value);
@@ -69,8 +95,14 @@ public final class FreeAdversarialObjective implements TrainingObjective {
                     }
                 }
             }
-            return new StepStats(lossSum / settings.steps(), OptionalDouble.of(deltaNorm), settings.steps());
+            return StepStats.of(lossSum / settings.steps(), OptionalDouble.of(deltaNorm), settings.steps(), timesteps,
+                    d.indices(), sampleLossSum, settings.steps());
         }
+    }
+
+    @Override
+    public Optional<TimestepSampler> lossAwareTimesteps() {
+        return Optional.of(timesteps).filter(TimestepSampler::usesLosses);
     }
 
     /**

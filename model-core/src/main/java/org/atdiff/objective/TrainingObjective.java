@@ -1,6 +1,7 @@
 package org.atdiff.objective;
 
 import java.util.List;
+import java.util.Optional;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.random.BatchNoise;
@@ -32,14 +33,25 @@ public interface TrainingObjective {
     default void resumeAt(long completedSteps) {}
 
     /**
-     * The objective called {@code name}: {@code plain} (DDPM), {@code ip} (input perturbation with strength
-     * ipGamma) or {@code at} (free adversarial training with the given settings).
+     * The timestep sampler that learns from the (t, loss) pairs this objective's steps report
+     * ({@link StepStats#timesteps()}, {@link StepStats#sampleLosses()}), if any: the training loop gathers every
+     * worker's pairs of a step and records them in it. Empty (the default) when t does not depend on past losses.
      */
-    static TrainingObjective named(String name, double ipGamma, AdversarialSettings adversarial) {
+    default Optional<TimestepSampler> lossAwareTimesteps() {
+        return Optional.empty();
+    }
+
+    /**
+     * The objective called {@code name}: {@code plain} (DDPM), {@code ip} (input perturbation with strength
+     * ipGamma) or {@code at} (free adversarial training with the given settings), drawing t from {@code timesteps}.
+     * A model that learns its variance is trained with the hybrid loss ({@link DenoisingLoss}) by each of them.
+     */
+    static TrainingObjective named(String name, double ipGamma, AdversarialSettings adversarial,
+                                   TimestepSampler timesteps) {
         return switch (name) {
-            case "plain" -> new PlainObjective();
-            case "ip" -> new InputPerturbationObjective(ipGamma);
-            case "at" -> new FreeAdversarialObjective(adversarial);
+            case "plain" -> new PlainObjective(timesteps);
+            case "ip" -> new InputPerturbationObjective(ipGamma, timesteps);
+            case "at" -> new FreeAdversarialObjective(adversarial, timesteps);
             default -> throw new IllegalArgumentException(
                     "unknown training objective '" + name + "' (valid: " + String.join(", ", NAMES) + ")");
         };

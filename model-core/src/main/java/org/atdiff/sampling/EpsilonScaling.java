@@ -1,6 +1,7 @@
 package org.atdiff.sampling;
 
 import org.atdiff.nn.Denoiser;
+import org.atdiff.nn.DenoiserOutput;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
@@ -35,5 +36,12 @@ public final class EpsilonScaling implements Denoiser {
     @Override
     public Tensor predictNoise(Tensor x, Tensor t, Tensor labels) {
         return inner.predictNoise(x, t, labels).div(new Scalar(factor)); // eps / lambda
+    }
+
+    /** eps / lambda, and a learned-variance model's v unchanged. */
+    @Override
+    public DenoiserOutput predict(Tensor x, Tensor t, Tensor labels) {
+        DenoiserOutput out = inner.predict(x, t, labels);
+        return new DenoiserOutput(out.eps().div(new Scalar(factor)), out.v());
     }
 }

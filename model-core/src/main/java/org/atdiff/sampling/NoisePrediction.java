@@ -3,6 +3,7 @@ package org.atdiff.sampling;
 import java.util.Arrays;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.Denoiser;
+import org.atdiff.nn.DenoiserOutput;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -16,6 +17,13 @@ final class NoisePrediction {
         int[] idx = new int[Math.toIntExact(x.size(0))];
         Arrays.fill(idx, i);
         return model.predictNoise(x, schedule.modelTimesteps(idx), labels);
+    }
+
+    /** eps_theta(x, t_i) and, for a learned-variance model, its variance output v ({@link Denoiser#predict}). */
+    static DenoiserOutput output(Denoiser model, NoiseSchedule schedule, int i, Tensor x, Tensor labels) {
+        int[] idx = new int[Math.toIntExact(x.size(0))];
+        Arrays.fill(idx, i);
+        return model.predict(x, schedule.modelTimesteps(idx), labels);
     }
 
     /** x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar) (Ho et al. 2020, eq. 15 solved for x0). */

@@ -2,6 +2,7 @@ package org.atdiff.sampling;
 
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.Denoiser;
+import org.atdiff.nn.DenoiserOutput;
 import org.atdiff.random.BatchNoise;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -12,15 +13,15 @@ import org.bytedeco.pytorch.Tensor;
  * its respacing) and its step formula ({@link #step}); the loop walks the path from x_T and at every level
  * <ol>
  *   <li>perturbs the state, at every level after the first ({@link StatePerturbation}; the robustness evaluation),</li>
- *   <li>evaluates the model once, eps_theta(x_t, t), and forms x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar), clipped
- *       to [-1, 1] where the sampler clips,</li>
+ *   <li>evaluates the model once, eps_theta(x_t, t) (and v for a learned-variance model), and forms
+ *       x0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar), clipped to [-1, 1] where the sampler clips,</li>
  *   <li>moves x to the next level with the sampler's step formula, which also sees the previous level's prediction
  *       (multistep methods),</li>
  *   <li>frees the step's native tensors (one {@code PointerScope} per step) and reports progress;</li>
  * </ol>
  * and clamps the result to [-1, 1]. The model is evaluated exactly {@link SamplingPath#evaluations()} = nfe times
- * (plus what a perturbation spends). A new step formula (e.g. an ancestral step with a learned variance, once a
- * {@link Prediction} carries it) is one more {@link #step} method.
+ * (plus what a perturbation spends). A new step formula is one more {@link #step} method (the ancestral step with a
+ * learned variance is {@link DdpmSampler}'s).
  */
 public abstract class ReverseProcessSampler implements Sampler {
     private final boolean clipX0;
@@ -91,10 +92,11 @@ public abstract class ReverseProcessSampler implements Sampler {
             for (int i = path.top(); i >= path.lowest(); i--) {
                 try (PointerScope scope = new PointerScope()) {
                     if (i < path.top()) x.replace(perturbation.apply(model, levels, i, x.get(), labels, noise));
-                    Tensor eps = NoisePrediction.eps(model, levels, i, x.get(), labels);
+                    DenoiserOutput out = NoisePrediction.output(model, levels, i, x.get(), labels);
+                    Tensor eps = out.eps();
                     Tensor x0 = NoisePrediction.x0(levels, i, x.get(), eps);
                     if (clipX0) x0 = NoisePrediction.clampToData(x0);
-                    Prediction now = new Prediction(eps, x0);
+                    Prediction now = new Prediction(eps, x0, out.v());
                     Prediction before = i < path.top() ? new Prediction(epsBefore.get(), x0Before.get()) : null;
                     x.replace(step(new Step(path, i, x.get(), now, before, noise, rowShape)));
                     epsBefore.replace(eps);

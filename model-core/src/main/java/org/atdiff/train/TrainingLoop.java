@@ -5,6 +5,7 @@ import java.util.List;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.objective.StepStats;
+import org.atdiff.objective.TimestepSampler;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.AdamW;
 import org.atdiff.optim.ExponentialMovingAverage;
@@ -24,6 +25,10 @@ import org.bytedeco.pytorch.Tensor;
  * batch B passes rowOffset = r * B, so W workers with batch B draw exactly what one worker with batch W * B draws,
  * and a run resumed at step s replays the same draws. The learning rate follows the minibatch step (all K updates of
  * a free-AT step use the same rate).
+ *
+ * <p>With a loss-aware timestep sampler ({@link TrainingObjective#lossAwareTimesteps()}) every step's per-sample
+ * (t, loss) pairs of all workers are gathered and recorded, in global row order, on every replica after the step, so
+ * the replicas' samplers stay identical and W workers with batch B record what one worker with batch W B records.
  */
 public final class TrainingLoop {
     private final TrainableDenoiser model;
@@ -121,6 +126,7 @@ public final class TrainingLoop {
                 sums[1] += r[1];
             });
         }
+        objective.lossAwareTimesteps().ifPresent(sampler -> record(sampler, stats));
         double seconds = (System.nanoTime() - start) * 1e-9;
         step = number;
         int n = stats.updates();
@@ -143,6 +149,29 @@ public final class TrainingLoop {
         ema.update();
         zeroGradients();
         return new double[] {loss, norm};
+    }
+
+    /** Gathers this step's (t, loss) pairs of every worker and records them in rank order, then row order. */
+    private void record(TimestepSampler sampler, StepStats stats) {
+        int n = stats.timesteps().length;
+        double[] local = new double[2 * n];
+        for (int b = 0; b < n; b++) {
+            local[b] = stats.timesteps()[b];
+            local[n + b] = stats.sampleLosses()[b];
+        }
+        double[] all = sync.allGather(local);
+        if (all.length % (2 * Math.max(n, 1)) != 0 || n == 0) {
+            throw new IllegalStateException("the objective reported " + n + " per-sample losses; gathered " + all.length + " values");
+        }
+        for (int r = 0; r < all.length / (2 * n); r++) {
+            int[] t = new int[n];
+            double[] losses = new double[n];
+            for (int b = 0; b < n; b++) {
+                t[b] = (int) all[r * 2 * n + b];
+                losses[b] = all[r * 2 * n + n + b];
+            }
+            sampler.record(t, losses);
+        }
     }
 
     private void zeroGradients() {

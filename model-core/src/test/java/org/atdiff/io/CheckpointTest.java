@@ -109,7 +109,7 @@ class CheckpointTest {
         try (PointerScope scope = new PointerScope()) {
             RandomStream r = new RandomStream(3);
             Checkpoint c = new Checkpoint(weights(r, 4), weights(r, 4), new LinkedHashMap<>(), 7, new LinkedHashMap<>(),
-                    "{}", SPEC, weights(r, 4));
+                    "{}", SPEC, weights(r, 4), new LinkedHashMap<>());
             byte[] file = bytes(c);
             Checkpoint back = Checkpoint.load(new ByteArrayInputStream(file), "mem");
             assertSameTensors(c.target(), back.target());
@@ -118,6 +118,23 @@ class CheckpointTest {
             Checkpoint plain = Checkpoint.load(new ByteArrayInputStream(bytes(new Checkpoint(weights(r, 4),
                     new LinkedHashMap<>(), new LinkedHashMap<>(), 0, new LinkedHashMap<>(), "{}", SPEC))), "mem");
             assertTrue(plain.target().isEmpty(), "checkpoints without a target network load with an empty one");
+            assertTrue(plain.timesteps().isEmpty());
+        }
+    }
+
+    @Test
+    void aTimestepSamplersStateRoundTripsUnderItsOwnPrefix() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            RandomStream r = new RandomStream(4);
+            org.atdiff.objective.LossSecondMomentSampler sampler = new org.atdiff.objective.LossSecondMomentSampler(5);
+            sampler.record(new int[] {0, 3, 3}, new double[] {0.25, 1.5, 1e-7});
+            Checkpoint c = new Checkpoint(weights(r, 4), weights(r, 4), new LinkedHashMap<>(), 9, new LinkedHashMap<>(),
+                    "{}", SPEC, new LinkedHashMap<>(), sampler.state());
+            byte[] file = bytes(c);
+            Checkpoint back = Checkpoint.load(new ByteArrayInputStream(file), "mem");
+            assertSameTensors(c.timesteps(), back.timesteps());
+            assertTrue(SafeTensors.read(file, "mem").tensors().containsKey("timesteps.loss_history"));
+            assertEquals(ScalarType.Double, back.timesteps().get("loss_history").scalar_type().intern(), "losses in double");
         }
     }
 

@@ -50,6 +50,24 @@ class AutocastDenoiserTest {
     }
 
     @Test
+    void aLearnedVarianceOutputComesBackInFloat32WithBothHalves() {
+        try (PointerScope scope = new PointerScope()) {
+            UNet model = new UNet(UNetConfig.preset("tiny", 8, 3).withLearnSigma(true), 3);
+            TestWeights.perturb(model, 4, 0.02);
+            Tensor x = new RandomStream(5).normal(new long[] {2, 3, 8, 8});
+            Tensor t = HostTensors.fromFloats(new float[] {10, 900}, 2);
+            DenoiserOutput exact = model.predict(x, t, null);
+            DenoiserOutput mixed = new AutocastDenoiser(model, ScalarType.BFloat16).predict(x, t, null);
+            assertEquals(ScalarType.Float, mixed.eps().scalar_type().intern());
+            assertEquals(ScalarType.Float, mixed.v().scalar_type().intern());
+            for (Tensor[] pair : new Tensor[][] {{exact.eps(), mixed.eps()}, {exact.v(), mixed.v()}}) {
+                double rel = pair[0].sub(pair[1]).norm().item_double() / pair[0].norm().item_double();
+                assertTrue(rel < 3e-2, "bf16 relative error " + rel);
+            }
+        }
+    }
+
+    @Test
     void autocastIsRestoredWhenTheForwardThrows() {
         try (PointerScope scope = new PointerScope()) {
             UNet model = new UNet(UNetConfig.preset("tiny", 8, 3), 3);

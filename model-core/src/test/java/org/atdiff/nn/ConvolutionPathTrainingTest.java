@@ -12,6 +12,7 @@ import org.atdiff.engine.ConvolutionPath;
 import org.atdiff.engine.ForcedPath;
 import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.objective.ColouredSquares;
+import org.atdiff.objective.TimestepSampler;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.AdamW;
 import org.atdiff.optim.ExponentialMovingAverage;
@@ -137,7 +138,8 @@ class ConvolutionPathTrainingTest {
             float[] out = null;
             for (String objective : new String[] {"plain", "at"}) {
                 TrainingLoop loop = new TrainingLoop(model, NoiseSchedule.named("linear", 1000),
-                        TrainingObjective.named(objective, 0.1, AdversarialSettings.DEFAULTS), new AdamW(model.parameters(), 0.0),
+                        TrainingObjective.named(objective, 0.1, AdversarialSettings.DEFAULTS,
+                                TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
                         new LearningRateSchedule(1e-3, 0), new GradientClipping(0), new ExponentialMovingAverage(model, 0.9),
                         () -> new Minibatch(grayscale(ColouredSquares.batch(data, 8, 16)), null), new RandomStream(5),
                         GradientSync.LOCAL);

@@ -35,6 +35,26 @@ class UNetTest {
     }
 
     @Test
+    void aLearnedVarianceNetworkOutputsEpsThenVAndPredictsNoiseWithTheFirstHalf() {
+        try (PointerScope scope = new PointerScope()) {
+            UNet model = new UNet(UNetConfig.preset("tiny", 8, 3).withLearnSigma(true), 1);
+            TestWeights.perturb(model, 3, 0.05);
+            assertArrayEquals(new long[] {6, 32, 3, 3}, HostTensors.shape(model.stateDict().get("out.2.weight")));
+            Tensor x = new RandomStream(2).normal(2, 3, 8, 8);
+            DenoiserOutput out = model.predict(x, timesteps(10f, 900f), null);
+            assertTrue(out.learnsVariance());
+            assertArrayEquals(new long[] {2, 3, 8, 8}, HostTensors.shape(out.v()));
+            Tensor eps = model.predictNoise(x, timesteps(10f, 900f), null);
+            assertArrayEquals(HostTensors.toFloats(out.eps()), HostTensors.toFloats(eps), 0f);
+            assertFalse(out.eps().equal(out.v()));
+            // a fixed-variance network has no v, and the same weights apart from the output layer's rows
+            UNet fixed = new UNet(UNetConfig.preset("tiny", 8, 3), 1);
+            assertFalse(fixed.predict(x, timesteps(10f, 900f), null).learnsVariance());
+            assertEquals(model.parameterCount() - fixed.parameterCount(), 3 * 32 * 9 + 3);
+        }
+    }
+
+    @Test
     void parameterCountsOfThePresets() {
         try (PointerScope scope = new PointerScope()) {
             List<String> lines = UNet.describePresets(32, 3);

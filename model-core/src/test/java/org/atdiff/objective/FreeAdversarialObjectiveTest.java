@@ -180,18 +180,23 @@ class FreeAdversarialObjectiveTest {
                 // directional derivative along a random direction v: <g, v> vs (L(delta + h v) - L(delta - h v)) / 2h
                 Tensor v = new RandomStream(100 + k).normal(HostTensors.shape(delta)).to(ScalarType.Double);
                 double h = 1e-5;
-                double lp = ForwardDraw.squaredError(model.predictNoise(d.xt().add(delta.add(v.mul(new org.bytedeco.pytorch.Scalar(h)))), d.timesteps(), null), target).item_double();
-                double lm = ForwardDraw.squaredError(model.predictNoise(d.xt().add(delta.sub(v.mul(new org.bytedeco.pytorch.Scalar(h)))), d.timesteps(), null), target).item_double();
+                double lp = simpleLoss(model.predictNoise(d.xt().add(delta.add(v.mul(new org.bytedeco.pytorch.Scalar(h)))), d.timesteps(), null), target).item_double();
+                double lm = simpleLoss(model.predictNoise(d.xt().add(delta.sub(v.mul(new org.bytedeco.pytorch.Scalar(h)))), d.timesteps(), null), target).item_double();
                 double fd = (lp - lm) / (2 * h);
                 double analytic = g.mul(v).sum().item_double();
                 assertEquals(fd, analytic, 1e-6 * Math.abs(analytic) + 1e-10, "replay " + k);
                 // parameter gradient of a fresh backward at the same input
-                Tensor loss = ForwardDraw.squaredError(model.predictNoise(d.xt().add(delta), d.timesteps(), null), target);
+                Tensor loss = simpleLoss(model.predictNoise(d.xt().add(delta), d.timesteps(), null), target);
                 loss.backward();
                 assertArrayEquals(HostTensors.toDoubles(model.parameters().get(0).grad()), paramGrads.get(k), 1e-12);
                 AdamWUpdate.zero(model.parameters());
             }
         }
+    }
+
+    /** The minibatch's L_simple (DDPM eq. 14) as the objective computes it for uniform t. */
+    private static Tensor simpleLoss(Tensor prediction, Tensor target) {
+        return DenoisingLoss.simple(org.atdiff.nn.DenoiserOutput.fixedVariance(prediction), target).mean();
     }
 
     @Test

@@ -85,12 +85,12 @@ class PlainAndInputPerturbationObjectiveTest {
 
     @Test
     void objectivesAreBuiltByName() {
-        assertInstanceOf(PlainObjective.class, TrainingObjective.named("plain", 0.1, AdversarialSettings.DEFAULTS));
-        assertEquals(0.2, ((InputPerturbationObjective) TrainingObjective.named("ip", 0.2, AdversarialSettings.DEFAULTS)).gamma());
+        assertInstanceOf(PlainObjective.class, TrainingObjective.named("plain", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM));
+        assertEquals(0.2, ((InputPerturbationObjective) TrainingObjective.named("ip", 0.2, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM)).gamma());
         assertEquals(AdversarialSettings.DEFAULTS,
-                ((FreeAdversarialObjective) TrainingObjective.named("at", 0.1, AdversarialSettings.DEFAULTS)).settings());
+                ((FreeAdversarialObjective) TrainingObjective.named("at", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM)).settings());
         String m = assertThrows(IllegalArgumentException.class,
-                () -> TrainingObjective.named("fgsm", 0.1, AdversarialSettings.DEFAULTS)).getMessage();
+                () -> TrainingObjective.named("fgsm", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM)).getMessage();
         assertTrue(m.contains("'fgsm'") && m.contains("plain, ip, at"), m);
     }
 

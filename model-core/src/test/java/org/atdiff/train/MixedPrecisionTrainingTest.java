@@ -10,6 +10,7 @@ import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.objective.ColouredSquares;
+import org.atdiff.objective.TimestepSampler;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.AdamW;
 import org.atdiff.optim.ExponentialMovingAverage;
@@ -33,7 +34,7 @@ class MixedPrecisionTrainingTest {
         UNet model = new UNet(UNetConfig.preset("tiny", 8, 3), 1);
         RandomStream data = new RandomStream(3);
         TrainingLoop loop = new TrainingLoop(precision.apply(model), NoiseSchedule.named("linear", 1000),
-                TrainingObjective.named(objective, 0.1, AdversarialSettings.DEFAULTS), new AdamW(model.parameters(), 0.0),
+                TrainingObjective.named(objective, 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
                 new LearningRateSchedule(2e-3, 0), new GradientClipping(1.0), new ExponentialMovingAverage(model, 0.9),
                 () -> new Minibatch(ColouredSquares.batch(data, 8, 8), null), new RandomStream(5), GradientSync.LOCAL);
         List<Double> losses = new ArrayList<>();

@@ -38,6 +38,7 @@ public final class Atdiff {
         c.put("classifier", new ClassifierJob());
         c.put("stats", new StatsJob());
         c.put("fid", new FidJob());
+        c.put("nll", new org.atdiff.jobs.nll.NllJob());
         c.put("export", new org.atdiff.jobs.export.ExportJob());
         c.put("pipeline", new PipelineJob());
         c.put("compare", new org.atdiff.jobs.report.CompareJob());

@@ -18,7 +18,8 @@ public final class ModelSettings {
         try {
             unet = UNetConfig.preset(c.getString("model.preset"), imageSize, channels).withOverrides(
                     c.getInt("model.base-channels"), ints(c, "model.channel-mult"), c.getInt("model.res-blocks"),
-                    ints(c, "model.attention-resolutions"), c.getInt("model.head-channels"), c.getDouble("model.dropout"));
+                    ints(c, "model.attention-resolutions"), c.getInt("model.head-channels"), c.getDouble("model.dropout"))
+                    .withLearnSigma(c.getBoolean("model.learn-sigma"));
             if (c.getBoolean("model.class-conditional")) {
                 if (numClasses < 2) {
                     throw new IllegalArgumentException("model.class-conditional is true but the dataset has "

@@ -16,6 +16,11 @@ class ModelSettingsTest {
         assertEquals(0, s.unet().numClasses());
         assertEquals("cosine", s.schedule());
         assertEquals(500, s.timesteps());
+        assertFalse(s.unet().learnSigma(), "model.learn-sigma defaults to false");
+        ModelSpec learned = ModelSettings.fromConfig(AtdiffConfig.load(null, List.of("model.preset=tiny",
+                "model.learn-sigma=true")), 16, 3, 0);
+        assertTrue(learned.unet().learnSigma());
+        assertEquals(6, learned.unet().outChannels());
     }
 
     @Test

@@ -323,6 +323,27 @@ public final class BenchCommand implements Atdiff.Command {
                         perUpdate / Timings.median(base.seconds()), atStep, at.updatesPerStep()));
             }
         }
+        if (s.objectives().contains("hybrid")) {
+            Precision precision = s.precisions().get(0);
+            TrainingRun hybrid = new TrainingRun(config, "hybrid", precision, s.batchSize());
+            TrainingRun base = new TrainingRun(config, "plain", precision, s.batchSize());
+            hybrid.run(s.warmup(), 0);
+            base.run(s.warmup(), 0);
+            // alternate step by step, so that a change of the machine's load hits both alike; the overhead is the
+            // median of the paired ratios
+            List<Double> ratios = new ArrayList<>();
+            for (int k = 0; k < s.steps(); k++) {
+                hybrid.run(0, 1);
+                base.run(0, 1);
+                ratios.add(hybrid.seconds().get(k) / base.seconds().get(k));
+            }
+            double hybridStep = Timings.median(hybrid.seconds()), plainStep = Timings.median(base.seconds());
+            addTrainRow(t, "atdiff", precision, "hybrid (learn-sigma)", s.batchSize(), hybrid.seconds().size(),
+                    hybridStep, flops, null);
+            t.note(String.format("hybrid loss overhead: %.3fx, the median over %d steps of a step with model.learn-sigma "
+                    + "and L_simple + lambda L_vlb over the next plain eps step (same batch, alternated step by step); "
+                    + "medians %.4f s and %.4f s", Timings.median(ratios), ratios.size(), hybridStep, plainStep));
+        }
         done(t);
     }
 

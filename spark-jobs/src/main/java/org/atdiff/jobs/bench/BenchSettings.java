@@ -30,7 +30,9 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
         }
         List<String> objectives = c.getStringList("bench.objectives");
         for (String o : objectives) {
-            if (!List.of("plain", "at").contains(o)) throw new IllegalArgumentException("bench.objectives: '" + o + "' is not plain or at");
+            if (!List.of("plain", "at", "hybrid").contains(o)) {
+                throw new IllegalArgumentException("bench.objectives: '" + o + "' is not plain, at or hybrid");
+            }
         }
         List<Precision> precisions;
         try {

@@ -7,6 +7,7 @@ import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
+import org.atdiff.objective.DenoisingLoss;
 import org.atdiff.objective.ForwardDraw;
 import org.atdiff.objective.ParameterUpdate;
 import org.atdiff.objective.StepStats;
@@ -66,7 +67,8 @@ final class StepPhases implements TrainingObjective {
             long t0 = System.nanoTime();
             ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, noise);
             long t1 = System.nanoTime();
-            Tensor loss = ForwardDraw.squaredError(model.predictNoise(d.xt(), d.timesteps(), labels), d.eps());
+            Tensor loss = d.weightedMean(DenoisingLoss.perSample(schedule, d.indices(),
+                    model.predict(d.xt(), d.timesteps(), labels), d.eps(), d.xt(), x0, d.xt()));
             long t2 = System.nanoTime();
             loss.backward();
             long t3 = System.nanoTime();

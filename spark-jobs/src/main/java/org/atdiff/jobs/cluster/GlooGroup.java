@@ -3,6 +3,7 @@ package org.atdiff.jobs.cluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
@@ -134,6 +135,23 @@ public final class GlooGroup implements AutoCloseable {
             opts.timeout(new Milliseconds(timeout.toMillis()));
             TensorVector tensors = new TensorVector(flat);
             group.allreduce(tensors, opts)._wait();
+        }
+    }
+
+    /**
+     * Every rank's {@code local} values concatenated in rank order, on every rank. Every rank must pass the same number
+     * of values: each writes its own into its slot of a zero buffer of worldSize x n doubles, and a sum all-reduce
+     * fills the others' slots exactly (x + 0 = x).
+     */
+    public double[] allGather(double[] local) {
+        int n = local.length;
+        double[] all = new double[Math.multiplyExact(n, worldSize)];
+        System.arraycopy(local, 0, all, rank * n, n);
+        if (worldSize == 1 || n == 0) return all;
+        try (PointerScope scope = new PointerScope()) {
+            Tensor buffer = HostTensors.fromDoubles(all, all.length);
+            allReduceSum(buffer);
+            return HostTensors.toDoubles(buffer);
         }
     }
 

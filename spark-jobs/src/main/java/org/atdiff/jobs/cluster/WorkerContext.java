@@ -56,4 +56,10 @@ public final class WorkerContext {
         checkCancelled();
         group.allReduceMean(flat);
     }
+
+    /** {@link #checkCancelled()}, then {@link GlooGroup#allGather}: every rank's values in rank order. */
+    public double[] allGather(double[] local) {
+        checkCancelled();
+        return group.allGather(local);
+    }
 }

@@ -168,8 +168,9 @@ public final class DistributedTrainer {
         try (PointerScope scope = new PointerScope()) {
             out.printf("train: %s%n", spec.build(0).describe());
         }
-        out.printf("train: objective %s, %d workers x batch %d = global batch %d, lr %g, %d steps, %s, run.dir %s%n",
-                settings.objectiveLabel(), workers, settings.batchSize(), workers * settings.batchSize(), settings.lr(),
+        out.printf("train: objective %s%s%s, %d workers x batch %d = global batch %d, lr %g, %d steps, %s, run.dir %s%n",
+                settings.objectiveLabel(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
+                settings.timestepSampler().equals("uniform") ? "" : ", t by " + settings.timestepSampler(), workers, settings.batchSize(), workers * settings.batchSize(), settings.lr(),
                 settings.steps(), start, settings.runDir());
 
         JavaRDD<ImageRow> everywhere = replicate(images, workers);

@@ -11,6 +11,7 @@ import org.atdiff.engine.EngineReport;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.UNet;
+import org.atdiff.objective.TimestepSampler;
 import org.atdiff.random.RandomStream;
 import org.atdiff.train.GradientSync;
 import org.atdiff.train.NonFiniteLossException;
@@ -33,7 +34,9 @@ import org.bytedeco.javacpp.PointerScope;
  * passes), so a resumed run continues exactly where the uninterrupted one would be.
  *
  * <p>The consistency objectives ({@code cd}, {@code ct}) come from a {@link ConsistencyReplica}; a cd run's
- * checkpoints also hold its target network (tensors {@code target.*}), restored on resume.
+ * checkpoints also hold its target network (tensors {@code target.*}), restored on resume. With
+ * {@code train.timestep-sampler = loss-second-moment} the checkpoints hold the sampler's loss history (tensors
+ * {@code timesteps.*}, identical on every replica), restored on resume; a fine-tuning start begins a fresh history.
  */
 public final class ReplicaTrainer {
     static final String DATA = "data", NOISE = "noise", DROPOUT = "dropout";
@@ -89,6 +92,7 @@ public final class ReplicaTrainer {
             Optional<Path> latest = run.latestCheckpoint();
             ConsistencyReplica cm = settings.consistencyObjective() ? ConsistencyReplica.create(settings, spec, model,
                     ema, latest.isEmpty(), modelSeed(settings.seed()), new Configuration()) : null;
+            TimestepSampler timesteps = settings.timestepSampler(spec.timesteps());
             try (PointerScope loading = new PointerScope()) { // the loaded tensors are copied, then freed
                 if (latest.isPresent()) {
                     Checkpoint c = run.read(latest.get(), in -> Checkpoint.load(in, latest.get().toString()));
@@ -97,6 +101,7 @@ public final class ReplicaTrainer {
                     ema.loadStateDict(c.ema());
                     optimizer.loadStateDict(c.optimizer());
                     if (cm != null) cm.restore(c, latest.get().toString());
+                    timesteps.restore(c.timesteps(), latest.get().toString());
                     streams = new LinkedHashMap<>(c.rng());
                     start = c.step();
                 } else if (!settings.initCheckpoint().isBlank()) {
@@ -116,12 +121,12 @@ public final class ReplicaTrainer {
             batches.seek(start);
             // bf16: the objective sees an autocast wrapper; weights, gradients, AdamW and EMA stay fp32
             TrainingLoop loop = new TrainingLoop(settings.precision().apply(model), spec.noiseSchedule(),
-                    cm != null ? cm.objective() : settings.trainingObjective(), optimizer,
+                    cm != null ? cm.objective() : settings.trainingObjective(timesteps), optimizer,
                     settings.learningRate(), settings.clipping(), ema, batches, streams.get(NOISE), sync,
                     (long) rank * settings.batchSize());
             loop.resumeAt(start);
             MetricsLog metrics = rank == 0 ? new MetricsLog(run, start) : null;
-            if (rank == 0) loop.addListener(new RootOutputs(metrics, model, cm, streams, start, attempt, workers));
+            if (rank == 0) loop.addListener(new RootOutputs(metrics, model, cm, timesteps, streams, start, attempt, workers));
             if (rank == 0 && observer != null) loop.addListener(observer);
             injection.ifPresent(f -> loop.addListener((m, l) -> f.maybeFail(rank, m.step(), attempt)));
             try {
@@ -152,17 +157,19 @@ public final class ReplicaTrainer {
         private final MetricsLog metrics;
         private final UNet model;
         private final ConsistencyReplica cm;
+        private final TimestepSampler timesteps;
         private final LinkedHashMap<String, RandomStream> streams;
         private final long startStep;
         private final int attempt, workers;
         private final long startNanos = System.nanoTime();
         private boolean engineLogged;
 
-        RootOutputs(MetricsLog metrics, UNet model, ConsistencyReplica cm, LinkedHashMap<String, RandomStream> streams,
-                    long startStep, int attempt, int workers) {
+        RootOutputs(MetricsLog metrics, UNet model, ConsistencyReplica cm, TimestepSampler timesteps,
+                    LinkedHashMap<String, RandomStream> streams, long startStep, int attempt, int workers) {
             this.metrics = metrics;
             this.model = model;
             this.cm = cm;
+            this.timesteps = timesteps;
             this.streams = streams;
             this.startStep = startStep;
             this.attempt = attempt;
@@ -201,7 +208,7 @@ public final class ReplicaTrainer {
             rng.put(DROPOUT, new RandomStream(streams.get(DROPOUT).seed(), mine.counter()));
             return new Checkpoint(new LinkedHashMap<>(model.stateDict()), loop.ema().stateDict(),
                     loop.optimizer().stateDict(), step, rng, configJson, spec.toJson(),
-                    cm != null ? cm.targetState() : new LinkedHashMap<>());
+                    cm != null ? cm.targetState() : new LinkedHashMap<>(), timesteps.state());
         }
     }
 }

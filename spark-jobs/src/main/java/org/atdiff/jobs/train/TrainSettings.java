@@ -11,6 +11,7 @@ import org.atdiff.consistency.ConsistencyMetric;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.consistency.TeacherSolver;
 import org.atdiff.objective.AdversarialSettings;
+import org.atdiff.objective.TimestepSampler;
 import org.atdiff.train.Precision;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.AdamW;
@@ -27,12 +28,14 @@ import org.atdiff.nn.TrainableDenoiser;
  *
  * @param cmAdversarial {@code train.adversarial}: free AT (the {@code at.*} settings) of the consistency objectives
  * @param cm            the {@code cm.*} settings of the consistency objectives {@code cd} and {@code ct}
+ * @param timestepSampler {@code train.timestep-sampler}: how plain, ip and at draw t ({@link TimestepSampler#NAMES})
  */
 public record TrainSettings(String objective, long steps, int batchSize, int workers, double lr, double beta1,
         double beta2, double eps, double weightDecay, long warmupSteps, double gradClip, double emaRate,
         long checkpointEvery, int keepCheckpoints, long logEvery, int maxAttempts, Duration collectiveTimeout,
         String initCheckpoint, double ipGamma, AdversarialSettings adversarial, long seed, String runDir,
-        String dataPath, String split, int threads, boolean cmAdversarial, ConsistencySettings cm, Precision precision) {
+        String dataPath, String split, int threads, boolean cmAdversarial, ConsistencySettings cm, Precision precision,
+        String timestepSampler) {
     /** Values of {@code data.split}. */
     public static final List<String> SPLITS = List.of("train", "test", "all");
     /** The consistency-model objectives: distillation and (improved) consistency training. */
@@ -87,6 +90,14 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
             throw new IllegalArgumentException("data.split '" + split + "' is not one of " + String.join(", ", SPLITS));
         }
         atLeast("engine.threads", threads, 0);
+        if (!TimestepSampler.NAMES.contains(timestepSampler)) {
+            throw new IllegalArgumentException("train.timestep-sampler '" + timestepSampler + "' is not one of "
+                    + String.join(", ", TimestepSampler.NAMES));
+        }
+        if (!timestepSampler.equals("uniform") && CONSISTENCY_OBJECTIVES.contains(objective)) {
+            throw new IllegalArgumentException("train.timestep-sampler = " + timestepSampler + " applies to the DPM "
+                    + "objectives plain, ip and at, not to train.objective = " + objective + " (its own discretisation)");
+        }
     }
 
     /** Reads and checks the keys; a missing or ill-typed key is an error naming it. */
@@ -105,7 +116,7 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
                     c.getLong("train.log-every"), c.getInt("train.max-attempts"), c.getDuration("train.collective-timeout"),
                     c.getString("train.init-checkpoint"), c.getDouble("ip.gamma"), at, c.getLong("run.seed"),
                     c.getString("run.dir"), c.getString("data.path"), c.getString("data.split"), c.getInt("engine.threads"),
-                    c.getBoolean("train.adversarial"), consistency(c), precision);
+                    c.getBoolean("train.adversarial"), consistency(c), precision, c.getString("train.timestep-sampler"));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -134,12 +145,20 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
         return cmAdversarial ? adversarial : null;
     }
 
-    /** The DPM objective these settings name (plain, ip, at); cd and ct come from {@link ConsistencyReplica}. */
-    public TrainingObjective trainingObjective() {
+    /**
+     * The DPM objective these settings name (plain, ip, at), drawing t from {@code timesteps} (see
+     * {@link #timestepSampler(int)}); cd and ct come from {@link ConsistencyReplica}.
+     */
+    public TrainingObjective trainingObjective(TimestepSampler timesteps) {
         if (consistencyObjective()) {
             throw new IllegalStateException("train.objective = " + objective + " is built by ConsistencyReplica");
         }
-        return TrainingObjective.named(objective, ipGamma, adversarial);
+        return TrainingObjective.named(objective, ipGamma, adversarial, timesteps);
+    }
+
+    /** A fresh sampler of {@code train.timestep-sampler} for a schedule of T = {@code timesteps}. */
+    public TimestepSampler timestepSampler(int timesteps) {
+        return TimestepSampler.named(timestepSampler, timesteps);
     }
 
     /** The objective as the run reports it, e.g. {@code cd+at} for adversarial consistency distillation. */

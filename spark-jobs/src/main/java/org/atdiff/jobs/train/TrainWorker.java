@@ -11,8 +11,9 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * The body of the training barrier stage: every worker receives the whole training split (see
  * {@link DistributedTrainer}), keeps it in memory as uint8, and trains one {@link ReplicaTrainer} whose gradients are
- * averaged over the Gloo group once per optimizer update. Captures only strings: the resolved configuration and the
- * model spec as JSON.
+ * averaged over the Gloo group once per optimizer update and, with a loss-aware timestep sampler, whose per-sample
+ * (t, loss) pairs are gathered once per step. Captures only strings: the resolved configuration and the model spec
+ * as JSON.
  */
 final class TrainWorker implements WorkerBody<ImageRow, WorkerOutcome> {
     private final String configJson;
@@ -33,6 +34,11 @@ final class TrainWorker implements WorkerBody<ImageRow, WorkerOutcome> {
             @Override
             public void allReduceMean(Tensor flat) {
                 worker.allReduceMean(flat);
+            }
+
+            @Override
+            public double[] allGather(double[] local) {
+                return worker.allGather(local);
             }
 
             @Override

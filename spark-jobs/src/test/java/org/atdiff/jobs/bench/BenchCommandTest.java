@@ -34,15 +34,17 @@ class BenchCommandTest {
         JsonNode root = new ObjectMapper().readTree(new File(dir, "bench.json"));
         assertTrue(root.get("pytorch").asText().startsWith("skipped"), root.get("pytorch").asText());
         JsonNode train = root.get("sections").get("train tiny").get("rows");
-        assertEquals(3, train.size(), "fp32 plain, bf16 plain, fp32 at: " + train);
+        assertEquals(4, train.size(), "fp32 plain, bf16 plain, fp32 at, fp32 hybrid: " + train);
         for (JsonNode row : train) {
             assertEquals(2, row.get("steps").asInt());
             assertTrue(row.get("images_per_s").asDouble() > 0);
             assertTrue(row.get("atdiff_over_pytorch").isNull(), "no PyTorch column without python");
         }
         assertEquals("at (K=3)", train.get(2).get("objective").asText());
+        assertEquals("hybrid (learn-sigma)", train.get(3).get("objective").asText());
         String notes = root.get("sections").get("train tiny").get("notes").toString();
-        assertTrue(notes.contains("loss per timed step") && notes.contains("AT overhead"), notes);
+        assertTrue(notes.contains("loss per timed step") && notes.contains("AT overhead")
+                && notes.contains("hybrid loss overhead"), notes);
         JsonNode conv = root.get("sections").get("conv tiny").get("rows");
         assertEquals(2 * 2 * 3, conv.size(), "tiny's two levels x (c->c, 2c->c) x 3 variants: " + conv);
         assertEquals("32->32 @8x8", conv.get(0).get("shape").asText());

@@ -74,6 +74,17 @@ class GlooGroupTest {
     }
 
     @Test
+    void allGatherConcatenatesEveryRanksValuesInRankOrderExactly() throws Exception {
+        List<double[]> out = onRanks(3, "test/gather/", Duration.ofSeconds(30), g -> {
+            // values that a float buffer or a mean would not keep: 1/3, a tiny loss, a large timestep
+            double r = g.rank();
+            return g.allGather(new double[] {r + 1.0 / 3, 1e-300 * (r + 1), 4000 + r});
+        });
+        double[] want = {1.0 / 3, 1e-300, 4000, 1 + 1.0 / 3, 2e-300, 4001, 2 + 1.0 / 3, 3e-300, 4002};
+        for (double[] o : out) assertArrayEquals(want, o, 0.0);
+    }
+
+    @Test
     void broadcastCopiesTheRootsValues() throws Exception {
         List<float[]> out = onRanks(2, "test/broadcast/", Duration.ofSeconds(30), g -> {
             try (PointerScope scope = new PointerScope()) {

@@ -126,6 +126,97 @@ class DistributedTrainerTest {
         }
     }
 
+    /** Learned variances (hybrid loss) and loss-aware timesteps on a 4-step cosine schedule: warm after 40 pairs. */
+    static final String[] LEARNED = {"model.learn-sigma=true", "train.timestep-sampler=loss-second-moment",
+        "diffusion.schedule=cosine", "diffusion.timesteps=4"};
+
+    static String[] with(String[] base, String... more) {
+        List<String> all = new ArrayList<>(List.of(base));
+        all.addAll(List.of(more));
+        return all.toArray(new String[0]);
+    }
+
+    /** The loss-second-moment sampler's state in a checkpoint: its loss history and counts. */
+    static double[][] history(Checkpoint c) {
+        return new double[][] {HostTensors.toDoubles(c.timesteps().get("loss_history")),
+            HostTensors.toDoubles(c.timesteps().get("loss_counts"))};
+    }
+
+    @Test
+    void withTheHybridLossAndLossAwareTimestepsTwoWorkersMatchOneWorkerWithTwiceTheBatch() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            Path two = shared.resolve("lsm-two"), one = shared.resolve("lsm-one");
+            train(config(data, two, with(LEARNED, "train.workers=2", "train.batch-size=4", "train.eps=1e-3", "train.steps=8")));
+            train(config(data, one, with(LEARNED, "train.workers=1", "train.batch-size=8", "train.eps=1e-3", "train.steps=8")));
+            Checkpoint a = checkpoint(two, 8), b = checkpoint(one, 8);
+            assertTrue(ModelSpec.fromJson(a.modelSpecJson()).unet().learnSigma(), "the checkpoint records learn-sigma");
+            double model = maxRelativeDifference(floats(a.model()), floats(b.model()));
+            double ema = maxRelativeDifference(floats(a.ema()), floats(b.ema()));
+            System.out.printf("hybrid + loss-second-moment equivalence: weights %.3g, EMA %.3g%n", model, ema);
+            // 8 steps gather more rounding than the 3 above: with uniform timesteps the same comparison gave 1.7e-5
+            assertTrue(model < 5e-5, "weights differ by " + model);
+            assertTrue(ema < 5e-5, "EMA differs by " + ema);
+            // both replicas' samplers saw every worker's 64 pairs: the same counts, the same losses up to rounding
+            double[][] ha = history(a), hb = history(b);
+            assertArrayEquals(hb[1], ha[1], 0.0);
+            assertArrayEquals(new double[] {10, 10, 10, 10}, ha[1], 0.0, "warmed up: t is drawn by loss after step 5");
+            for (int i = 0; i < ha[0].length; i++) assertEquals(hb[0][i], ha[0][i], 1e-5 * Math.abs(hb[0][i]));
+            // the same run with uniform timesteps ends elsewhere: the sampler changed the draws
+            Path uniform = shared.resolve("lsm-uniform");
+            train(config(data, uniform, with(LEARNED, "train.workers=1", "train.batch-size=8", "train.eps=1e-3",
+                    "train.steps=8", "train.timestep-sampler=uniform")));
+            assertTrue(maxRelativeDifference(floats(checkpoint(uniform, 8).model()), floats(b.model())) > 1e-3);
+            assertTrue(checkpoint(uniform, 8).timesteps().isEmpty());
+        }
+    }
+
+    @Test
+    void aResumedRunRestoresTheLossHistoryAndMatchesAnUninterruptedRun() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            Path straight = shared.resolve("lsm-straight"), resumed = shared.resolve("lsm-resumed");
+            train(config(data, straight, with(LEARNED, "train.steps=12", "train.objective=plain")));
+            train(config(data, resumed, with(LEARNED, "train.steps=8", "train.objective=plain")));
+            assertArrayEquals(new double[] {10, 10, 10, 10}, history(checkpoint(resumed, 8))[1], 0.0,
+                    "warm before the restart, so a lost history would change the draws");
+            train(config(data, resumed, with(LEARNED, "train.steps=12", "train.objective=plain")));
+            Checkpoint a = checkpoint(straight, 12), b = checkpoint(resumed, 12);
+            floats(a.model()).forEach((k, v) -> assertArrayEquals(v, floats(b.model()).get(k), k));
+            assertArrayEquals(history(a)[0], history(b)[0], 0.0);
+        }
+    }
+
+    @Test
+    void nllGivesAFiniteBoundForLearnedAndFixedVariancesWhateverThePartitions() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            Path learned = shared.resolve("nll-learned"), fixed = shared.resolve("nll-fixed");
+            train(config(data, learned, with(LEARNED, "train.steps=2", "train.workers=1")));
+            train(config(data, fixed, "train.steps=2", "train.workers=1", "train.objective=plain",
+                    "diffusion.schedule=cosine", "diffusion.timesteps=4"));
+            double[] bpd = new double[2];
+            for (int p : new int[] {1, 3}) {
+                org.atdiff.jobs.nll.NllSettings s = new org.atdiff.jobs.nll.NllSettings("", learned.toString(), true,
+                        data.toString(), "test", 0, 3, p, 0, 1, shared.resolve("nll-out-" + p).toString(), false);
+                org.atdiff.jobs.nll.NllJob.Result r = org.atdiff.jobs.nll.NllJob.run(spark, s);
+                assertEquals(8, r.count(), "the 8 test images");
+                assertTrue(Double.isFinite(r.bitsPerDim()) && r.bitsPerDim() > 0, "bits/dim " + r.bitsPerDim());
+                bpd[p == 1 ? 0 : 1] = r.bitsPerDim();
+                String json = Files.readString(shared.resolve("nll-out-" + p).resolve("nll.json"));
+                assertTrue(json.contains("\"variance\" : \"learned\"") && json.contains("\"timesteps\" : 4"), json);
+            }
+            assertEquals(bpd[0], bpd[1], 1e-9 * bpd[0], "images draw their noise by id, not by partition");
+            org.atdiff.jobs.nll.NllJob.Result r = org.atdiff.jobs.nll.NllJob.run(spark, new org.atdiff.jobs.nll.NllSettings(
+                    "", fixed.toString(), true, data.toString(), "test", 5, 2, 0, 0, 1, shared.resolve("nll-fixed-out").toString(), false));
+            assertEquals(5, r.count());
+            assertTrue(Double.isFinite(r.bitsPerDim()), "fixed variance: " + r.bitsPerDim());
+            assertTrue(Files.readString(shared.resolve("nll-fixed-out").resolve("nll.json")).contains("fixed-large"));
+            // an existing nll.json is kept unless output.overwrite
+            String m = assertThrows(IllegalStateException.class, () -> org.atdiff.jobs.nll.NllJob.run(spark,
+                    new org.atdiff.jobs.nll.NllSettings("", fixed.toString(), true, data.toString(), "test", 5, 2, 0, 0, 1,
+                            shared.resolve("nll-fixed-out").toString(), false))).getMessage();
+            assertTrue(m.contains("output.overwrite"), m);
+        }
+    }
+
     @Test
     void aRerunWithMoreStepsResumesAndMatchesAnUninterruptedRun() throws Exception {
         try (PointerScope scope = new PointerScope()) {
@@ -206,7 +297,7 @@ class DistributedTrainerTest {
             {"train.ema-rate=1", "train.ema-rate"}, {"at.rho=-1", "at.rho"}, {"at.norm=l1", "at.norm"},
             {"train.objective=fgsm", "train.objective"}, {"train.checkpoint-every=0", "train.checkpoint-every"},
             {"data.split=val", "data.split"}, {"train.precision=fp16", "train.precision"},
-            {"model.preset=huge", "model"},
+            {"model.preset=huge", "model"}, {"train.timestep-sampler=importance", "train.timestep-sampler"},
         };
         for (String[] c : cases) {
             String m = assertThrows(IllegalArgumentException.class,
