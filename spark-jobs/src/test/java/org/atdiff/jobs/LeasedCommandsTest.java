@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** train, sample, stats, fid and pipeline refuse a directory whose lease another command holds, before Spark starts. */
+/** train, sample, stats, fid, nll and pipeline refuse a directory whose lease another command holds, before Spark starts. */
 class LeasedCommandsTest {
     @TempDir
     static File dir;
@@ -49,6 +49,8 @@ class LeasedCommandsTest {
         File fid = new File(dir, "fid");
         refused(fid, "fid", "--master", "local[2]", "samples.path=" + samples, "reference.path=" + data,
                 "output.path=" + fid);
+        File nll = new File(dir, "nll");
+        refused(nll, "nll", "--master", "local[2]", "data.path=" + data, "run.dir=" + run, "output.path=" + nll);
         refused(run, "pipeline", "--master", "local[2]", "data.path=" + data, "run.dir=" + run);
     }
 }
