@@ -1,11 +1,8 @@
 package org.atdiff.prep;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /** Tiles equally sized uint8 CHW images (1 or 3 channels) into one PNG, row by row, with a 2-pixel gap. */
 public final class ImageGrid {
@@ -42,12 +39,6 @@ public final class ImageGrid {
                 }
             }
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(out, "png", bytes);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
+        return PngEncoder.png(out);
     }
 }

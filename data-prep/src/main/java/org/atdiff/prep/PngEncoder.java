@@ -26,9 +26,14 @@ public final class PngEncoder {
                 for (int x = 0; x < w; x++) raster.setSample(x, y, ch, chw[ch * plane + y * w + x] & 0xff);
             }
         }
+        return png(img);
+    }
+
+    /** The PNG bytes of {@code image} (grids, plots and images all go through here). */
+    public static byte[] png(BufferedImage image) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            ImageIO.write(img, "png", out);
+            ImageIO.write(image, "png", out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

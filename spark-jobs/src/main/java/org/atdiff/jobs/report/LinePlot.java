@@ -6,14 +6,12 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
+import org.atdiff.prep.PngEncoder;
 
 /** A small line chart rendered to PNG with Java2D: named series of (x, y) points, linear or log-x axis. */
 public final class LinePlot {
@@ -162,12 +160,6 @@ public final class LinePlot {
 
     private static byte[] encode(BufferedImage img, Graphics2D g) {
         g.dispose();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            ImageIO.write(img, "png", out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return PngEncoder.png(img);
     }
 }
