@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
+import java.util.function.BiPredicate;
 import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.DeviceType;
@@ -51,6 +53,7 @@ public final class ConvolutionEngine {
     /** bf16 convolutions run in float32 on the path in use: native bf16 failed the check there (bf16 on Zen 5). */
     private static volatile boolean bf16InFloat32;
     private static volatile Set<ConvolutionShape> recording;
+    private static volatile BiPredicate<ConvolutionPath, ConvolutionShape> simulatedFault;
     private static long checkNanos;
     /** Every check made in this JVM, per path: a path that was right for a shape stays right for it. */
     private static final Map<ConvolutionPath, Map<ConvolutionShape, ConvolutionCheck.Result>> checked =
@@ -255,6 +258,21 @@ public final class ConvolutionEngine {
         return active;
     }
 
+    /**
+     * For tests: the check sees {@code fault}'s (path, shape) pairs computed 30% off, as a CPU whose oneDNN is wrong
+     * there would show them (null = none); the convolutions themselves stay right. Forgets what was checked and which
+     * path was chosen.
+     */
+    static synchronized void simulateFault(BiPredicate<ConvolutionPath, ConvolutionShape> fault) {
+        simulatedFault = fault;
+        checked.clear();
+        admitted.clear();
+        results.clear();
+        bf16InFloat32 = false;
+        bf16BatteryChecked = false;
+        active = null; // the next convolution (or report) selects again, under the same setting
+    }
+
     /** For tests: bf16 convolutions in float32 from now on (as after a failed bf16 check), or native again. */
     static synchronized void bf16InFloat32(boolean on) {
         bf16InFloat32 = on;
@@ -304,7 +322,11 @@ public final class ConvolutionEngine {
         int threads = torch.get_num_threads();
         torch.set_num_threads(1);
         try {
-            ConvolutionCheck.Result r = ConvolutionCheck.check(shape, path::conv2d, shape.hashCode());
+            BiPredicate<ConvolutionPath, ConvolutionShape> fault = simulatedFault;
+            ConvolutionCheck.Implementation conv = fault != null && fault.test(path, shape)
+                    ? (x, w, b, st, p) -> path.conv2d(x, w, b, st, p).mul(new Scalar(1.3)) // 30% off, as on Zen 5
+                    : path::conv2d;
+            ConvolutionCheck.Result r = ConvolutionCheck.check(shape, conv, shape.hashCode());
             known.put(shape, r);
             return r;
         } finally {
