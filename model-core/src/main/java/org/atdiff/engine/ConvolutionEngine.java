@@ -146,12 +146,6 @@ public final class ConvolutionEngine {
                 fp32, bf16, bf16InFloat32, failures, checkNanos / 1_000_000);
     }
 
-    /** The shapes checked on the path in use, in the order they were first seen, with their errors there. */
-    public static synchronized List<ConvolutionCheck.Result> results() {
-        report();
-        return List.copyOf(results.values());
-    }
-
     /**
      * Checks {@code shapes} on {@code path} without changing the path in use (for the per-shape table of
      * {@code check-engine}); empty when the path cannot run in this process.
