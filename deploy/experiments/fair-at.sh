@@ -84,3 +84,147 @@ if wants pretrain && [[ ! -f $ROOT/plateau/step ]]; then
     done
     [[ -f $ROOT/plateau/step ]] || echo $PLATEAU_MAX > $ROOT/plateau/step
 fi
+
+# The data's C*H*W, from the prepared dataset's manifest: the per-pixel scale of every l2 radius below.
+PIXELS=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); print(m["channels"]*m["height"]*m["width"])' \
+    $ROOT/data/manifest.json)
+per_pixel() { python3 -c "import math; print(round($1 / math.sqrt($PIXELS), 6))"; } # per_pixel NORM: NORM / sqrt(C*H*W)
+
+# 2. Fine-tunes from the plateau checkpoint: fp32, the pretraining learning rate, no warm-up, no clipping, every run on
+# the minibatches, t and eps draws of its training seed (run.seed = k, folder train<k>). at and at-rho0 take K = 3
+# optimizer updates (and EMA updates) per minibatch, so their EMA rate per update is EMA_RATE^(1/3): every run averages
+# over the same number of minibatches. at-pp scales rho so the per-pixel perturbation is the authors' on CIFAR-10
+# 32x32x3: rho = 0.1 sqrt(C*H*W / 3072).
+FT_STEPS=${FT_STEPS:-1000}
+EMA_RATE=${EMA_RATE:-0.995}
+RUNS=${RUNS:-"plain:1 at-rho0:1 at-rho0:2 at:1 at:2 at-pp:1"}   # name:training-seed
+K=3
+EMA_K=$(python3 -c "print(round($EMA_RATE ** (1 / $K), 8))")
+RHO_PP=$(python3 -c "import math; print(round(0.1 * math.sqrt($PIXELS / 3072), 6))")
+run_keys() { # run_keys NAME: the objective keys of a fine-tune
+    case $1 in
+        plain) echo "train.objective=plain train.ema-rate=$EMA_RATE" ;;
+        at-rho0) echo "train.objective=at at.steps=$K at.rho=0 train.ema-rate=$EMA_K" ;;
+        at) echo "train.objective=at at.steps=$K at.rho=0.1 train.ema-rate=$EMA_K" ;;
+        at-pp) echo "train.objective=at at.steps=$K at.rho=$RHO_PP train.ema-rate=$EMA_K" ;;
+        *) echo "unknown fine-tune $1 in RUNS" >&2; exit 2 ;;
+    esac
+}
+if wants finetune; then
+    for r in $RUNS; do
+        name=${r%%:*} k=${r##*:}
+        dir=$ROOT/ft/$name/train$k
+        [[ -f $(step_file $dir $FT_STEPS) ]] && continue
+        # shellcheck disable=SC2046  # run_keys gives separate key=value words
+        timed "finetune-$name-train$k" $ATDIFF train --conf $CONF data.path=$ROOT/data run.dir=$dir run.seed=$k \
+            $(run_keys $name) train.steps=$FT_STEPS train.init-checkpoint=$ROOT/pretrain train.warmup-steps=0 \
+            train.precision=fp32 train.checkpoint-every=500 train.keep-checkpoints=1
+    done
+fi
+
+# 3. Sampling where AT acts, SEEDS sampling seeds of COUNT images, fp32: ddim with trailing spacing and dpm-solver++
+# (part "grid"), ddim with the authors' leading spacing (from t = 0; part "leading"), ddpm ancestral with
+# improved-diffusion's section spacing (part "ddpm"), each at NFE 5, 10, 20.
+SEEDS=${SEEDS:-"0 1 2"}
+COUNT=${COUNT:-2000}
+NFES=${NFES:-"[5,10,20]"}
+sample() { # sample RUN_DIR SEED COUNT OUT key=value...
+    local dir=$1 seed=$2 count=$3 out=$4
+    shift 4
+    $ATDIFF sample --conf $CONF run.dir=$dir sample.seed=$seed sample.count=$count sample.precision=fp32 \
+        engine.threads=1 output.path=$out output.overwrite=true "$@"
+}
+part_keys() { # part_keys PART: the sample.* keys of a part
+    case $1 in
+        grid) echo "sample.sampler=[ddim,dpm-solver++] sample.spacing=trailing sample.steps=$NFES" ;;
+        leading) echo "sample.sampler=ddim sample.spacing=leading sample.steps=$NFES" ;;
+        ddpm) echo "sample.sampler=ddpm sample.spacing=linspace sample.steps=$NFES" ;;
+    esac
+}
+PARTS="grid leading ddpm"
+if wants sample || wants score; then
+    for seed in $SEEDS; do
+        for r in $RUNS; do
+            name=${r%%:*} k=${r##*:}
+            for part in $PARTS; do
+                scores=$ROOT/scores/$name/train$k/seed$seed/$part
+                [[ -f $scores/fid.json ]] && continue
+                out=$ROOT/samples/$name/train$k/seed$seed/$part
+                if wants sample && [[ ! -f $out/.done ]]; then
+                    # shellcheck disable=SC2046
+                    timed "sample-$name-train$k-seed$seed-$part" sample $ROOT/ft/$name/train$k $seed $COUNT $out \
+                        $(part_keys $part)
+                    touch $out/.done
+                fi
+                if wants score && [[ -f $out/.done ]]; then
+                    timed "score-$name-train$k-seed$seed-$part" score $out $scores
+                    rm -rf $out # scored: the images are not kept
+                fi
+            done
+        done
+    done
+fi
+
+# 4. The held-out eps-MSE of each fine-tune (and the pretrained model) under random and one-step gradient deltas of
+# norm 0, 0.1, 0.2, 0.3, per t-bin, on EPS_COUNT test images with the same draws for every model.
+EPS_COUNT=${EPS_COUNT:-2000}
+if wants eps-mse; then
+    for r in pretrain $RUNS; do
+        if [[ $r == pretrain ]]; then dir=$ROOT/pretrain out=$ROOT/eps-mse/pretrain; else
+            name=${r%%:*} k=${r##*:}; dir=$ROOT/ft/$name/train$k out=$ROOT/eps-mse/$name/train$k; fi
+        [[ -f $out/eps-mse.json ]] && continue
+        timed "eps-mse-${out#$ROOT/eps-mse/}" $ATDIFF eps-mse --conf $CONF run.dir=$dir data.path=$ROOT/data \
+            eps-mse.count=$EPS_COUNT output.path=$out output.overwrite=true
+    done
+fi
+
+# 5. Robustness sampling at the training radius: ddim (leading, NFE 10) with every intermediate state perturbed by
+# ||delta|| = ROBUST_NORM per sample (random and one-step gradient), against the unperturbed sets of the same tree.
+ROBUST_NORM=${ROBUST_NORM:-0.2}
+if wants robustness; then
+    radius=$(per_pixel $ROBUST_NORM)
+    for seed in $SEEDS; do
+        for r in $RUNS; do
+            name=${r%%:*} k=${r##*:}
+            for kind in none gaussian gradient; do
+                scores=$ROOT/robust/scores/$name/train$k/seed$seed/$kind
+                [[ -f $scores/fid.json ]] && continue
+                out=$ROOT/robust/samples/$name/train$k/seed$seed/$kind
+                timed "robust-$name-train$k-seed$seed-$kind" sample $ROOT/ft/$name/train$k $seed $COUNT $out \
+                    sample.sampler=ddim sample.spacing=leading sample.steps=10 sample.perturbation=$kind \
+                    sample.perturbation-radius=$([[ $kind == none ]] && echo 0 || echo $radius)
+                timed "score-robust-$name-train$k-seed$seed-$kind" score $out $scores
+                rm -rf $out
+            done
+        done
+    done
+fi
+
+# 6. The small outputs docs/results.md shows and the repository keeps: paired differences (compare), tables, plots,
+# every fid.json and eps-mse.json, the plateau scores, each run's metrics and configuration, phase times.
+RESULTS=${RESULTS:-docs/results/$EXPERIMENT}
+if wants report; then
+    runs=$(for r in $RUNS; do printf '"%s",' "$ROOT/ft/${r%%:*}/train${r##*:}"; done)
+    paired=("compare.paired.treatments=[at,at-pp]" compare.paired.control=at-rho0 compare.paired.baseline=plain)
+    $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores "compare.runs=[${runs%,}]" "${paired[@]}" \
+        output.path=$RESULTS
+    if [[ -d $ROOT/robust/scores ]]; then
+        $ATDIFF compare --conf $CONF compare.scores=$ROOT/robust/scores "${paired[@]}" output.path=$RESULTS/robustness
+    fi
+    for tree in scores robust/scores eps-mse plateau; do
+        [[ -d $ROOT/$tree ]] || continue
+        (cd $ROOT/$tree && find . -name fid.json -o -name eps-mse.json -o -name scores.tsv) | while read -r f; do
+            mkdir -p "$RESULTS/$tree/$(dirname "$f")"
+            cp "$ROOT/$tree/$f" "$RESULTS/$tree/$f"
+        done
+    done
+    mkdir -p $RESULTS/runs/pretrain
+    cp $ROOT/pretrain/metrics.jsonl $ROOT/pretrain/config.conf $RESULTS/runs/pretrain/
+    for r in $RUNS; do
+        d=ft/${r%%:*}/train${r##*:}
+        mkdir -p $RESULTS/runs/$d
+        cp $ROOT/$d/metrics.jsonl $ROOT/$d/config.conf $RESULTS/runs/$d/
+    done
+    cp $ROOT/phases.tsv $RESULTS/phases.tsv
+fi
+echo "done: $ROOT (phase times in $ROOT/phases.tsv)"

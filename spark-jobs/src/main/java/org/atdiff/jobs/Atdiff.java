@@ -39,6 +39,7 @@ public final class Atdiff {
         c.put("stats", new StatsJob());
         c.put("fid", new FidJob());
         c.put("nll", new org.atdiff.jobs.nll.NllJob());
+        c.put("eps-mse", new org.atdiff.jobs.robust.EpsMseJob());
         c.put("export", new org.atdiff.jobs.export.ExportJob());
         c.put("pipeline", new PipelineJob());
         c.put("compare", new org.atdiff.jobs.report.CompareJob());

@@ -8,7 +8,9 @@ import org.atdiff.jobs.Atdiff;
 
 /**
  * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),
- * from {@code compare.scores} and {@code compare.runs} to {@code output.path}. Runs on the driver alone (no Spark job).
+ * from {@code compare.scores} and {@code compare.runs} to {@code output.path}, and with {@code compare.paired.control}
+ * set the paired differences of treatments against that control ({@link PairedDifferences}: paired.json, paired.md).
+ * Runs on the driver alone (no Spark job).
  */
 public final class CompareJob implements Atdiff.Command {
     @Override
@@ -22,8 +24,18 @@ public final class CompareJob implements Atdiff.Command {
         if (scores.isBlank()) throw new IllegalArgumentException("compare.scores is empty: name the folder of fid.json files");
         List<Path> runs = config.getStringList("compare.runs").stream().map(Path::new).toList();
         Path out = new Path(config.getString("output.path"));
-        List<ScoreComparison.Cell> cells = ScoreComparison.write(new Path(scores), runs, out, new Configuration());
+        Configuration hadoop = new Configuration();
+        List<ScoreComparison.Cell> cells = ScoreComparison.write(new Path(scores), runs, out, hadoop);
         System.out.print(ScoreComparison.markdown(cells));
         System.out.println("compare: " + cells.size() + " set configurations -> " + out + "/summary.md");
+        String control = config.getString("compare.paired.control");
+        if (!control.isBlank()) {
+            List<String> treatments = config.getStringList("compare.paired.treatments");
+            String baseline = config.getString("compare.paired.baseline");
+            List<PairedDifferences.Row> rows = PairedDifferences.of(cells, treatments, control, baseline);
+            PairedDifferences.write(rows, control, baseline, out, hadoop);
+            System.out.print(PairedDifferences.markdown(rows, control, baseline));
+            System.out.println("compare: " + rows.size() + " paired rows -> " + out + "/paired.json");
+        }
     }
 }

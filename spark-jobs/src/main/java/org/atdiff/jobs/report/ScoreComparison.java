@@ -27,22 +27,37 @@ import org.atdiff.jobs.sample.SampleSet;
  * Scores of several trainings side by side, over sampling seeds: every {@code fid.json} below a folder, grouped by
  * the first folder under it (the group, e.g. the training objective) and by sample set (sampler, named with its
  * spacing where ddpm or ddim ran leading or linspace timesteps, e.g. ddim-leading; NFE, ES, perturbation), reduced
- * to the mean and sample standard deviation over the seeds (a folder named {@code seed<k>} on the way). Writes {@code summary.json}, {@code summary.md} (tables) and plots: the score against NFE per sampler,
- * and the training loss of each run.
+ * to the mean and sample standard deviation over the seeds (a folder named {@code seed<k>} on the way). A folder named
+ * {@code train<k>} on the way is the training seed of a group trained more than once: each training seed is its own
+ * row label ("at (train 2)"), and {@link PairedDifferences} pairs them. Writes {@code summary.json}, {@code summary.md}
+ * (tables) and plots: the score against NFE per sampler, and the training loss of each run.
  */
 public final class ScoreComparison {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Pattern SEED = Pattern.compile("seed(\\d+)");
+    private static final Pattern TRAINING_SEED = Pattern.compile("train(\\d+)");
 
-    /** One sample set's configuration within a group. */
-    public record SetKey(String group, String sampler, int nfe, boolean es, String perturbation, double radius) {
-        /** The row label: the group, "+ ES" where used. */
+    /**
+     * One sample set's configuration within a group.
+     *
+     * @param trainingSeed the k of a {@code train<k>} folder, 0 where there is none
+     * @param sampler      the sampler, named with its spacing where that is not the default (ddim-leading)
+     * @param spacing      the spacing the set's fid.json records ("" where none)
+     */
+    public record SetKey(String group, int trainingSeed, String sampler, String spacing, int nfe, boolean es,
+                         String perturbation, double radius) {
+        /** The row label: the group, its training seed where there are several, "+ ES" where used. */
         String label() {
-            return group + (es ? " + ES" : "");
+            return group + (trainingSeed > 0 ? " (train " + trainingSeed + ")" : "") + (es ? " + ES" : "");
         }
 
         SetKey unperturbed() {
-            return new SetKey(group, sampler, nfe, es, "none", 0);
+            return new SetKey(group, trainingSeed, sampler, spacing, nfe, es, "none", 0);
+        }
+
+        /** The same set of another group and training seed. */
+        SetKey of(String otherGroup, int otherTrainingSeed) {
+            return new SetKey(otherGroup, otherTrainingSeed, sampler, spacing, nfe, es, perturbation, radius);
         }
     }
 
@@ -83,10 +98,12 @@ public final class ScoreComparison {
             if (parts.length < 2) {
                 throw new IllegalArgumentException(file + ": a fid.json must lie in a group folder below compare.scores");
             }
-            int seed = 0;
+            int seed = 0, trainingSeed = 0;
             for (String p : parts) {
                 Matcher m = SEED.matcher(p);
                 if (m.matches()) seed = Integer.parseInt(m.group(1));
+                Matcher t = TRAINING_SEED.matcher(p);
+                if (t.matches()) trainingSeed = Integer.parseInt(t.group(1));
             }
             JsonNode doc;
             try (InputStream in = fs.open(file)) {
@@ -98,7 +115,7 @@ public final class ScoreComparison {
                 String sampler = r.path("sampler").asText();
                 String spacing = r.hasNonNull("spacing") ? r.get("spacing").asText() : null;
                 if (SampleSet.namesSpacing(sampler, spacing)) sampler += "-" + spacing; // ddim-leading apart from ddim
-                SetKey key = new SetKey(parts[0], sampler, r.path("nfe").asInt(),
+                SetKey key = new SetKey(parts[0], trainingSeed, sampler, spacing == null ? "" : spacing, r.path("nfe").asInt(),
                         r.path("es").asBoolean(), r.path("perturbation").asText("none"),
                         r.path("perturbation_radius").asDouble(0));
                 String before = metrics.putIfAbsent(key, metric);
@@ -118,7 +135,7 @@ public final class ScoreComparison {
         scores.forEach((k, v) -> cells.add(new Cell(k, metrics.get(k), v, counts.get(k))));
         cells.sort(Comparator.comparing((Cell c) -> c.key().perturbation()).thenComparing(c -> c.key().sampler())
                 .thenComparingInt(c -> c.key().nfe()).thenComparing(c -> c.key().group())
-                .thenComparing(c -> c.key().es()).thenComparingDouble(c -> c.key().radius()));
+                .thenComparingInt(c -> c.key().trainingSeed()).thenComparing(c -> c.key().es()).thenComparingDouble(c -> c.key().radius()));
         return cells;
     }
 
@@ -236,6 +253,7 @@ public final class ScoreComparison {
         for (Cell c : cells) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("group", c.key().group());
+            if (c.key().trainingSeed() > 0) m.put("training_seed", c.key().trainingSeed());
             m.put("sampler", c.key().sampler());
             m.put("nfe", c.key().nfe());
             m.put("es", c.key().es());

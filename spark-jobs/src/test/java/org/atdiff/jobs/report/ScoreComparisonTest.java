@@ -86,4 +86,58 @@ class ScoreComparisonTest {
         e = assertThrows(IllegalArgumentException.class, () -> ScoreComparison.collect(scores, new Configuration()));
         assertTrue(e.getMessage().contains("seed 0") && e.getMessage().contains("twice"), e.getMessage());
     }
+
+    @Test
+    void pairsTreatmentAndControlOnSamplingAndTrainingSeeds() throws Exception {
+        double[][] scores = { // group, training seed: sampling seeds 0 and 1 at ddim NFE 5
+            {10, 12}, {8, 9}, {9, 11}, {9, 10}, {9.5, 11.5}};
+        String[] folders = {"plain/train1", "at/train1", "at/train2", "at-rho0/train1", "at-rho0/train2"};
+        for (int g = 0; g < folders.length; g++) {
+            for (int s = 0; s < 2; s++) {
+                String leading = result("ddim", 10, false, "none", 0, 20 + g).replace("{\"sampler\"",
+                        "{\"spacing\": \"leading\", \"sampler\"");
+                boolean firstSeed = folders[g].endsWith("train1");
+                fid(folders[g] + "/seed" + s + "/grid", firstSeed && g > 0
+                        ? new String[] {result("ddim", 5, false, "none", 0, scores[g][s]), leading}
+                        : new String[] {result("ddim", 5, false, "none", 0, scores[g][s])});
+            }
+        }
+        List<ScoreComparison.Cell> cells = ScoreComparison.collect(new Path(dir.toString(), "scores"), new Configuration());
+        assertTrue(ScoreComparison.markdown(cells).contains("| at (train 1) | at (train 2) |"), ScoreComparison.markdown(cells));
+        List<PairedDifferences.Row> rows = PairedDifferences.of(cells, List.of("at"), "at-rho0", "plain");
+        assertEquals(2, rows.size(), "ddim 5 and ddim-leading 10");
+        PairedDifferences.Row r = rows.stream().filter(x -> x.set().nfe() == 5).findFirst().orElseThrow();
+        // at - at-rho0: training seed 1 gives -1, -1; training seed 2 gives -0.5, -0.5; their mean per sampling seed
+        assertEquals(-0.75, r.treatmentMinusControl().get(0), 1e-12);
+        assertEquals(-0.75, r.treatmentMinusControl().get(1), 1e-12);
+        assertEquals(1.5, r.treatmentSpread(), 1e-12, "at: means 8.5 and 10 over sampling seeds");
+        assertEquals(1.0, r.controlSpread(), 1e-12, "at-rho0: means 9.5 and 10.5");
+        assertEquals(-1.5, r.treatmentMinusBaseline().get(0), 1e-12, "(8 + 9) / 2 - 10");
+        assertEquals(-2.0, r.treatmentMinusBaseline().get(1), 1e-12, "(9 + 11) / 2 - 12");
+        assertEquals(-0.75, r.controlMinusBaseline().get(0), 1e-12);
+        assertEquals(-1.25, r.controlMinusBaseline().get(1), 1e-12);
+        PairedDifferences.Row lead = rows.stream().filter(x -> x.set().nfe() == 10).findFirst().orElseThrow();
+        assertEquals(-2.0, lead.treatmentMinusControl().get(0), 1e-12, "21 - 23, training seed 1 only");
+        assertTrue(Double.isNaN(lead.treatmentSpread()), "one training seed has no spread");
+        assertTrue(lead.treatmentMinusBaseline().isEmpty(), "plain has no leading set");
+
+        Path out = new Path(dir.toString(), "paired");
+        PairedDifferences.write(rows, "at-rho0", "plain", out, new Configuration());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(new File(dir, "paired/paired.json"));
+        var first = json.get("rows").get(0);
+        assertEquals("ddim", first.get("sampler").asText());
+        assertEquals(5, first.get("nfe").asInt());
+        assertEquals(-0.75, first.get("at_minus_control").get(1).asDouble(), 1e-12);
+        assertEquals(1.5, first.get("training_seed_spread").get("at").asDouble(), 1e-12);
+        assertEquals(-2.0, first.get("at_minus_plain").get(1).asDouble(), 1e-12);
+        var second = json.get("rows").get(1);
+        assertEquals("ddim", second.get("sampler").asText());
+        assertEquals("leading", second.get("spacing").asText());
+        assertTrue(second.get("training_seed_spread").get("at").isNull());
+        String md = Files.readString(new File(dir, "paired/paired.md").toPath());
+        assertTrue(md.contains("| at | ddim | 5 |  | -0.75 ± 0.00 | 1.50 | 1.00 | -1.75 ± 0.35 | -1.00 ± 0.35 |"), md);
+        String missing = assertThrows(IllegalArgumentException.class,
+                () -> PairedDifferences.of(cells, List.of("ct"), "at-rho0", "plain")).getMessage();
+        assertTrue(missing.contains("compare.paired.treatments") && missing.contains("'ct'"), missing);
+    }
 }

@@ -17,7 +17,7 @@ import org.atdiff.random.RandomStream;
  * A prepared dataset in prep's layout ({@code data/} Parquet rows with prep's schema, {@code manifest.json}) of
  * coloured squares on a dark background, written directly with Spark for the trainer's tests.
  */
-final class TinyDataset {
+public final class TinyDataset {
     static final StructType SCHEMA = new StructType(new StructField[] {
         DataTypes.createStructField("id", DataTypes.LongType, false),
         DataTypes.createStructField("label", DataTypes.IntegerType, false),
@@ -33,7 +33,7 @@ final class TinyDataset {
     private TinyDataset() {}
 
     /** {@code count} train images plus 8 test images of size x size RGB, in 3 Parquet files. */
-    static Path write(SparkSession spark, Path dir, int count, int size) throws IOException {
+    public static Path write(SparkSession spark, Path dir, int count, int size) throws IOException {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < count + 8; i++) {
             rows.add(RowFactory.create((long) i, i % 4, "class" + (i % 4), i < count ? "train" : "test", size, size, 3,

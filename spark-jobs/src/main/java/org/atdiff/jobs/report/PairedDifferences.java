@@ -1,0 +1,201 @@
+package org.atdiff.jobs.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.report.ScoreComparison.Cell;
+import org.atdiff.jobs.report.ScoreComparison.SetKey;
+
+/**
+ * Paired differences of scores between trainings (issue 17's headline statistic): for every sample set of a
+ * treatment group (e.g. at), the difference treatment - control on the same sampling seed, paired also on the training
+ * seed (the k of {@code train<k>}: the same minibatches, t and eps draws), averaged over the training seeds both have;
+ * beside it the spread between the training seeds of each (the range of their means over sampling seeds), so the
+ * difference can be read against training noise; and treatment - baseline and control - baseline on each sampling
+ * seed (the baseline averaged over its own training seeds).
+ */
+public final class PairedDifferences {
+    /** One sample set of one treatment. */
+    public record Row(String treatment, SetKey set, Map<Integer, Double> treatmentMinusControl,
+                      double treatmentSpread, double controlSpread, Map<Integer, Double> treatmentMinusBaseline,
+                      Map<Integer, Double> controlMinusBaseline) {
+        /** The mean of treatment - control over sampling seeds. */
+        public double meanDifference() {
+            return treatmentMinusControl.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+        }
+    }
+
+    private PairedDifferences() {}
+
+    /**
+     * The rows of every treatment's sets that the control also has; the baseline columns are empty where the baseline
+     * lacks the set or {@code baseline} is "".
+     */
+    public static List<Row> of(List<Cell> cells, List<String> treatments, String control, String baseline) {
+        if (control.isBlank()) throw new IllegalArgumentException("compare.paired.control is empty: name the control group");
+        Map<SetKey, Cell> byKey = new LinkedHashMap<>();
+        for (Cell c : cells) byKey.put(c.key(), c);
+        List<Row> rows = new ArrayList<>();
+        for (String treatment : treatments) {
+            if (cells.stream().noneMatch(c -> c.key().group().equals(treatment))) {
+                throw new IllegalArgumentException("compare.paired.treatments: no scores of group '" + treatment + "'");
+            }
+            Map<SetKey, Map<Integer, Cell>> sets = new LinkedHashMap<>(); // set with training seed 0 -> seeds
+            for (Cell c : cells) {
+                if (!c.key().group().equals(treatment)) continue;
+                sets.computeIfAbsent(c.key().of(treatment, 0), k -> new TreeMap<>()).put(c.key().trainingSeed(), c);
+            }
+            sets.forEach((set, byTrainingSeed) -> {
+                Map<Integer, Cell> controls = new TreeMap<>();
+                byTrainingSeed.keySet().forEach(k -> {
+                    Cell c = byKey.get(set.of(control, k));
+                    if (c != null) controls.put(k, c);
+                });
+                if (controls.isEmpty()) return;
+                Map<Integer, Double> diff = meanOverTrainingSeeds(controls.keySet().stream()
+                        .map(k -> minus(byTrainingSeed.get(k).bySeed(), controls.get(k).bySeed())).toList());
+                if (diff.isEmpty()) return;
+                Map<Integer, Double> base = baseline.isBlank() ? Map.of() : meanOverTrainingSeeds(cells.stream()
+                        .filter(c -> c.key().group().equals(baseline) && c.key().of(baseline, 0).equals(set.of(baseline, 0)))
+                        .map(Cell::bySeed).toList());
+                rows.add(new Row(treatment, set, diff, spread(byTrainingSeed.values()), spread(controlsOfAllSeeds(byKey, set, control)),
+                        minus(meanOverTrainingSeeds(byTrainingSeed.values().stream().map(Cell::bySeed).toList()), base),
+                        minus(meanOverTrainingSeeds(controls.values().stream().map(Cell::bySeed).toList()), base)));
+            });
+        }
+        return rows;
+    }
+
+    /** The control's cells of {@code set} on every training seed it has. */
+    private static List<Cell> controlsOfAllSeeds(Map<SetKey, Cell> byKey, SetKey set, String control) {
+        return byKey.values().stream().filter(c -> c.key().group().equals(control) && c.key().of(control, 0).equals(set.of(control, 0)))
+                .toList();
+    }
+
+    /** a[s] - b[s] on the sampling seeds both have. */
+    private static Map<Integer, Double> minus(Map<Integer, Double> a, Map<Integer, Double> b) {
+        Map<Integer, Double> out = new TreeMap<>();
+        a.forEach((s, v) -> {
+            if (b.containsKey(s)) out.put(s, v - b.get(s));
+        });
+        return out;
+    }
+
+    /** The mean over the maps of each sampling seed that every map has. */
+    private static Map<Integer, Double> meanOverTrainingSeeds(List<Map<Integer, Double>> maps) {
+        Map<Integer, Double> out = new TreeMap<>();
+        if (maps.isEmpty()) return out;
+        TreeSet<Integer> seeds = new TreeSet<>(maps.get(0).keySet());
+        for (Map<Integer, Double> m : maps) seeds.retainAll(m.keySet());
+        for (int s : seeds) out.put(s, maps.stream().mapToDouble(m -> m.get(s)).average().orElseThrow());
+        return out;
+    }
+
+    /** max - min over the cells of their means over sampling seeds (NaN for fewer than two training seeds). */
+    private static double spread(Collection<Cell> cells) {
+        if (cells.size() < 2) return Double.NaN;
+        double lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE;
+        for (Cell c : cells) {
+            lo = Math.min(lo, c.mean());
+            hi = Math.max(hi, c.mean());
+        }
+        return hi - lo;
+    }
+
+    /** paired.json's rows (NaN spreads as null). */
+    public static List<Map<String, Object>> json(List<Row> rows, String control, String baseline) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Row r : rows) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("treatment", r.treatment());
+            m.put("control", control);
+            m.put("sampler", r.set().sampler().replaceFirst("-(leading|linspace)$", ""));
+            m.put("nfe", r.set().nfe());
+            m.put("spacing", r.set().spacing());
+            if (r.set().es()) m.put("es", true);
+            if (!r.set().perturbation().equals("none")) {
+                m.put("perturbation", r.set().perturbation());
+                m.put("perturbation_radius", r.set().radius());
+            }
+            m.put("at_minus_control", List.copyOf(r.treatmentMinusControl().values()));
+            m.put("at_minus_control_mean", r.meanDifference());
+            Map<String, Object> spread = new LinkedHashMap<>();
+            spread.put(r.treatment(), Double.isNaN(r.treatmentSpread()) ? null : r.treatmentSpread());
+            spread.put(control, Double.isNaN(r.controlSpread()) ? null : r.controlSpread());
+            m.put("training_seed_spread", spread);
+            m.put("sampling_seeds", List.copyOf(r.treatmentMinusControl().keySet()));
+            if (!baseline.isBlank()) {
+                m.put("baseline", baseline);
+                m.put("at_minus_plain", List.copyOf(r.treatmentMinusBaseline().values()));
+                m.put("control_minus_plain", List.copyOf(r.controlMinusBaseline().values()));
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** Writes paired.json ({"rows": [...]}) and paired.md under {@code out}. */
+    public static void write(List<Row> rows, String control, String baseline, Path out, Configuration hadoop)
+            throws IOException {
+        FileSystem fs = out.getFileSystem(hadoop);
+        fs.setWriteChecksum(false); // no .crc side files beside files that are often committed
+        fs.mkdirs(out);
+        byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsBytes(Map.of("rows", json(rows, control, baseline)));
+        try (OutputStream o = fs.create(new Path(out, "paired.json"), true)) {
+            o.write(json);
+        }
+        try (OutputStream o = fs.create(new Path(out, "paired.md"), true)) {
+            o.write(markdown(rows, control, baseline).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** A markdown table of the rows. */
+    public static String markdown(List<Row> rows, String control, String baseline) {
+        StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "Paired differences (treatment - %s on the same "
+                + "sampling and training seeds; negative: the treatment scores better), mean ± standard deviation over "
+                + "sampling seeds, beside the spread between training seeds:%n%n", control));
+        md.append("| treatment | sampler | NFE | perturbation | treatment - ").append(control)
+                .append(" | spread of treatment | spread of ").append(control).append(" |");
+        if (!baseline.isBlank()) md.append(" treatment - ").append(baseline).append(" | ").append(control).append(" - ")
+                .append(baseline).append(" |");
+        md.append("\n|---|---|---|---|---|---|---|").append(baseline.isBlank() ? "" : "---|---|").append('\n');
+        for (Row r : rows) {
+            String perturbation = r.set().perturbation().equals("none") ? "" : r.set().perturbation() + " " + r.set().radius();
+            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s |", r.treatment(), r.set().sampler()
+                    + (r.set().es() ? " + ES" : ""), r.set().nfe(), perturbation, meanStd(r.treatmentMinusControl()),
+                    number(r.treatmentSpread()), number(r.controlSpread())));
+            if (!baseline.isBlank()) {
+                md.append(String.format(Locale.ROOT, " %s | %s |", meanStd(r.treatmentMinusBaseline()), meanStd(r.controlMinusBaseline())));
+            }
+            md.append('\n');
+        }
+        return md.toString();
+    }
+
+    private static String number(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.2f", v);
+    }
+
+    private static String meanStd(Map<Integer, Double> bySeed) {
+        if (bySeed.isEmpty()) return "";
+        double m = bySeed.values().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        if (bySeed.size() < 2) return String.format(Locale.ROOT, "%+.2f", m);
+        double ss = 0;
+        for (double v : bySeed.values()) ss += (v - m) * (v - m);
+        return String.format(Locale.ROOT, "%+.2f ± %.2f", m, Math.sqrt(ss / (bySeed.size() - 1)));
+    }
+}

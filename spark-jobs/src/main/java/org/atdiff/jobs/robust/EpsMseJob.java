@@ -1,0 +1,154 @@
+package org.atdiff.jobs.robust;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.fid.ImageSets;
+import org.atdiff.jobs.sample.SamplingModel;
+import org.atdiff.jobs.train.LeaseSettings;
+import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.RunLease;
+import org.atdiff.objective.PerturbedDenoisingError;
+import org.atdiff.prep.DatasetSchema;
+import org.atdiff.stats.RunningMeans;
+
+/**
+ * {@code atdiff eps-mse}: the held-out denoising error of a run's model (EMA weights by default) under perturbations of
+ * its input ({@link PerturbedDenoisingError}: random and one-step gradient deltas of several l2 norms), per timestep bin,
+ * on a prepared dataset's split; a direct measure of the robustness free AT trains for, without sampling. Printed and
+ * written to {@code output.path}/eps-mse.json, holding {@code output.path}'s {@link RunLease}.
+ */
+public final class EpsMseJob implements Atdiff.Command {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** One cell: the mean error of a timestep bin under one attack and radius. */
+    public record Row(int tLow, int tHigh, String attack, double radius, double mse, double standardError, long count) {}
+
+    /** What one evaluation found. */
+    public record Result(List<Row> rows, Path file) {}
+
+    @Override
+    public String summary() {
+        return "held-out eps-MSE of run.dir's model under random and gradient input perturbations, per t-bin -> eps-mse.json";
+    }
+
+    @Override
+    public void run(Config config, String master) throws Exception {
+        EpsMseSettings s = EpsMseSettings.fromConfig(config);
+        try (RunLease lease = RunLease.acquire("output.path", s.outputPath(), "eps-mse", LeaseSettings.fromConfig(config),
+                new Configuration())) {
+            SparkSession spark = SparkSessions.open(config, master, "eps-mse");
+            try {
+                lease.attach(spark.sparkContext());
+                Result r = run(spark, s);
+                System.out.print(table(r.rows()));
+                System.out.println("eps-mse: " + r.rows().size() + " cells -> " + r.file());
+            } finally {
+                spark.stop();
+            }
+        }
+    }
+
+    /** Evaluates every cell and writes eps-mse.json; bad inputs are errors naming their keys, before any Spark work. */
+    public static Result run(SparkSession spark, EpsMseSettings s) throws Exception {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        Path out = s.resultPath();
+        if (out.getFileSystem(hadoop).exists(out) && !s.overwrite()) {
+            throw new IllegalStateException("output.path " + out + " already exists; set output.overwrite=true to replace it");
+        }
+        Path checkpoint = s.resolveCheckpoint(hadoop);
+        SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
+        if (model.objective().consistencyModel()) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " is a consistency model (train.objective = "
+                    + model.objective().objective() + "): it predicts no noise; evaluate a DPM (plain, ip, at)");
+        }
+        int[] edges = s.timestepBins();
+        if (edges[edges.length - 1] > model.spec().timesteps()) {
+            throw new IllegalArgumentException("eps-mse.t-bins ends at " + edges[edges.length - 1] + " but checkpoint "
+                    + checkpoint + " has " + model.spec().timesteps() + " timesteps");
+        }
+        Dataset<org.apache.spark.sql.Row> images;
+        try {
+            images = ImageSets.dataset(spark, s.dataPath(), s.split());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("data.path " + e.getMessage(), e);
+        }
+        if (s.count() > 0) images = images.orderBy(DatasetSchema.ID).limit(s.count());
+        spark.sparkContext().setJobDescription("eps-mse: perturbed denoising error of " + checkpoint.getName() + " on "
+                + s.dataPath() + " (split " + s.split() + ")");
+        RunningMeans sums = PerturbedErrorStatistics.compute(spark, images, model, s);
+        if (sums.count(0) == 0) {
+            throw new IllegalArgumentException("data.path " + s.dataPath() + " has no images in eps-mse.split '" + s.split() + "'");
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int j = 0; j < s.bins(); j++) {
+            for (int a = 0; a < s.attacks().size(); a++) {
+                for (int r = 0; r < s.radii().length; r++) {
+                    int cell = s.cell(j, a, r);
+                    rows.add(new Row(edges[j], edges[j + 1], s.attacks().get(a).configName(), s.radii()[r],
+                            sums.mean(cell), sums.standardError(cell), sums.count(cell)));
+                }
+            }
+        }
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("rows", rows.stream().map(EpsMseJob::json).toList());
+        doc.put("target", "eps + delta / sqrt(1 - abar_t)");
+        doc.put("checkpoint", checkpoint.toString());
+        doc.put("step", model.step());
+        doc.put("ema", s.ema());
+        doc.put("data", s.dataPath());
+        doc.put("split", s.split());
+        doc.put("seed", s.seed());
+        byte[] bytes = JSON.writeValueAsBytes(doc);
+        new RunDirectory(s.outputPath(), hadoop).writeAtomically(EpsMseSettings.RESULT_FILE, o -> o.write(bytes));
+        return new Result(rows, out);
+    }
+
+    private static Map<String, Object> json(Row r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("t_bin", r.tLow() + "-" + r.tHigh());
+        m.put("t_low", r.tLow());
+        m.put("t_high", r.tHigh());
+        m.put("attack", r.attack());
+        m.put("radius", r.radius());
+        m.put("mse", r.mse());
+        m.put("standard_error", r.standardError());
+        m.put("count", r.count());
+        return m;
+    }
+
+    /** A text table: one line per t-bin, one column per attack and radius ("mean +- standard error"). */
+    static String table(List<Row> rows) {
+        List<String> columns = new ArrayList<>();
+        Map<String, Map<String, Row>> byBin = new LinkedHashMap<>();
+        for (Row r : rows) {
+            String col = r.attack() + " " + r.radius();
+            if (!columns.contains(col)) columns.add(col);
+            byBin.computeIfAbsent(r.tLow() + "-" + r.tHigh(), k -> new LinkedHashMap<>()).put(col, r);
+        }
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-10s", "t"));
+        for (String c : columns) sb.append(String.format(Locale.ROOT, "  %-20s", c));
+        sb.append('\n');
+        byBin.forEach((bin, cells) -> {
+            sb.append(String.format(Locale.ROOT, "%-10s", bin));
+            for (String c : columns) {
+                Row r = cells.get(c);
+                sb.append(String.format(Locale.ROOT, "  %-20s", String.format(Locale.ROOT, "%.5f +- %.5f", r.mse(), r.standardError())));
+            }
+            sb.append('\n');
+        });
+        return sb.toString();
+    }
+}

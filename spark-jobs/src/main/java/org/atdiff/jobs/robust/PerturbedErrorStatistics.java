@@ -1,0 +1,116 @@
+package org.atdiff.jobs.robust;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.jobs.sample.SamplingModel;
+import org.atdiff.nn.UNet;
+import org.atdiff.objective.PerturbedDenoisingError;
+import org.atdiff.prep.DatasetSchema;
+import org.atdiff.random.BatchNoise;
+import org.atdiff.random.RandomStream;
+import org.atdiff.stats.RunningMeans;
+import org.atdiff.tensor.EngineThreads;
+import org.atdiff.tensor.HostTensors;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * The distributed pass of {@code eps-mse}: each partition of images builds the network once and evaluates
+ * {@link PerturbedDenoisingError} of its images in batches, once per timestep bin; the partitions'
+ * {@link RunningMeans} merge with {@code treeAggregate}. Image {@code id} in bin j draws t (uniform in the bin), eps
+ * and the random direction from the stream (seed, id, j) only, so every model sees the same draws and the result
+ * depends on neither partitions nor batches.
+ */
+public final class PerturbedErrorStatistics {
+    private PerturbedErrorStatistics() {}
+
+    /** The means of every (bin, attack, radius) cell ({@link EpsMseSettings#cell}) over {@code images}. */
+    public static RunningMeans compute(SparkSession spark, Dataset<Row> images, SamplingModel model, EpsMseSettings settings) {
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Broadcast<SamplingModel> network = jsc.broadcast(model);
+        try {
+            JavaRDD<Row> rows = images.select(DatasetSchema.ID, DatasetSchema.LABEL, DatasetSchema.CHANNELS,
+                    DatasetSchema.HEIGHT, DatasetSchema.WIDTH, DatasetSchema.PIXELS).javaRDD();
+            if (settings.partitions() > 0) rows = rows.repartition(settings.partitions());
+            return rows.mapPartitions(new PartitionErrors(network, settings))
+                    .treeAggregate(new RunningMeans(settings.cells()), RunningMeans::merge, RunningMeans::merge);
+        } finally {
+            network.destroy();
+        }
+    }
+
+    /** One partition's sums; the network is built once per task, only if the partition has images. */
+    static final class PartitionErrors implements FlatMapFunction<Iterator<Row>, RunningMeans> {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<SamplingModel> network;
+        private final EpsMseSettings settings;
+
+        PartitionErrors(Broadcast<SamplingModel> network, EpsMseSettings settings) {
+            this.network = network;
+            this.settings = settings;
+        }
+
+        @Override
+        public Iterator<RunningMeans> call(Iterator<Row> rows) {
+            RunningMeans sums = new RunningMeans(settings.cells());
+            if (!rows.hasNext()) return List.of(sums).iterator();
+            SamplingModel m = network.value();
+            TaskContext task = TaskContext.get();
+            EngineThreads.use(settings.threads() > 0 ? settings.threads() : task != null ? task.cpus() : 1);
+            UNet unet = m.build();
+            NoiseSchedule schedule = m.spec().noiseSchedule();
+            int[] edges = settings.timestepBins();
+            if (edges[edges.length - 1] > schedule.timesteps()) {
+                throw new IllegalArgumentException("eps-mse.t-bins ends at " + edges[edges.length - 1] + " but the model has "
+                        + schedule.timesteps() + " timesteps");
+            }
+            int c = unet.config().inChannels(), size = unet.config().imageSize(), per = c * size * size;
+            boolean conditional = unet.config().numClasses() > 0;
+            while (rows.hasNext()) {
+                List<Row> batch = new ArrayList<>();
+                while (rows.hasNext() && batch.size() < settings.batchSize()) batch.add(rows.next());
+                int n = batch.size();
+                byte[] pixels = new byte[n * per];
+                long[] ids = new long[n], labels = new long[n];
+                for (int b = 0; b < n; b++) {
+                    Row r = batch.get(b);
+                    if (r.getInt(2) != c || r.getInt(3) != size || r.getInt(4) != size) {
+                        throw new IllegalArgumentException("image " + r.getLong(0) + " is " + r.getInt(2) + "x" + r.getInt(3)
+                                + "x" + r.getInt(4) + " but the model takes " + c + "x" + size + "x" + size);
+                    }
+                    ids[b] = r.getLong(0);
+                    labels[b] = r.getInt(1);
+                    System.arraycopy((byte[]) r.get(5), 0, pixels, b * per, per);
+                }
+                for (int j = 0; j < settings.bins(); j++) {
+                    try (PointerScope scope = new PointerScope()) {
+                        RandomStream[] streams = new RandomStream[n];
+                        int[] t = new int[n];
+                        RandomStream root = new RandomStream(settings.seed());
+                        for (int b = 0; b < n; b++) {
+                            streams[b] = root.derive(ids[b]).derive(j);
+                            t[b] = edges[j] + streams[b].nextInt(edges[j + 1] - edges[j]);
+                        }
+                        double[][][] e = PerturbedDenoisingError.perSample(unet, schedule,
+                                HostTensors.fromPixels(pixels, n, c, size, size),
+                                conditional ? HostTensors.fromLongs(labels, n) : null, t, new BatchNoise(streams),
+                                settings.attacks(), settings.radii());
+                        for (int a = 0; a < e.length; a++) {
+                            for (int r = 0; r < e[a].length; r++) sums.add(settings.cell(j, a, r), e[a][r]);
+                        }
+                    }
+                }
+            }
+            return List.of(sums).iterator();
+        }
+    }
+}
