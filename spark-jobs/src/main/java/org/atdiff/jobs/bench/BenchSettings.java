@@ -13,9 +13,6 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
         List<Integer> allReduceWorkers, List<Long> allReduceFloats, int allReduceReps, String samplePreset,
         List<String> samplers, List<Integer> sampleNfe, int sampleBatch, int fidCount, int fidDimension, String output) {
 
-    /** The section names {@code bench.sections} accepts, in the order they run. */
-    public static final List<String> SECTIONS = List.of("peak", "engine", "conv", "phases", "train", "allreduce", "sampling", "fid");
-
     public static BenchSettings fromConfig(Config c) {
         List<String> presets = c.getStringList("bench.preset");
         if (presets.isEmpty()) throw new IllegalArgumentException("bench.preset lists no preset");
@@ -26,7 +23,9 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
         }
         List<String> sections = c.getStringList("bench.sections");
         for (String s : sections) {
-            if (!SECTIONS.contains(s)) throw new IllegalArgumentException("bench.sections: unknown section '" + s + "' (valid: " + SECTIONS + ")");
+            if (!BenchRunner.names().contains(s)) {
+                throw new IllegalArgumentException("bench.sections: unknown section '" + s + "' (valid: " + BenchRunner.names() + ")");
+            }
         }
         List<String> objectives = c.getStringList("bench.objectives");
         for (String o : objectives) {

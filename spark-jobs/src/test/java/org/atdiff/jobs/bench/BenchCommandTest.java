@@ -68,6 +68,12 @@ class BenchCommandTest {
     }
 
     @Test
+    void theDefaultSectionsAreEverySectionInRunningOrder() {
+        assertEquals(BenchRunner.names(), config().getStringList("bench.sections"),
+                "conf/application.conf's bench.sections lists every section the runner has, in its order");
+    }
+
+    @Test
     void unknownSectionIsRejectedByKey() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> BenchSettings.fromConfig(config("bench.sections=[train,speed]")));

@@ -1,0 +1,83 @@
+package org.atdiff.jobs.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.HashMap;
+import java.util.Map;
+import org.atdiff.engine.ConvolutionCheck;
+import org.atdiff.engine.ConvolutionEngine;
+import org.atdiff.engine.ConvolutionPath;
+import org.atdiff.engine.EngineCheckException;
+import org.atdiff.nn.UNetConfig;
+import org.atdiff.train.Precision;
+
+/**
+ * {@code engine}: per convolution path (forced), the self-check on the preset's shapes and plain training throughput at
+ * the bench batch in each precision, beside the default path and PyTorch 1.13 (which has no paths: one figure each).
+ */
+final class EngineSection implements BenchSection {
+    @Override
+    public String name() {
+        return "engine";
+    }
+
+    @Override
+    public boolean usesPython() {
+        return true;
+    }
+
+    @Override
+    public void run(BenchContext c) throws Exception {
+        for (String preset : c.settings().presets()) run(c, preset);
+    }
+
+    private static void run(BenchContext c, String preset) throws Exception {
+        BenchSettings s = c.settings();
+        UNetConfig config = UNetConfig.preset(preset, s.imageSize(), 3);
+        BenchTable t = c.table("engine " + preset, "path", "check", "precision", "images_per_s", "of_default", "of_pytorch");
+        String requested = ConvolutionEngine.report().requested();
+        t.note(ConvolutionEngine.configure(ConvolutionEngine.AUTO).line() + " (auto chooses " + ConvolutionEngine.report()
+                .path().configName() + "); plain training, batch " + s.batchSize() + ", median of " + s.steps() + " steps after "
+                + s.warmup() + " warm-up; check = every convolution of the preset in that precision against float64");
+        Map<Precision, Double> pytorch = new HashMap<>(), byDefault = new HashMap<>();
+        if (c.python() != null) {
+            for (Precision p : s.precisions()) {
+                JsonNode a = c.python().request(PythonReference.command("train").put("preset", preset).put("size", s.imageSize())
+                        .put("batch", s.batchSize()).put("steps", s.steps()).put("warmup", s.warmup()).put("precision", p.key()));
+                pytorch.put(p, s.batchSize() / Timings.median(BenchContext.doubles(a.get("seconds"))));
+            }
+        }
+        try {
+            for (ConvolutionPath path : ConvolutionPath.values()) {
+                String why = path.unavailableReason();
+                if (why != null) {
+                    t.note(path.configName() + " not measured: " + why);
+                    continue;
+                }
+                for (Precision p : s.precisions()) {
+                    if (path == ConvolutionPath.ONEDNN_AVX && p == Precision.BF16) {
+                        t.add(path.configName(), "-", p.key(), null, null, null); // no bf16 instructions below AVX-512
+                        continue;
+                    }
+                    try {
+                        ConvolutionEngine.configure(path.configName());
+                        TrainingRun run = new TrainingRun(config, "plain", p, s.batchSize());
+                        run.run(s.warmup(), s.steps());
+                        double ips = s.batchSize() / Timings.median(run.seconds());
+                        System.err.printf("bench: engine %s %s %s: %.2f images/s%n", preset, path.configName(), p.key(), ips);
+                        if (path == ConvolutionPath.DEFAULT) byDefault.put(p, ips);
+                        t.add(path.configName(), "ok " + ConvolutionCheck.format(p == Precision.BF16
+                                ? ConvolutionEngine.report().worstBf16() : ConvolutionEngine.report().worstFloat32()),
+                                p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)), BenchContext.fraction(ips, pytorch.get(p)));
+                    } catch (EngineCheckException e) {
+                        t.add(path.configName(), "FAIL", p.key(), null, null, null);
+                        t.note(path.configName() + " " + p.key() + ": " + e.getMessage());
+                    }
+                }
+            }
+            pytorch.forEach((p, ips) -> t.add("pytorch 1.13", "-", p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)), 1.0));
+        } finally {
+            ConvolutionEngine.configure(requested);
+        }
+        t.print(System.out);
+    }
+}
