@@ -2,14 +2,17 @@
 """PyTorch reference of atdiff's U-Net for `atdiff bench` (Debian's python3-torch 1.13).
 
 The network mirrors org.atdiff.nn.UNet module for module, with the same parameter names and shapes
-(improved-diffusion's), the same forward computation (SiLU of the embedding taken once, scale-shift norm,
-qkv laid out per head, concatenated skips), and a training step like atdiff's TrainingLoop: forward draw,
-MSE loss, backward, gradient clipping, AdamW, EMA, zeroed gradients.
+(improved-diffusion's and guided-diffusion's), the same forward computation (SiLU of the embedding taken once,
+scale-shift norm, qkv laid out per head or split into q, k, v first, convolution or resblock resampling,
+concatenated skips, 2C outputs with a learned variance), and a training step like atdiff's TrainingLoop: forward
+draw, MSE loss on eps, backward, gradient clipping, AdamW, EMA, zeroed gradients.
 
 Serves JSON requests, one per line on stdin, answering one JSON line each on stdout, so that the bench can
 alternate Java and Python runs without restarting either:
   {"cmd": "describe", "preset": "small", "size": 32, "channels": 3}
   {"cmd": "check", "preset": ..., "npz": path}   forward on weights, x and t written by the bench; returns eps
+                                                 (the first C channels) and out (all of them); "spec" (an atdiff
+                                                 model spec's "unet" object) may replace "preset"
   {"cmd": "exported", "file": path, "npz": path}  forward of `atdiff export` weights (load_exported) on x and t
   {"cmd": "train", "preset": ..., "batch": 64, "steps": 10, "warmup": 2, "precision": "fp32" | "bf16"}
   {"cmd": "phases", "preset": ..., "batch": 64, "steps": 10, "warmup": 2}   a fp32 step timed phase by phase
@@ -27,11 +30,19 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+def _preset(base, mult, res_blocks, attn_div, head_channels, dropout, learn_sigma=False, resblock_updown=False,
+            attention_order="heads-first"):
+    return dict(base_channels=base, channel_mult=mult, res_blocks=res_blocks, attention_divisors=attn_div,
+                head_channels=head_channels, dropout=dropout, learn_sigma=learn_sigma,
+                resblock_updown=resblock_updown, attention_order=attention_order)
+
+
+# org.atdiff.nn.UNetConfig's presets; attention resolutions as divisors of the image size
 PRESETS = {
-    # name: (base, mult, res_blocks, attention resolutions as divisors of the image size, head channels, dropout)
-    "tiny": (32, (1, 2), 1, (2,), 32, 0.0),
-    "small": (64, (1, 2, 2), 2, (4,), 32, 0.1),
-    "cifar10-adm": (128, (1, 2, 2, 2), 3, (2, 4), 32, 0.3),
+    "tiny": _preset(32, (1, 2), 1, (2,), 32, 0.0),
+    "small": _preset(64, (1, 2, 2), 2, (4,), 32, 0.1),
+    "cifar10-adm": _preset(128, (1, 2, 2, 2), 3, (2, 4), 32, 0.3, True, True, "qkv-first"),
+    "cifar10-iddpm": _preset(128, (1, 2, 2, 2), 3, (2, 4), 64, 0.3, True),
 }
 
 
@@ -50,9 +61,13 @@ class GroupNorm(nn.GroupNorm):
 
 
 class ResBlock(nn.Module):
-    def __init__(self, cin, cout, emb_dim, dropout):
+    """resample: None, "down" (2x2 average pool) or "up" (nearest), applied to h between the first SiLU and conv and
+    to the skip input (guided-diffusion's ResBlock with down / up)."""
+
+    def __init__(self, cin, cout, emb_dim, dropout, resample=None):
         super().__init__()
         self.out_channels = cout
+        self.resample = resample
         self.in_layers = nn.Sequential(GroupNorm(groups(cin), cin), nn.SiLU(), nn.Conv2d(cin, cout, 3, padding=1))
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_dim, 2 * cout))
         self.out_layers = nn.Sequential(GroupNorm(groups(cout), cout), nn.SiLU(), nn.Dropout(dropout),
@@ -61,8 +76,17 @@ class ResBlock(nn.Module):
         nn.init.zeros_(self.out_layers[3].bias)
         self.skip_connection = nn.Identity() if cin == cout else nn.Conv2d(cin, cout, 1)
 
+    def _resampled(self, t):
+        if self.resample == "down":
+            return F.avg_pool2d(t, 2)
+        return F.interpolate(t, scale_factor=2, mode="nearest")
+
     def forward(self, x, emb_act):
-        h = self.in_layers(x)
+        if self.resample is None:
+            h = self.in_layers(x)
+        else:
+            h = self.in_layers[2](self._resampled(self.in_layers[1](self.in_layers[0](x))))
+            x = self._resampled(x)
         scale, shift = self.emb_layers[1](emb_act)[:, :, None, None].split(self.out_channels, 1)
         h = torch.addcmul(shift, self.out_layers[0](h), scale + 1)
         h = self.out_layers[3](self.out_layers[2](F.silu(h)))
@@ -70,9 +94,13 @@ class ResBlock(nn.Module):
 
 
 class AttentionBlock(nn.Module):
-    def __init__(self, channels, head_channels):
+    """order: "heads-first" (qkv channels per head [q_h, k_h, v_h]) or "qkv-first" ([q, k, v], each split into
+    heads)."""
+
+    def __init__(self, channels, head_channels, order):
         super().__init__()
         self.channels = channels
+        self.order = order
         self.heads = channels // head_channels
         self.norm = GroupNorm(groups(channels), channels)
         self.qkv = nn.Conv1d(channels, 3 * channels, 1)
@@ -84,7 +112,11 @@ class AttentionBlock(nn.Module):
         b, c, hgt, wid = x.shape
         n, d = hgt * wid, c // self.heads
         flat = x.reshape(b, c, n)
-        q, k, v = self.qkv(self.norm(flat)).reshape(b * self.heads, 3 * d, n).split(d, 1)
+        qkv = self.qkv(self.norm(flat))
+        if self.order == "heads-first":
+            q, k, v = qkv.reshape(b * self.heads, 3 * d, n).split(d, 1)
+        else:
+            q, k, v = (part.reshape(b * self.heads, d, n) for part in qkv.split(c, 1))
         # softmax(q^T k / sqrt(d)) v per head (torch 1.13 has no scaled_dot_product_attention)
         w = torch.softmax(torch.bmm(q.transpose(1, 2), k) * (1.0 / math.sqrt(d)), dim=-1)
         a = torch.bmm(v, w.transpose(1, 2))
@@ -110,18 +142,23 @@ class Upsample(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, preset, size, channels, spec=None):
+    def __init__(self, preset, size, channels, spec=None, learn_sigma=None):
         """A preset's U-Net for size x size images, or the one an atdiff model spec describes (its "unet" object:
-        base_channels, channel_mult, res_blocks, attention_resolutions in pixels, head_channels, dropout)."""
+        base_channels, channel_mult, res_blocks, attention_resolutions in pixels, head_channels, dropout and, when
+        present, learn_sigma, resblock_updown, attention_order; absent ones mean improved-diffusion's layout, as in
+        ModelSpec.fromJson). learn_sigma, when given, overrides the preset's or spec's."""
         super().__init__()
         if spec is None:
-            base, mult, res_blocks, attn_div, head_channels, dropout = PRESETS[preset]
-            attn = {size // a for a in attn_div}
-        else:
-            if spec.get("num_classes", 0):
-                raise ValueError("class-conditional U-Nets (num_classes > 0) are not in this reference")
-            base, mult, res_blocks = spec["base_channels"], tuple(spec["channel_mult"]), spec["res_blocks"]
-            attn, head_channels, dropout = set(spec["attention_resolutions"]), spec["head_channels"], spec["dropout"]
+            spec = dict(PRESETS[preset])
+            spec["attention_resolutions"] = [size // a for a in spec["attention_divisors"]]
+        if spec.get("num_classes", 0):
+            raise ValueError("class-conditional U-Nets (num_classes > 0) are not in this reference")
+        base, mult, res_blocks = spec["base_channels"], tuple(spec["channel_mult"]), spec["res_blocks"]
+        attn, head_channels, dropout = set(spec["attention_resolutions"]), spec["head_channels"], spec["dropout"]
+        updown, order = spec.get("resblock_updown", False), spec.get("attention_order", "heads-first")
+        if learn_sigma is None:
+            learn_sigma = spec.get("learn_sigma", False)
+        self.channels = channels
         emb_dim = 4 * base
         self.base = base
         self.time_embed = nn.Sequential(nn.Linear(base, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
@@ -132,14 +169,15 @@ class UNet(nn.Module):
                 blocks = [ResBlock(ch, m * base, emb_dim, dropout)]
                 ch = m * base
                 if res in attn:
-                    blocks.append(AttentionBlock(ch, head_channels))
+                    blocks.append(AttentionBlock(ch, head_channels, order))
                 self.input_blocks.append(nn.ModuleList(blocks))
                 skips.append(ch)
             if level < len(mult) - 1:
-                self.input_blocks.append(nn.ModuleList([Downsample(ch)]))
+                down = ResBlock(ch, ch, emb_dim, dropout, "down") if updown else Downsample(ch)
+                self.input_blocks.append(nn.ModuleList([down]))
                 skips.append(ch)
                 res //= 2
-        self.middle_block = nn.ModuleList([ResBlock(ch, ch, emb_dim, dropout), AttentionBlock(ch, head_channels),
+        self.middle_block = nn.ModuleList([ResBlock(ch, ch, emb_dim, dropout), AttentionBlock(ch, head_channels, order),
                                            ResBlock(ch, ch, emb_dim, dropout)])
         self.output_blocks = nn.ModuleList()
         for level in reversed(range(len(mult))):
@@ -147,12 +185,13 @@ class UNet(nn.Module):
                 blocks = [ResBlock(ch + skips.pop(), mult[level] * base, emb_dim, dropout)]
                 ch = mult[level] * base
                 if res in attn:
-                    blocks.append(AttentionBlock(ch, head_channels))
+                    blocks.append(AttentionBlock(ch, head_channels, order))
                 if level > 0 and i == res_blocks:
-                    blocks.append(Upsample(ch))
+                    blocks.append(ResBlock(ch, ch, emb_dim, dropout, "up") if updown else Upsample(ch))
                     res *= 2
                 self.output_blocks.append(nn.ModuleList(blocks))
-        self.out = nn.Sequential(GroupNorm(groups(ch), ch), nn.SiLU(), nn.Conv2d(ch, channels, 3, padding=1))
+        self.out = nn.Sequential(GroupNorm(groups(ch), ch), nn.SiLU(),
+                                 nn.Conv2d(ch, 2 * channels if learn_sigma else channels, 3, padding=1))
         nn.init.zeros_(self.out[2].weight)
         nn.init.zeros_(self.out[2].bias)
         half = base // 2
@@ -200,14 +239,15 @@ def read_safetensors(path):
 def load_exported(path):
     """The U-Net of a file written by `deploy/atdiff export export.what=weights`, in eval mode, and its metadata.
 
-    The file holds the run's EMA weights under the parameter names of this module's UNet (improved-diffusion's) and
+    The file holds the run's EMA weights under the parameter names of this module's UNet (improved- and guided-diffusion's) and
     its model configuration as JSON under metadata "model" ({"unet": {...}, "schedule", "timesteps"}); metadata
     "objective" says what the network predicts: the noise eps(x_t, t) for plain, ip and at, the consistency model's
     raw network output F(x_t, t) for cd and ct (before c_skip / c_out). Inputs: x of shape (N, C, H, W) in [-1, 1]
-    units, t of shape (N,) as float timesteps in [0, timesteps).
+    units, t of shape (N,) as float timesteps in [0, timesteps). A model with "learn_sigma" in its spec outputs 2C
+    channels: eps, then the variance interpolation v in [-1, 1] (improved-diffusion's LEARNED_RANGE).
 
         model, meta = load_exported("model.safetensors")
-        eps = model(x, t)
+        eps = model(x, t)[:, :x.shape[1]]
     """
     tensors, meta = read_safetensors(path)
     if meta.get("format") != "atdiff-unet-v1":
@@ -223,7 +263,7 @@ class Trainer:
 
     def __init__(self, preset, size, channels, precision):
         torch.manual_seed(0)
-        self.model = UNet(preset, size, channels).train()
+        self.model = UNet(preset, size, channels, learn_sigma=False).train()  # eps only, as the bench's plain runs
         self.params = list(self.model.parameters())
         self.opt = torch.optim.AdamW(self.params, lr=1e-4, weight_decay=0.0)
         self.ema = [p.detach().clone() for p in self.params]
@@ -277,11 +317,11 @@ def handle(req):
                 "torch": torch.__version__, "threads": torch.get_num_threads()}
     if cmd == "check":
         data = np.load(req["npz"])
-        model = UNet(req["preset"], size, channels).eval()
+        model = UNet(req.get("preset"), size, channels, req.get("spec")).eval()
         model.load_state_dict({k: torch.from_numpy(data["w." + k]) for k in model.state_dict()})
         with torch.no_grad():
-            eps = model(torch.from_numpy(data["x"]), torch.from_numpy(data["t"]))
-        return {"eps": eps.flatten().tolist()}
+            out = model(torch.from_numpy(data["x"]), torch.from_numpy(data["t"]))
+        return {"eps": out[:, :channels].flatten().tolist(), "out": out.flatten().tolist()}
     if cmd == "exported":
         model, _ = load_exported(req["file"])
         data = np.load(req["npz"])

@@ -18,6 +18,18 @@ public record ModelSpec(UNetConfig unet, String schedule, int timesteps) {
         NoiseSchedule.named(schedule, timesteps); // validates the name and T
     }
 
+    /**
+     * The noise schedule a preset's network was trained with, used when diffusion.schedule is empty: cosine for the
+     * CIFAR-10 presets (Nichol and Dhariwal 2021 and Wang et al. 2025 trained them with it), linear for tiny and small.
+     */
+    public static String presetSchedule(String preset) {
+        UNetConfig.preset(preset, 32, 1); // an unknown name fails here, listing the valid ones
+        return switch (preset) {
+            case "cifar10-adm", "cifar10-iddpm" -> "cosine";
+            default -> "linear";
+        };
+    }
+
     public NoiseSchedule noiseSchedule() {
         return NoiseSchedule.named(schedule, timesteps);
     }
@@ -40,6 +52,8 @@ public record ModelSpec(UNetConfig unet, String schedule, int timesteps) {
         u.put("dropout", unet.dropout());
         u.put("num_classes", unet.numClasses());
         u.put("learn_sigma", unet.learnSigma());
+        u.put("resblock_updown", unet.resblockUpdown());
+        u.put("attention_order", unet.attentionOrder().key());
         n.put("schedule", schedule);
         n.put("timesteps", timesteps);
         return n.toString();
@@ -55,7 +69,10 @@ public record ModelSpec(UNetConfig unet, String schedule, int timesteps) {
                     JSON.treeToValue(u.required("attention_resolutions"), int[].class),
                     u.required("head_channels").asInt(), u.required("dropout").asDouble(),
                     u.required("num_classes").asInt(),
-                    u.path("learn_sigma").asBoolean(false)); // specs written before learn-sigma: eps only
+                    u.path("learn_sigma").asBoolean(false), // specs written before learn-sigma: eps only
+                    // specs written before these options describe improved-diffusion's layout
+                    u.path("resblock_updown").asBoolean(false),
+                    UNetConfig.AttentionOrder.named(u.path("attention_order").asText("heads-first")));
             return new ModelSpec(cfg, n.required("schedule").asText(), n.required("timesteps").asInt());
         } catch (JsonProcessingException | IllegalArgumentException e) {
             throw new IllegalArgumentException("not a valid model spec: " + e.getMessage(), e);

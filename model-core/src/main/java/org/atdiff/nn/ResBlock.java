@@ -10,8 +10,15 @@ import org.bytedeco.pytorch.global.torch;
  * h = conv(SiLU(GN(x))); [s, b] = Linear(SiLU(emb)); h = GN(h) * (1 + s) + b;
  * out = skip(x) + conv_0(dropout(SiLU(h))), where conv_0 starts at zero and skip is a 1x1 conv when the
  * channel count changes (identity otherwise). Parameter names follow improved-diffusion.
+ *
+ * <p>A resampling block (guided-diffusion's ResBlock with up or down, Dhariwal and Nichol 2021 sec. 3) changes the
+ * resolution between SiLU(GN(x)) and the first conv, and resamples x for the skip the same way: a 2x2 average pool
+ * to halve it, nearest-neighbour interpolation to double it. It has the same parameters as a plain block.
  */
 final class ResBlock implements TimestepBlock {
+    /** What a block does to the resolution. */
+    enum Resample { NONE, DOWN, UP }
+
     private final GroupNormLayer inNorm;
     private final ConvLayer inConv;
     private final LinearLayer embLinear;
@@ -21,6 +28,7 @@ final class ResBlock implements TimestepBlock {
     private final DropoutMasks dropout;
     private final double p;
     private final int outChannels;
+    private final Resample resample;
     private static final Scalar ONE = new Scalar(1.0);
 
     static {
@@ -28,6 +36,11 @@ final class ResBlock implements TimestepBlock {
     }
 
     ResBlock(ParameterStore store, String name, int in, int out, int embDim, double p, DropoutMasks dropout) {
+        this(store, name, in, out, embDim, p, dropout, Resample.NONE);
+    }
+
+    ResBlock(ParameterStore store, String name, int in, int out, int embDim, double p, DropoutMasks dropout,
+             Resample resample) {
         inNorm = new GroupNormLayer(store, name + ".in_layers.0", in);
         inConv = new ConvLayer(store, name + ".in_layers.2", in, out, 3, 1, false);
         embLinear = new LinearLayer(store, name + ".emb_layers.1", embDim, 2 * out);
@@ -37,16 +50,27 @@ final class ResBlock implements TimestepBlock {
         this.dropout = dropout;
         this.p = p;
         this.outChannels = out;
+        this.resample = resample;
     }
 
     @Override
     public Tensor forward(Tensor x, Tensor embAct) {
-        Tensor h = inConv.forward(torch.silu(inNorm.forward(x)));
+        Tensor h = torch.silu(inNorm.forward(x));
+        if (resample != Resample.NONE) {
+            h = resampled(h);
+            x = resampled(x);
+        }
+        h = inConv.forward(h);
         Tensor e = embLinear.forward(embAct).unsqueeze(2).unsqueeze(3); // [B, 2C, 1, 1]
         TensorVector scaleShift = e.split(outChannels, 1);
         // scale-shift norm: GN(h) * (1 + scale) + shift
         h = torch.addcmul(scaleShift.get(1), outNorm.forward(h), scaleShift.get(0).add(ONE));
         h = outConv.forward(dropout.apply(torch.silu(h), p));
         return (skip == null ? x : skip.forward(x)).add(h);
+    }
+
+    private Tensor resampled(Tensor t) {
+        if (resample == Resample.DOWN) return torch.avg_pool2d(t, 2, 2); // kernel 2x2, stride = kernel
+        return torch.upsample_nearest2d(t, 2 * t.size(2), 2 * t.size(3));
     }
 }

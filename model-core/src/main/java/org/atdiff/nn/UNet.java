@@ -19,7 +19,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * unet.py; Dhariwal and Nichol 2021): sinusoidal timestep embedding and MLP, optional class embedding added to
  * it, residual blocks with scale-shift norm, self-attention at chosen resolutions, strided-conv downsampling,
  * a middle block (Res, Attn, Res), an up path over concatenated skip connections with {@code resBlocks + 1}
- * blocks per level, nearest + conv upsampling, and a zero-initialised output convolution.
+ * blocks per level, nearest + conv upsampling, and a zero-initialised output convolution. With
+ * {@code resblockUpdown} (guided-diffusion) residual blocks that resample inside them replace the strided
+ * convolutions and the upsampling layers; {@code attentionOrder} picks the qkv layout.
  *
  * <p>Weights are initialised from {@link RandomStream} (seed {@code seed}), so replicas built with the same seed
  * are bit-identical. Parameter names and shapes follow improved-diffusion (e.g. {@code input_blocks.0.0.weight}).
@@ -71,6 +73,7 @@ public final class UNet implements TrainableDenoiser {
         int[] res = config.resolutions();
         double p = config.dropout();
         int heads = config.headChannels();
+        UNetConfig.AttentionOrder order = config.attentionOrder();
 
         timeFeatures = new SinusoidalEmbedding(base, dtype);
         timeIn = new LinearLayer(store, "time_embed.0", base, embDim);
@@ -87,17 +90,20 @@ public final class UNet implements TrainableDenoiser {
                 List<TimestepBlock> blocks = new ArrayList<>();
                 blocks.add(new ResBlock(store, name + ".0", ch, mult[level] * base, embDim, p, dropout));
                 ch = mult[level] * base;
-                if (config.attentionAt(res[level])) blocks.add(new AttentionBlock(store, name + ".1", ch, heads));
+                if (config.attentionAt(res[level])) blocks.add(new AttentionBlock(store, name + ".1", ch, heads, order));
                 inputBlocks.add(blocks);
                 skipChannels.add(ch);
             }
             if (level < mult.length - 1) {
-                inputBlocks.add(List.of(new Downsample(store, "input_blocks." + inputBlocks.size() + ".0", ch)));
+                String name = "input_blocks." + inputBlocks.size() + ".0";
+                inputBlocks.add(List.of(config.resblockUpdown()
+                        ? new ResBlock(store, name, ch, ch, embDim, p, dropout, ResBlock.Resample.DOWN)
+                        : new Downsample(store, name, ch)));
                 skipChannels.add(ch);
             }
         }
         middleBlock.add(new ResBlock(store, "middle_block.0", ch, ch, embDim, p, dropout));
-        middleBlock.add(new AttentionBlock(store, "middle_block.1", ch, heads));
+        middleBlock.add(new AttentionBlock(store, "middle_block.1", ch, heads, order));
         middleBlock.add(new ResBlock(store, "middle_block.2", ch, ch, embDim, p, dropout));
         for (int level = mult.length - 1; level >= 0; level--) {
             for (int i = 0; i <= config.resBlocks(); i++) {
@@ -107,10 +113,13 @@ public final class UNet implements TrainableDenoiser {
                 blocks.add(new ResBlock(store, name + ".0", ch + skip, mult[level] * base, embDim, p, dropout));
                 ch = mult[level] * base;
                 if (config.attentionAt(res[level])) {
-                    blocks.add(new AttentionBlock(store, name + "." + blocks.size(), ch, heads));
+                    blocks.add(new AttentionBlock(store, name + "." + blocks.size(), ch, heads, order));
                 }
                 if (level > 0 && i == config.resBlocks()) {
-                    blocks.add(new Upsample(store, name + "." + blocks.size(), ch));
+                    String up = name + "." + blocks.size();
+                    blocks.add(config.resblockUpdown()
+                            ? new ResBlock(store, up, ch, ch, embDim, p, dropout, ResBlock.Resample.UP)
+                            : new Upsample(store, up, ch));
                 }
                 outputBlocks.add(blocks);
             }

@@ -27,13 +27,46 @@ import java.util.Set;
  * @param learnSigma           whether the network also outputs the variance interpolation v (2C output channels:
  *                             eps, then v; Nichol and Dhariwal 2021, sec. 3.1), see
  *                             {@link org.atdiff.diffusion.LearnedVariance}
+ * @param resblockUpdown       whether residual blocks that average-pool or nearest-upsample inside them change the
+ *                             resolution (guided-diffusion's resblock_updown; Dhariwal and Nichol 2021, sec. 3) instead
+ *                             of a stride-2 convolution and a nearest + conv upsampling layer (improved-diffusion's)
+ * @param attentionOrder       how the qkv projection's channels are split into q, k, v and heads
  */
 public record UNetConfig(String preset, int inChannels, int imageSize, int baseChannels, int[] channelMult,
         int resBlocks, int[] attentionResolutions, int headChannels, double dropout, int numClasses,
-        boolean learnSigma) {
+        boolean learnSigma, boolean resblockUpdown, AttentionOrder attentionOrder) {
 
     /** The preset names {@link #preset(String, int, int)} accepts. */
-    public static final List<String> PRESETS = List.of("tiny", "small", "cifar10-adm");
+    public static final List<String> PRESETS = List.of("tiny", "small", "cifar10-adm", "cifar10-iddpm");
+
+    /**
+     * How an attention block reads q, k and v of each head from its 3C qkv channels (config key model.attention-order).
+     * Both compute softmax(q^T k / sqrt(d)) v per head; only the channel layout, and so the meaning of the weights,
+     * differs.
+     */
+    public enum AttentionOrder {
+        /** [q_1, k_1, v_1, q_2, k_2, v_2, ...]: split the heads, then q, k, v (improved-diffusion; guided-diffusion's QKVAttentionLegacy). */
+        HEADS_FIRST("heads-first"),
+        /** [q_1, q_2, ..., k_1, k_2, ..., v_1, ...]: split q, k, v, then the heads (guided-diffusion's QKVAttention, use_new_attention_order). */
+        QKV_FIRST("qkv-first");
+
+        private final String key;
+
+        AttentionOrder(String key) {
+            this.key = key;
+        }
+
+        /** The name used in configuration and model specs. */
+        public String key() {
+            return key;
+        }
+
+        /** The order called {@code key}; the error names model.attention-order and the valid values. */
+        public static AttentionOrder named(String key) {
+            for (AttentionOrder o : values()) if (o.key.equals(key)) return o;
+            throw new IllegalArgumentException("model.attention-order must be heads-first or qkv-first, got '" + key + "'");
+        }
+    }
 
     /** Largest number of GroupNorm groups (ADM's GroupNorm32). */
     public static final int MAX_GROUPS = 32;
@@ -41,11 +74,19 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
     public UNetConfig {
         channelMult = channelMult == null ? null : channelMult.clone();
         attentionResolutions = attentionResolutions == null ? new int[0] : attentionResolutions.clone();
+        if (attentionOrder == null) throw new IllegalArgumentException("model attention order is null");
         validate(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks, attentionResolutions,
                 headChannels, dropout, numClasses);
     }
 
-    /** A configuration whose network predicts epsilon only (C output channels). */
+    /** A configuration with improved-diffusion's layout (convolution resampling, heads-first attention). */
+    public UNetConfig(String preset, int inChannels, int imageSize, int baseChannels, int[] channelMult, int resBlocks,
+                      int[] attentionResolutions, int headChannels, double dropout, int numClasses, boolean learnSigma) {
+        this(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks, attentionResolutions, headChannels,
+                dropout, numClasses, learnSigma, false, AttentionOrder.HEADS_FIRST);
+    }
+
+    /** A configuration with improved-diffusion's layout whose network predicts epsilon only (C output channels). */
     public UNetConfig(String preset, int inChannels, int imageSize, int baseChannels, int[] channelMult, int resBlocks,
                       int[] attentionResolutions, int headChannels, double dropout, int numClasses) {
         this(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks, attentionResolutions, headChannels,
@@ -59,9 +100,14 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
      *   <li>{@code tiny} (tests): base 32, mult 1,2, 1 res block, attention at imageSize/2, 32 head channels, no dropout;</li>
      *   <li>{@code small} (CPU default for 32x32): base 64, mult 1,2,2, 2 res blocks, attention at imageSize/4,
      *       32 head channels, dropout 0.1;</li>
-     *   <li>{@code cifar10-adm} (the paper's CIFAR-10 model): base 128, mult 1,2,2,2, 3 res blocks, attention at
-     *       imageSize/2 and imageSize/4 (16 and 8 for 32x32), 32 head channels, dropout 0.3.</li>
+     *   <li>{@code cifar10-adm} (the network of Wang et al. 2025, guided-diffusion's U-Net with their CIFAR-10
+     *       flags): base 128, mult 1,2,2,2, 3 res blocks, attention at imageSize/2 and imageSize/4 (16 and 8 for
+     *       32x32), 32 head channels, qkv-first attention, resblock up/down-sampling, dropout 0.3, learned variance;</li>
+     *   <li>{@code cifar10-iddpm} (improved-diffusion's CIFAR-10 model, Nichol and Dhariwal 2021): as cifar10-adm
+     *       but with convolution resampling, heads-first attention and 64 head channels (its 4 heads over 256
+     *       channels).</li>
      * </ul>
+     * Both CIFAR-10 presets were trained with the cosine schedule ({@link ModelSpec#presetSchedule(String)}).
      */
     public static UNetConfig preset(String name, int imageSize, int channels) {
         if (name == null) throw new IllegalArgumentException("model preset is null; valid presets: " + PRESETS);
@@ -71,7 +117,9 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
             case "small" -> new UNetConfig(name, channels, imageSize, 64, new int[] {1, 2, 2}, 2,
                     new int[] {imageSize / 4}, 32, 0.1, 0);
             case "cifar10-adm" -> new UNetConfig(name, channels, imageSize, 128, new int[] {1, 2, 2, 2}, 3,
-                    new int[] {imageSize / 2, imageSize / 4}, 32, 0.3, 0);
+                    new int[] {imageSize / 2, imageSize / 4}, 32, 0.3, 0, true, true, AttentionOrder.QKV_FIRST);
+            case "cifar10-iddpm" -> new UNetConfig(name, channels, imageSize, 128, new int[] {1, 2, 2, 2}, 3,
+                    new int[] {imageSize / 2, imageSize / 4}, 64, 0.3, 0, true, false, AttentionOrder.HEADS_FIRST);
             default -> throw new IllegalArgumentException(
                     "unknown model preset '" + name + "'; valid presets: " + PRESETS);
         };
@@ -93,25 +141,37 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
                         ? attentionResolutions : this.attentionResolutions,
                 headChannels != 0 ? headChannels : this.headChannels,
                 dropout >= 0 ? dropout : this.dropout,
-                numClasses, learnSigma);
+                numClasses, learnSigma, resblockUpdown, attentionOrder);
     }
 
     /** This configuration conditioned on {@code numClasses} labels (0 = unconditional). */
     public UNetConfig withNumClasses(int numClasses) {
         return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses, learnSigma);
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
     }
 
     /** This configuration with another dropout probability. */
     public UNetConfig withDropout(double dropout) {
         return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses, learnSigma);
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
     }
 
     /** This configuration with (or without) the learned variance output (config key model.learn-sigma). */
     public UNetConfig withLearnSigma(boolean learnSigma) {
         return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses, learnSigma);
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
+    }
+
+    /** This configuration with (or without) resblock up/down-sampling (config key model.resblock-updown). */
+    public UNetConfig withResblockUpdown(boolean resblockUpdown) {
+        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
+    }
+
+    /** This configuration with another attention channel order (config key model.attention-order). */
+    public UNetConfig withAttentionOrder(AttentionOrder attentionOrder) {
+        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
+                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
     }
 
     /** Channels of the network's output: C (eps), or 2C (eps, v) when it learns its variance. */
@@ -156,20 +216,23 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
                 && imageSize == c.imageSize && baseChannels == c.baseChannels
                 && Arrays.equals(channelMult, c.channelMult) && resBlocks == c.resBlocks
                 && Arrays.equals(attentionResolutions, c.attentionResolutions) && headChannels == c.headChannels
-                && Double.compare(dropout, c.dropout) == 0 && numClasses == c.numClasses && learnSigma == c.learnSigma;
+                && Double.compare(dropout, c.dropout) == 0 && numClasses == c.numClasses && learnSigma == c.learnSigma
+                && resblockUpdown == c.resblockUpdown && attentionOrder == c.attentionOrder;
     }
 
     @Override
     public int hashCode() {
         return 31 * java.util.Objects.hash(preset, inChannels, imageSize, baseChannels, resBlocks, headChannels,
-                dropout, numClasses, learnSigma) + 17 * Arrays.hashCode(channelMult) + Arrays.hashCode(attentionResolutions);
+                dropout, numClasses, learnSigma, resblockUpdown, attentionOrder) + 17 * Arrays.hashCode(channelMult) + Arrays.hashCode(attentionResolutions);
     }
 
     @Override
     public String toString() {
         return preset + " " + imageSize + "x" + imageSize + "x" + inChannels + " (base " + baseChannels
                 + ", mult " + Arrays.toString(channelMult) + ", " + resBlocks + " res blocks, attention at "
-                + Arrays.toString(attentionResolutions) + ", " + headChannels + " head channels, dropout " + dropout
+                + Arrays.toString(attentionResolutions) + ", " + headChannels + " head channels, "
+                + attentionOrder.key() + " attention, " + (resblockUpdown ? "resblock" : "conv") + " resampling, dropout "
+                + dropout
                 + (numClasses > 0 ? ", " + numClasses + " classes" : ", unconditional")
                 + (learnSigma ? ", learned variance" : "") + ")";
     }

@@ -15,6 +15,25 @@ class UNetConfigTest {
         assertEquals(32, adm.headChannels());
         assertEquals(0.3, adm.dropout());
         assertEquals(0, adm.numClasses());
+        // the authors' scripts/cifar_adv_train.sh flags (guided-diffusion): resblock_updown, use_new_attention_order,
+        // learn_sigma (6 output channels for RGB)
+        assertTrue(adm.resblockUpdown());
+        assertEquals(UNetConfig.AttentionOrder.QKV_FIRST, adm.attentionOrder());
+        assertTrue(adm.learnSigma());
+        assertEquals(6, adm.outChannels());
+        // improved-diffusion's README CIFAR-10 flags: 4 heads over 256 channels, learn_sigma, its own layout
+        UNetConfig iddpm = UNetConfig.preset("cifar10-iddpm", 32, 3);
+        assertEquals(new UNetConfig("cifar10-iddpm", 3, 32, 128, new int[] {1, 2, 2, 2}, 3, new int[] {16, 8}, 64, 0.3,
+                0, true), iddpm);
+        assertEquals(64, iddpm.headChannels());
+        assertFalse(iddpm.resblockUpdown());
+        assertEquals(UNetConfig.AttentionOrder.HEADS_FIRST, iddpm.attentionOrder());
+        assertTrue(iddpm.learnSigma());
+        for (String small : new String[] {"tiny", "small"}) {
+            UNetConfig c = UNetConfig.preset(small, 32, 3);
+            assertFalse(c.resblockUpdown() || c.learnSigma(), small);
+            assertEquals(UNetConfig.AttentionOrder.HEADS_FIRST, c.attentionOrder(), small);
+        }
         assertArrayEquals(new int[] {14}, UNetConfig.preset("tiny", 28, 1).attentionResolutions());
         assertArrayEquals(new int[] {7}, UNetConfig.preset("small", 28, 1).attentionResolutions());
     }
@@ -40,6 +59,13 @@ class UNetConfigTest {
         assertEquals(0.0, o.dropout());
         assertEquals(3, o.inChannels());
         assertEquals(10, small.withNumClasses(10).numClasses());
+        UNetConfig layout = small.withResblockUpdown(true).withAttentionOrder(UNetConfig.AttentionOrder.QKV_FIRST);
+        assertTrue(layout.resblockUpdown());
+        assertEquals(UNetConfig.AttentionOrder.QKV_FIRST, layout.attentionOrder());
+        assertNotEquals(small, layout);
+        assertEquals(layout, layout.withOverrides(0, null, 0, null, 0, -1.0), "overrides keep the layout");
+        assertEquals(UNetConfig.AttentionOrder.QKV_FIRST, UNetConfig.AttentionOrder.named("qkv-first"));
+        assertMessage("model.attention-order", () -> UNetConfig.AttentionOrder.named("new"));
     }
 
     @Test

@@ -12,7 +12,8 @@ import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -28,10 +29,14 @@ class UNetGradientTest {
     private static final UNetConfig CONFIG = new UNetConfig("gradcheck", 2, 8, 8, new int[] {1, 2}, 1,
             new int[] {4}, 8, 0.0, 3);
 
-    @Test
-    void inputAndParameterGradientsMatchCentralDifferences() {
+    /** Also in guided-diffusion's layout (cifar10-adm's): resblock down/up-sampling and qkv-first attention. */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void inputAndParameterGradientsMatchCentralDifferences(boolean guidedLayout) {
         try (PointerScope scope = new PointerScope()) {
-            UNet model = new UNet(CONFIG, 11, ScalarType.Double);
+            UNetConfig config = guidedLayout ? CONFIG.withResblockUpdown(true)
+                    .withAttentionOrder(UNetConfig.AttentionOrder.QKV_FIRST) : CONFIG;
+            UNet model = new UNet(config, 11, ScalarType.Double);
             TestWeights.perturb(model, 12, 0.3); // zero-initialised output layers would make every gradient vanish
             RandomStream rs = new RandomStream(13);
             double[] x = HostTensors.toDoubles(rs.normal(2, 2, 8, 8));
@@ -61,9 +66,13 @@ class UNetGradientTest {
             }
 
             Map<String, Tensor> params = model.stateDict();
+            // the resampling layers: a stride-2 conv and an upsampling conv, or a down and an up resblock
+            String[] resampling = guidedLayout
+                    ? new String[] {"input_blocks.2.0.in_layers.2.weight", "output_blocks.1.2.in_layers.2.weight"}
+                    : new String[] {"input_blocks.2.0.op.weight", "output_blocks.1.2.conv.weight"};
             for (String name : new String[] {"input_blocks.0.0.weight", "time_embed.0.weight", "label_emb.weight",
                     "input_blocks.1.0.emb_layers.1.weight", "input_blocks.3.1.qkv.weight", "middle_block.1.proj_out.weight",
-                    "middle_block.0.in_layers.0.weight", "output_blocks.1.2.conv.weight",
+                    "middle_block.0.in_layers.0.weight", resampling[0], resampling[1],
                     "output_blocks.0.0.skip_connection.weight", "out.2.bias"}) {
                 Tensor p = params.get(name);
                 assertNotNull(p, name);
@@ -94,7 +103,9 @@ class UNetGradientTest {
     }
 
     private static void assertClose(double fd, double analytic, String what) {
-        double rel = Math.abs(fd - analytic) / Math.max(Math.max(Math.abs(fd), Math.abs(analytic)), 1e-9);
-        assertTrue(rel < 1e-5, what + ": finite difference " + fd + " vs backward " + analytic + " (rel " + rel + ")");
+        double diff = Math.abs(fd - analytic);
+        double rel = diff / Math.max(Math.max(Math.abs(fd), Math.abs(analytic)), 1e-9);
+        // round-off of a central difference in double: about 1e-16 |L| / H = 1e-10 |L|, so a floor of 1e-9
+        assertTrue(rel < 1e-5 || diff < 1e-9, what + ": finite difference " + fd + " vs backward " + analytic + " (rel " + rel + ")");
     }
 }

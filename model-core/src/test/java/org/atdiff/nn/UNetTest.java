@@ -63,14 +63,21 @@ class UNetTest {
             long tiny = UNet.parameterCount(UNetConfig.preset("tiny", 32, 3));
             long small = UNet.parameterCount(UNetConfig.preset("small", 32, 3));
             long adm = UNet.parameterCount(UNetConfig.preset("cifar10-adm", 32, 3));
+            long iddpm = UNet.parameterCount(UNetConfig.preset("cifar10-iddpm", 32, 3));
             assertTrue(tiny < 1_000_000, "tiny has " + tiny);
             assertTrue(small > 1_000_000 && small < 10_000_000, "small has " + small);
-            // exact, so that an architecture change is noticed; 52.5M is improved-diffusion's CIFAR-10 model
-            // (128 channels, mult 1,2,2,2, 3 res blocks, scale-shift norm) with 3 output channels
+            // exact, so that an architecture change is noticed
             assertEquals(756_163, tiny);
             assertEquals(6_949_187, small);
-            assertEquals(52_542_979, adm);
-            assertTrue(lines.get(2).contains("52,542,979 parameters"), lines.get(2));
+            // sum(p.numel()) of openai/guided-diffusion's UNetModel (commit 22e0df8) built with the authors' CIFAR-10
+            // flags: --num_channels 128 --num_res_blocks 3 --num_head_channels 32 --attention_resolutions 16,8
+            // --resblock_updown True --use_new_attention_order True --use_scale_shift_norm True --learn_sigma True
+            // (channel_mult 1,2,2,2 for 32x32 in their script_util)
+            assertEquals(57_094_662, adm);
+            assertTrue(lines.get(2).contains("57,094,662 parameters"), lines.get(2));
+            // sum(p.numel()) of openai/improved-diffusion's UNetModel (commit 1bc7bbb) with its README's CIFAR-10
+            // flags: --num_channels 128 --num_res_blocks 3 --learn_sigma True (num_heads 4, attention at 16,8)
+            assertEquals(52_546_438, iddpm);
             assertEquals(756_163, new UNet(UNetConfig.preset("tiny", 32, 3), 0).parameterCount());
             // the count does not depend on the image size, nor on the number of attention heads
             assertEquals(tiny, UNet.parameterCount(UNetConfig.preset("tiny", 28, 3)));

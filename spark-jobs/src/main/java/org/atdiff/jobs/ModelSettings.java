@@ -15,11 +15,17 @@ public final class ModelSettings {
      */
     public static ModelSpec fromConfig(Config c, int imageSize, int channels, int numClasses) {
         UNetConfig unet;
+        String preset = c.getString("model.preset");
         try {
-            unet = UNetConfig.preset(c.getString("model.preset"), imageSize, channels).withOverrides(
+            unet = UNetConfig.preset(preset, imageSize, channels).withOverrides(
                     c.getInt("model.base-channels"), ints(c, "model.channel-mult"), c.getInt("model.res-blocks"),
-                    ints(c, "model.attention-resolutions"), c.getInt("model.head-channels"), c.getDouble("model.dropout"))
-                    .withLearnSigma(c.getBoolean("model.learn-sigma"));
+                    ints(c, "model.attention-resolutions"), c.getInt("model.head-channels"), c.getDouble("model.dropout"));
+            Boolean learnSigma = presetOrBoolean(c, "model.learn-sigma");
+            if (learnSigma != null) unet = unet.withLearnSigma(learnSigma);
+            Boolean resblockUpdown = presetOrBoolean(c, "model.resblock-updown");
+            if (resblockUpdown != null) unet = unet.withResblockUpdown(resblockUpdown);
+            String order = c.getString("model.attention-order");
+            if (!order.isEmpty()) unet = unet.withAttentionOrder(UNetConfig.AttentionOrder.named(order));
             if (c.getBoolean("model.class-conditional")) {
                 if (numClasses < 2) {
                     throw new IllegalArgumentException("model.class-conditional is true but the dataset has "
@@ -30,11 +36,25 @@ public final class ModelSettings {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model: " + e.getMessage(), e);
         }
+        String schedule = c.getString("diffusion.schedule");
         try {
-            return new ModelSpec(unet, c.getString("diffusion.schedule"), c.getInt("diffusion.timesteps"));
+            return new ModelSpec(unet, schedule.isEmpty() ? ModelSpec.presetSchedule(preset) : schedule,
+                    c.getInt("diffusion.timesteps"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("diffusion.schedule / diffusion.timesteps: " + e.getMessage(), e);
         }
+    }
+
+    /** A key that is "" (the preset's value), true or false; null for "". */
+    private static Boolean presetOrBoolean(Config c, String path) {
+        String v = c.getString(path);
+        return switch (v) {
+            case "" -> null;
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException(path + " must be \"\" (the preset's value), true or false, got '"
+                    + v + "'");
+        };
     }
 
     private static int[] ints(Config c, String path) {

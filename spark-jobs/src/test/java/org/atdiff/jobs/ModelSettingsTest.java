@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
 import org.atdiff.nn.ModelSpec;
+import org.atdiff.nn.UNetConfig;
 import org.junit.jupiter.api.Test;
 
 class ModelSettingsTest {
@@ -21,6 +22,31 @@ class ModelSettingsTest {
                 "model.learn-sigma=true")), 16, 3, 0);
         assertTrue(learned.unet().learnSigma());
         assertEquals(6, learned.unet().outChannels());
+    }
+
+    @Test
+    void cifar10AdmIsTheAuthorsModelAndEachChoiceCanBeOverridden() {
+        ModelSpec adm = ModelSettings.fromConfig(AtdiffConfig.load(null, List.of("model.preset=cifar10-adm")), 32, 3, 10);
+        assertEquals(UNetConfig.preset("cifar10-adm", 32, 3), adm.unet());
+        assertTrue(adm.unet().learnSigma() && adm.unet().resblockUpdown());
+        assertEquals(UNetConfig.AttentionOrder.QKV_FIRST, adm.unet().attentionOrder());
+        assertEquals("cosine", adm.schedule(), "the preset's schedule when diffusion.schedule is empty");
+        assertEquals("linear", ModelSettings.fromConfig(AtdiffConfig.load(null, List.of()), 32, 3, 0).schedule());
+        ModelSpec o = ModelSettings.fromConfig(AtdiffConfig.load(null, List.of("model.preset=cifar10-adm",
+                "model.learn-sigma=false", "model.resblock-updown=false", "model.attention-order=heads-first",
+                "diffusion.schedule=linear")), 32, 3, 0);
+        assertFalse(o.unet().learnSigma() || o.unet().resblockUpdown());
+        assertEquals(UNetConfig.AttentionOrder.HEADS_FIRST, o.unet().attentionOrder());
+        assertEquals("linear", o.schedule());
+        UNetConfig small = ModelSettings.fromConfig(AtdiffConfig.load(null, List.of("model.resblock-updown=true",
+                "model.attention-order=qkv-first")), 32, 3, 0).unet();
+        assertTrue(small.resblockUpdown());
+        assertEquals(UNetConfig.AttentionOrder.QKV_FIRST, small.attentionOrder());
+        for (String bad : List.of("model.learn-sigma=maybe", "model.resblock-updown=yes", "model.attention-order=new")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ModelSettings.fromConfig(AtdiffConfig.load(null, List.of(bad)), 32, 3, 0));
+            assertTrue(e.getMessage().contains(bad.substring(0, bad.indexOf('='))), e.getMessage());
+        }
     }
 
     @Test

@@ -30,7 +30,9 @@ public final class UNetFlops {
             }
             if (level < mult.length - 1) {
                 res /= 2;
-                flops += conv(ch, ch, 3, res); // stride-2 convolution: output at the halved resolution
+                // a stride-2 convolution, or a resblock whose convolutions run after its average pool: either way
+                // at the halved resolution
+                flops += c.resblockUpdown() ? resBlock(ch, ch, emb, res) : conv(ch, ch, 3, res);
                 skips.add(ch);
             }
         }
@@ -43,11 +45,12 @@ public final class UNetFlops {
                 if (c.attentionAt(res)) flops += attention(ch, res);
                 if (level > 0 && i == c.resBlocks()) {
                     res *= 2;
-                    flops += conv(ch, ch, 3, res); // nearest upsampling, then a 3x3 convolution at the doubled size
+                    // nearest upsampling, then a 3x3 convolution (or a resblock's two) at the doubled size
+                    flops += c.resblockUpdown() ? resBlock(ch, ch, emb, res) : conv(ch, ch, 3, res);
                 }
             }
         }
-        return flops + conv(ch, c.inChannels(), 3, size);
+        return flops + conv(ch, c.outChannels(), 3, size);
     }
 
     /** FLOPs of one image in a training step: forward and backward, 3 x {@link #forward}. */

@@ -30,6 +30,19 @@ class UNetFlopsTest {
         assertEquals(3 * expected, UNetFlops.trainingStep(tiny));
     }
 
+    @Test
+    void resblockResamplingCountsAResBlockAtTheNewResolution() {
+        // tiny at 8x8x3 with resblock up/down-sampling: the 3x3 stride-2 conv (32 -> 32 at 4x4) becomes a res block
+        // 32 -> 32 at 4x4, the upsampling conv (64 -> 64 at 8x8) a res block 64 -> 64 at 8x8; a learned sigma
+        // doubles the output conv's channels
+        UNetConfig tiny = UNetConfig.preset("tiny", 8, 3);
+        long conv3 = 2L * 9;
+        long down = conv3 * 32 * 32 * 16 * 2 + 2L * 128 * 64 - conv3 * 32 * 32 * 16;
+        long up = conv3 * 64 * 64 * 64 * 2 + 2L * 128 * 128 - conv3 * 64 * 64 * 64;
+        assertEquals(UNetFlops.forward(tiny) + down + up, UNetFlops.forward(tiny.withResblockUpdown(true)));
+        assertEquals(UNetFlops.forward(tiny) + conv3 * 32 * 3 * 64, UNetFlops.forward(tiny.withLearnSigma(true)));
+    }
+
     private static long attention(long c, long n) {
         return 2 * c * 3 * c * n + 4 * n * n * c + 2 * c * c * n;
     }

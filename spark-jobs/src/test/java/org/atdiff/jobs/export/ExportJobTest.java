@@ -25,6 +25,7 @@ import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.jobs.sample.SampleJob;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.nn.DenoiserOutput;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
@@ -37,6 +38,7 @@ import org.atdiff.random.RandomStream;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -121,9 +123,10 @@ class ExportJobTest {
 
     @Test
     void emaWeightsLoadInPyTorchAndGiveAtdiffsOutput() throws Exception {
-        // a U-Net with attention at 4 px, every weight moved off its (zero) initialisation
-        ModelSpec spec = new ModelSpec(new UNetConfig("test", 3, 8, 8, new int[] {1, 2}, 1, new int[] {4}, 8, 0.0, 0),
-                "linear", 1000);
+        // a U-Net in guided-diffusion's layout (cifar10-adm's blocks): resblock up/down-sampling, qkv-first attention
+        // at 4 px over 16 channels in 2 heads, a learned variance; every weight moved off its (zero) initialisation
+        ModelSpec spec = new ModelSpec(new UNetConfig("test", 3, 8, 8, new int[] {1, 2}, 1, new int[] {4}, 8, 0.0, 0,
+                true, true, UNetConfig.AttentionOrder.QKV_FIRST), "linear", 1000);
         File runDir = new File(dir, "wrun");
         Path x = dir.toPath().resolve("xt.npz");
         float[] ours;
@@ -152,7 +155,8 @@ class ExportJobTest {
             loaded.loadStateDict(f.tensors());
             loaded.train(false);
             try (NoGradScope g = new NoGradScope()) {
-                ours = HostTensors.toFloats(loaded.predictNoise(input, HostTensors.fromFloats(new float[] {17f, 802f}, 2), null));
+                DenoiserOutput out = loaded.predict(input, HostTensors.fromFloats(new float[] {17f, 802f}, 2), null);
+                ours = HostTensors.toFloats(torch.cat(new TensorVector(out.eps(), out.v()), 1)); // eps, then v
             }
         }
         String script = String.join("\n",
@@ -168,7 +172,7 @@ class ExportJobTest {
         String out = python("numpy, torch", script, new File("src/main/python").getAbsolutePath(),
                 new File(dir, "weights/model.safetensors").toString(), x.toString());
         double[] theirs = new com.fasterxml.jackson.databind.ObjectMapper().readValue(out, double[].class);
-        assertEquals(ours.length, theirs.length);
+        assertEquals(ours.length, theirs.length, "2C output channels in PyTorch too");
         double maxDiff = 0, maxAbs = 0;
         for (int i = 0; i < ours.length; i++) {
             maxDiff = Math.max(maxDiff, Math.abs(ours[i] - theirs[i]));
