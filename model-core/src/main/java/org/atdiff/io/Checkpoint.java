@@ -103,12 +103,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
     /** Reads a checkpoint; a safetensors file without {@code format} = {@value #FORMAT} is rejected. */
     public static Checkpoint load(InputStream in, String source) throws IOException {
         SafeTensorsFile file = SafeTensors.read(in, source);
-        Map<String, String> meta = file.metadata();
-        String format = meta.get("format");
-        if (!FORMAT.equals(format)) {
-            throw new MalformedFileException(source, "not an atdiff checkpoint: metadata format is "
-                    + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
-        }
+        Metadata meta = Metadata.parse(file.metadata(), source);
         LinkedHashMap<String, Tensor> model = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> ema = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> optim = new LinkedHashMap<>();
@@ -127,39 +122,83 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
             } else if (k.startsWith(TIMESTEPS)) {
                 timesteps.put(k.substring(TIMESTEPS.length()), e.getValue());
             } else {
-                throw new MalformedFileException(source, "tensor '" + k + "' has none of the prefixes "
-                        + MODEL + ", " + EMA + ", " + OPTIM + ", " + TARGET + ", " + TIMESTEPS);
+                throw unknownPrefix(k, source);
             }
         }
-        long step = parseLong(meta.get("step"), "step", source);
-        LinkedHashMap<String, RandomStream> rng = new LinkedHashMap<>();
-        for (String key : meta.keySet()) {
-            if (!key.startsWith(RNG)) continue;
-            if (!key.endsWith(".seed") && !key.endsWith(".counter")) {
-                throw new MalformedFileException(source, "metadata key '" + key + "' is not rng.NAME.seed or"
-                        + " rng.NAME.counter");
-            }
-            if (!key.endsWith(".seed")) continue;
-            String name = key.substring(RNG.length(), key.length() - ".seed".length());
-            long seed = parseLong(meta.get(key), key, source);
-            String counterKey = RNG + name + ".counter";
-            long counter = parseLong(meta.get(counterKey), counterKey, source);
-            rng.put(name, new RandomStream(seed, counter));
-        }
-        for (String key : meta.keySet()) {
-            if (key.startsWith(RNG) && key.endsWith(".counter")) {
-                String name = key.substring(RNG.length(), key.length() - ".counter".length());
-                if (!rng.containsKey(name)) throw new MalformedFileException(source, "'" + key + "' has no seed");
-            }
-        }
-        String config = meta.get("config");
-        if (config == null) throw new MalformedFileException(source, "metadata 'config' is missing");
-        String spec = meta.get("model");
-        if (spec == null) throw new MalformedFileException(source, "metadata 'model' (the model spec) is missing");
         try {
-            return new Checkpoint(model, ema, optim, step, rng, config, spec, target, timesteps);
+            return new Checkpoint(model, ema, optim, meta.step, meta.rng, meta.config, meta.spec, target, timesteps);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(source, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A checkpoint's step, random streams, configuration, model spec and the model tensors' signatures, read from
+     * its header without loading any tensor (a driver checking a run directory before its workers load it).
+     */
+    public record Header(long step, LinkedHashMap<String, RandomStream> rng, String configJson, String modelSpecJson,
+                         LinkedHashMap<String, String> modelSignature, boolean hasTarget) {
+        /** As {@link Checkpoint#requireSameShapes}. */
+        public void requireSameShapes(Map<String, Tensor> modelState) {
+            Checkpoint.requireSameShapes(modelSignature, modelState);
+        }
+    }
+
+    /** Reads a checkpoint's {@link Header} only; the same checks of format and metadata as {@link #load}. */
+    public static Header readHeader(InputStream in, String source) throws IOException {
+        SafeTensorsHeader header = SafeTensors.readHeader(in, source);
+        Metadata meta = Metadata.parse(header.metadata(), source);
+        LinkedHashMap<String, String> model = new LinkedHashMap<>();
+        boolean target = false;
+        for (Map.Entry<String, String> e : header.signatures().entrySet()) {
+            String k = e.getKey();
+            if (k.startsWith(MODEL)) model.put(k.substring(MODEL.length()), e.getValue());
+            else if (k.startsWith(TARGET)) target = true;
+            else if (!k.startsWith(EMA) && !k.startsWith(OPTIM) && !k.startsWith(TIMESTEPS)) throw unknownPrefix(k, source);
+        }
+        return new Header(meta.step, meta.rng, meta.config, meta.spec, model, target);
+    }
+
+    private static MalformedFileException unknownPrefix(String tensor, String source) {
+        return new MalformedFileException(source, "tensor '" + tensor + "' has none of the prefixes "
+                + MODEL + ", " + EMA + ", " + OPTIM + ", " + TARGET + ", " + TIMESTEPS);
+    }
+
+    /** The checked metadata of a checkpoint file. */
+    private record Metadata(long step, LinkedHashMap<String, RandomStream> rng, String config, String spec) {
+        static Metadata parse(Map<String, String> meta, String source) throws MalformedFileException {
+            String format = meta.get("format");
+            if (!FORMAT.equals(format)) {
+                throw new MalformedFileException(source, "not an atdiff checkpoint: metadata format is "
+                        + (format == null ? "missing" : "'" + format + "'") + ", expected '" + FORMAT + "'");
+            }
+            long step = parseLong(meta.get("step"), "step", source);
+            if (step < 0) throw new MalformedFileException(source, "negative step " + step);
+            LinkedHashMap<String, RandomStream> rng = new LinkedHashMap<>();
+            for (String key : meta.keySet()) {
+                if (!key.startsWith(RNG)) continue;
+                if (!key.endsWith(".seed") && !key.endsWith(".counter")) {
+                    throw new MalformedFileException(source, "metadata key '" + key + "' is not rng.NAME.seed or"
+                            + " rng.NAME.counter");
+                }
+                if (!key.endsWith(".seed")) continue;
+                String name = key.substring(RNG.length(), key.length() - ".seed".length());
+                long seed = parseLong(meta.get(key), key, source);
+                String counterKey = RNG + name + ".counter";
+                long counter = parseLong(meta.get(counterKey), counterKey, source);
+                rng.put(name, new RandomStream(seed, counter));
+            }
+            for (String key : meta.keySet()) {
+                if (key.startsWith(RNG) && key.endsWith(".counter")) {
+                    String name = key.substring(RNG.length(), key.length() - ".counter".length());
+                    if (!rng.containsKey(name)) throw new MalformedFileException(source, "'" + key + "' has no seed");
+                }
+            }
+            String config = meta.get("config");
+            if (config == null) throw new MalformedFileException(source, "metadata 'config' is missing");
+            String spec = meta.get("model");
+            if (spec == null) throw new MalformedFileException(source, "metadata 'model' (the model spec) is missing");
+            return new Metadata(step, rng, config, spec);
         }
     }
 
@@ -189,7 +228,10 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
      * model of another shape.
      */
     public void requireSameShapes(Map<String, Tensor> modelState) {
-        LinkedHashMap<String, String> mine = shapeSignature();
+        requireSameShapes(shapeSignature(), modelState);
+    }
+
+    private static void requireSameShapes(LinkedHashMap<String, String> mine, Map<String, Tensor> modelState) {
         LinkedHashMap<String, String> theirs = shapeSignature(modelState);
         Set<String> names = new LinkedHashSet<>(theirs.keySet());
         names.addAll(mine.keySet());

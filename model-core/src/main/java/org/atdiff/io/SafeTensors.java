@@ -161,13 +161,21 @@ public final class SafeTensors {
     }
 
     /**
-     * Reads a whole safetensors stream; {@code source} names it in error messages. Rejects (with a
-     * {@link MalformedFileException}) truncated data, a header that is not a JSON object of well-formed entries,
-     * unknown dtypes, sizes that do not match shape x dtype, offsets that overlap, leave gaps or run past the
-     * data, and trailing bytes. Tensors come back in the order of their data.
+     * The metadata and the tensors' signatures ({@code "Float[3, 64, 3, 3]"}, dtype and shape in the form of
+     * {@link Checkpoint#shapeSignature}) of a safetensors stream, reading its header only (not the tensor data),
+     * checked as {@link #read} checks it.
      */
-    public static SafeTensorsFile read(InputStream in, String source) throws IOException {
-        checkNativeOrder();
+    public static SafeTensorsHeader readHeader(InputStream in, String source) throws IOException {
+        Header h = header(in, source);
+        LinkedHashMap<String, String> signatures = new LinkedHashMap<>();
+        for (Entry e : h.entries()) signatures.put(e.name, e.dtype.scalarType + Arrays.toString(e.shape));
+        return new SafeTensorsHeader(h.metadata(), signatures);
+    }
+
+    private record Header(LinkedHashMap<String, String> metadata, List<Entry> entries) {}
+
+    /** The header's metadata and entries in data order, rejecting overlapping or gapped offsets. */
+    private static Header header(InputStream in, String source) throws IOException {
         byte[] lengthBytes = in.readNBytes(8);
         if (lengthBytes.length < 8) {
             throw new MalformedFileException(source, "truncated: " + lengthBytes.length
@@ -206,6 +214,21 @@ public final class SafeTensors {
             expected = e.end;
         }
 
+        return new Header(metadata, entries);
+    }
+
+    /**
+     * Reads a whole safetensors stream; {@code source} names it in error messages. Rejects (with a
+     * {@link MalformedFileException}) truncated data, a header that is not a JSON object of well-formed entries,
+     * unknown dtypes, sizes that do not match shape x dtype, offsets that overlap, leave gaps or run past the
+     * data, and trailing bytes. Tensors come back in the order of their data.
+     */
+    public static SafeTensorsFile read(InputStream in, String source) throws IOException {
+        checkNativeOrder();
+        Header h = header(in, source);
+        LinkedHashMap<String, String> metadata = h.metadata();
+        List<Entry> entries = h.entries();
+        long expected = entries.isEmpty() ? 0 : entries.get(entries.size() - 1).end;
         LinkedHashMap<String, Tensor> tensors = new LinkedHashMap<>();
         for (Entry e : entries) {
             // The data is read before the tensor is allocated, so a header declaring more than the file holds

@@ -92,6 +92,40 @@ class CheckpointTest {
     }
 
     @Test
+    void theHeaderAloneGivesStepStreamsAndShapesWithoutReadingTheTensors() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            RandomStream r = new RandomStream(42);
+            Checkpoint c = new Checkpoint(weights(r, 8), weights(r, 8), new LinkedHashMap<>(), 1234,
+                    new LinkedHashMap<>(Map.of("data", new RandomStream(7, 3))), CONFIG, SPEC, weights(r, 8),
+                    new LinkedHashMap<>());
+            byte[] file = bytes(c);
+            long headerBytes = 8 + java.nio.ByteBuffer.wrap(file, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+            // the header followed by no data at all: a full load fails, the header read does not touch the data
+            byte[] headerOnly = java.util.Arrays.copyOf(file, (int) headerBytes);
+            assertThrows(MalformedFileException.class, () -> Checkpoint.load(new ByteArrayInputStream(headerOnly), "h"));
+            Checkpoint.Header h = Checkpoint.readHeader(new ByteArrayInputStream(headerOnly), "h");
+            assertEquals(1234, h.step());
+            assertEquals(CONFIG, h.configJson());
+            assertEquals(SPEC, h.modelSpecJson());
+            assertEquals(7, h.rng().get("data").seed());
+            assertEquals(3, h.rng().get("data").counter());
+            assertTrue(h.hasTarget());
+            assertEquals(c.shapeSignature(), h.modelSignature());
+            h.requireSameShapes(weights(r, 8));
+            String m = assertThrows(IllegalArgumentException.class, () -> h.requireSameShapes(weights(r, 16))).getMessage();
+            assertEquals(assertThrows(IllegalArgumentException.class, () -> c.requireSameShapes(weights(r, 16))).getMessage(), m);
+            Checkpoint plain = new Checkpoint(weights(r, 4), new LinkedHashMap<>(), new LinkedHashMap<>(), 0,
+                    new LinkedHashMap<>(), "{}", SPEC);
+            assertFalse(Checkpoint.readHeader(new ByteArrayInputStream(bytes(plain)), "p").hasTarget());
+            // the same format check as a full load
+            byte[] other = SafeTensors.toBytes(weights(r, 4), Map.of("format", "other"));
+            m = assertThrows(MalformedFileException.class, () -> Checkpoint.readHeader(new ByteArrayInputStream(other), "o"))
+                    .getMessage();
+            assertTrue(m.contains("not an atdiff checkpoint"), m);
+        }
+    }
+
+    @Test
     void emptyEmaAndOptimizerAreAllowed() throws Exception {
         try (PointerScope scope = new PointerScope()) {
             RandomStream r = new RandomStream(1);

@@ -29,6 +29,8 @@ import scala.runtime.AbstractFunction1;
  *
  * <p>A failed barrier stage that ends a job is not rerun by Spark, so the driver relaunches the whole stage, up to
  * {@code maxAttempts} launches in all (the body resumes from whatever it persisted, e.g. the latest checkpoint).
+ * Successive {@link #run} calls on one instance (e.g. one stage per epoch) share that budget: the attempt number a
+ * body sees is 1 + the launches that failed so far, and the calls stop once {@code maxAttempts} have failed.
  */
 public final class DataParallelStage {
     private static final Logger LOG = LoggerFactory.getLogger(DataParallelStage.class);
@@ -38,6 +40,7 @@ public final class DataParallelStage {
     private final int maxAttempts;
     private final Duration collectiveTimeout;
     private final int threadsPerTask;
+    private int failedLaunches, launches;
 
     /**
      * @param name              shown in the Spark UI's job descriptions, e.g. "atdiff train"
@@ -88,12 +91,14 @@ public final class DataParallelStage {
         String runKey = sc.sc().applicationId() + "-" + UUID.randomUUID().toString().substring(0, 8);
         String callerDescription = sc.getLocalProperty("spark.job.description");
         List<Exception> failures = new ArrayList<>();
-        for (int attempt = 1; attempt <= maxAttempts; attempt++) {
+        while (failedLaunches < maxAttempts) {
+            int attempt = failedLaunches + 1;
+            launches++;
             String description = name + ": attempt " + attempt + " of " + maxAttempts + ", " + workers + " workers";
             LOG.info("{}", description);
             sc.setJobDescription(description);
             try {
-                BarrierTask<T, R> task = new BarrierTask<>(body, runKey, attempt, collectiveTimeout, threadsPerTask);
+                BarrierTask<T, R> task = new BarrierTask<>(body, runKey, launches, attempt, collectiveTimeout, threadsPerTask);
                 ClassTag<RankResult<R>> tag = ClassTag$.MODULE$.apply(RankResult.class);
                 Object[] collected = (Object[]) data.rdd().barrier().mapPartitions(task, false, tag).collect();
                 List<R> results = new ArrayList<>(workers);
@@ -103,14 +108,18 @@ public final class DataParallelStage {
                 return results;
             } catch (Exception e) {
                 failures.add(e);
+                failedLaunches++;
                 LOG.warn("{}: attempt {} of {} failed: {}", name, attempt, maxAttempts, firstLine(e));
                 if (sc.sc().isStopped() || relaunchCannotHelp(e)) break;
             } finally {
                 sc.setJobDescription(callerDescription);
             }
         }
+        if (failures.isEmpty()) {
+            throw new IllegalStateException(name + " failed in all " + maxAttempts + " attempts of earlier stages");
+        }
         Exception last = failures.get(failures.size() - 1);
-        String what = failures.size() < maxAttempts ? " was stopped after " + failures.size() + " attempt(s)"
+        String what = failedLaunches < maxAttempts ? " was stopped after " + failedLaunches + " attempt(s)"
                 : " failed in all " + maxAttempts + " attempts";
         IllegalStateException failed = new IllegalStateException(name + what + "; last error: " + firstLine(last), last);
         failures.subList(0, failures.size() - 1).forEach(failed::addSuppressed);
@@ -138,13 +147,14 @@ public final class DataParallelStage {
             extends AbstractFunction1<Iterator<T>, Iterator<RankResult<R>>> implements Serializable {
         private final WorkerBody<T, R> body;
         private final String runKey;
-        private final int attempt;
+        private final int launch, attempt;
         private final Duration timeout;
         private final int threadsPerTask;
 
-        BarrierTask(WorkerBody<T, R> body, String runKey, int attempt, Duration timeout, int threadsPerTask) {
+        BarrierTask(WorkerBody<T, R> body, String runKey, int launch, int attempt, Duration timeout, int threadsPerTask) {
             this.body = body;
             this.runKey = runKey;
+            this.launch = launch;
             this.attempt = attempt;
             this.timeout = timeout;
             this.threadsPerTask = threadsPerTask;
@@ -157,8 +167,8 @@ public final class DataParallelStage {
             int worldSize = ctx.getTaskInfos().length;
             EngineThreads.use(threadsPerTask > 0 ? threadsPerTask : Math.max(1, ctx.cpus()));
             String host = SparkEnv.get().blockManager().blockManagerId().host();
-            // Keys of this run and attempt only: a client of an earlier attempt or another run cannot join.
-            String prefix = "atdiff/" + runKey + "/" + attempt + "." + ctx.stageAttemptNumber() + "/";
+            // Keys of this run and launch only: a client of an earlier launch or another run cannot join.
+            String prefix = "atdiff/" + runKey + "/" + launch + "." + ctx.stageAttemptNumber() + "/";
             try (GlooGroup group = GlooGroup.join(rank, worldSize, host, prefix, timeout, ctx::allGather)) {
                 WorkerContext worker = new WorkerContext(rank, worldSize, attempt, group, ctx::killTaskIfInterrupted);
                 R value = body.run(worker, JavaConverters.asJavaIterator(partition));

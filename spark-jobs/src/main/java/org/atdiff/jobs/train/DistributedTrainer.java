@@ -5,25 +5,33 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.util.SerializableConfiguration;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.ModelSettings;
 import org.atdiff.jobs.cluster.DataParallelStage;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.prep.Manifest;
-import org.atdiff.nn.UNet;
+import org.atdiff.random.RandomStream;
 import org.bytedeco.javacpp.PointerScope;
 import scala.Tuple2;
 
@@ -32,12 +40,19 @@ import scala.Tuple2;
  * barrier stage with one long-running task per worker, each holding the training images in memory and a replica of
  * the model, all-reducing (averaging) the gradients at every optimizer update so that the replicas stay identical.
  *
- * <p><b>Data placement.</b> Every worker holds the whole training split (uint8, 150 MB for CIFAR-10): the Parquet
- * rows are replicated to the W partitions of the stage by one shuffle. The data order is then a function of the seed
- * alone ({@link GlobalBatchOrder}): W workers with per-worker batch B see exactly the global batches of one worker
- * with batch W B, and with the per-sample noise streams of {@link org.atdiff.train.TrainingLoop} the two runs compute
- * the same updates up to floating-point summation order. Datasets that do not fit a worker's memory would need
- * sharded placement, which gives up that equivalence.
+ * <p><b>Data order.</b> The order in which the run visits the images is a function of the seed alone
+ * ({@link GlobalBatchOrder}): W workers with per-worker batch B see exactly the global batches of one worker with
+ * batch W B, and with the per-sample noise streams of {@link org.atdiff.train.TrainingLoop} the two runs compute the
+ * same updates up to floating-point summation order.
+ *
+ * <p><b>Data placement</b> ({@code train.data-placement}, see docs/deploy.md). {@code sharded}: the run is cut into
+ * spans of steps that follow the epochs ({@link ShardRouting#spanEnd}); for each span a shuffle routes every sample
+ * of the span to the worker that consumes it, keyed by its sample number, and one barrier stage trains the span and
+ * checkpoints at its end, where the next span's stage resumes. A worker holds at most ceil(N / W) + B images. The
+ * images are read from the dataset again for every span (never cached), their order among the ids is fixed by the
+ * sorted id list the driver collects once and broadcasts. {@code replicated}: the Parquet rows are replicated to the
+ * W partitions of one stage for the whole run (uint8, 150 MB per worker for CIFAR-10). Both place sample n at the
+ * same image, so they train the same weights.
  *
  * <p><b>Recovery.</b> A failed attempt (executor lost, task killed, exception) is relaunched by the
  * {@link DataParallelStage} up to {@code train.max-attempts} times; each worker resumes from the newest checkpoint,
@@ -52,21 +67,25 @@ public final class DistributedTrainer {
     private final TrainSettings settings;
     private final Manifest shape;
     private final ModelSpec spec;
-    private final long startStep;
+    private final long startStep, dataSeed;
     private final String start;
 
     private DistributedTrainer(Config config, TrainSettings settings, Manifest shape, ModelSpec spec, long startStep,
-                               String start) {
+                               long dataSeed, String start) {
         this.config = config;
         this.settings = settings;
         this.shape = shape;
         this.spec = spec;
         this.startStep = startStep;
+        this.dataSeed = dataSeed;
         this.start = start;
     }
 
-    /** The result of a run: the last step, its checkpoint and its metrics line. */
-    public record Outcome(long step, Path checkpoint, String lastMetrics) {}
+    /**
+     * The result of a run: the last step, its checkpoint, its metrics line and the most rows each worker held at once
+     * (by rank; empty when there was nothing to do).
+     */
+    public record Outcome(long step, Path checkpoint, String lastMetrics, List<Integer> rowsPerWorker) {}
 
     /**
      * Checks the configuration, the dataset's manifest and the run directory before any Spark work: bad keys,
@@ -82,18 +101,24 @@ public final class DistributedTrainer {
         ModelSpec spec = ModelSettings.fromConfig(config, shape.height(), shape.channels(), shape.labelNames().size());
         RunDirectory run = new RunDirectory(settings.runDir(), hadoop);
         Optional<Path> latest = run.latestCheckpoint();
-        long startStep = 0;
+        long startStep = 0, dataSeed = ReplicaTrainer.freshStreams(settings.seed()).get(ReplicaTrainer.DATA).seed();
         String start = "from scratch";
         try (PointerScope scope = new PointerScope()) {
             if (latest.isPresent()) {
-                Checkpoint c = run.read(latest.get(), in -> Checkpoint.load(in, latest.get().toString()));
+                Checkpoint.Header c = run.read(latest.get(), in -> Checkpoint.readHeader(in, latest.get().toString()));
                 requireSameShapes(c, spec, latest.get().toString());
-                if (settings.objective().equals("cd") && c.target().isEmpty()) {
+                if (settings.objective().equals("cd") && !c.hasTarget()) {
                     throw new IllegalArgumentException("run.dir holds checkpoint " + latest.get() + " without a target "
                             + "network (target.* tensors): it was not written by a train.objective = cd run, so cd "
                             + "cannot resume from it; use another run.dir");
                 }
                 startStep = c.step();
+                RandomStream data = c.rng().get(ReplicaTrainer.DATA);
+                if (data == null) {
+                    throw new IllegalArgumentException("run.dir holds checkpoint " + latest.get() + " without the random "
+                            + "stream rng." + ReplicaTrainer.DATA + "; it was not written by train");
+                }
+                dataSeed = data.seed();
                 start = "resuming from " + latest.get().getName();
             } else if (!settings.initCheckpoint().isBlank()) {
                 start = "fine-tuning from " + settings.initCheckpoint() + " (fresh optimizer, step 0)";
@@ -103,7 +128,7 @@ public final class DistributedTrainer {
                 if (latest.isEmpty()) start = "distilling " + settings.cm().teacher();
             }
         }
-        return new DistributedTrainer(config, settings, shape, spec, startStep, start);
+        return new DistributedTrainer(config, settings, shape, spec, startStep, dataSeed, start);
     }
 
     /** The prepared dataset's manifest; a missing dataset or manifest is an error naming data.path. */
@@ -119,7 +144,7 @@ public final class DistributedTrainer {
         }
     }
 
-    private static void requireSameShapes(Checkpoint c, ModelSpec spec, String source) {
+    private static void requireSameShapes(Checkpoint.Header c, ModelSpec spec, String source) {
         try {
             c.requireSameShapes(spec.build(0).stateDict());
         } catch (IllegalArgumentException e) {
@@ -148,7 +173,7 @@ public final class DistributedTrainer {
         if (startStep >= settings.steps()) {
             out.printf("train: %s already holds step %d >= train.steps = %d; nothing to do%n", settings.runDir(),
                     startStep, settings.steps());
-            return outcome(run);
+            return outcome(run, List.of());
         }
         run.writeText("config.conf", TrainSettings.toHocon(config));
 
@@ -157,28 +182,52 @@ public final class DistributedTrainer {
         if (!settings.split().equals("all")) rows = rows.filter(functions.col("split").equalTo(settings.split()));
         JavaRDD<ImageRow> images = rows.select("id", "label", "pixels").javaRDD()
                 .map(r -> new ImageRow(r.getLong(0), r.getInt(1), (byte[]) r.get(2)));
-        long count = images.count();
+        boolean sharded = settings.dataPlacement() == DataPlacement.SHARDED;
+        long[] ids = sharded ? sortedIds(rows) : null;
+        long count = sharded ? ids.length : images.count();
         if (count == 0) {
             throw new IllegalArgumentException("data.path " + settings.dataPath() + " has no images in data.split '"
                     + settings.split() + "'");
         }
         int workers = settings.workers() > 0 ? settings.workers() : DataParallelStage.workersPerExecutor(sc);
+        long global = (long) workers * settings.batchSize();
         out.printf("train: %,d images %dx%dx%d from %s (split %s)%n", count, shape.channels(), shape.height(),
                 shape.width(), settings.dataPath(), settings.split());
         try (PointerScope scope = new PointerScope()) {
             out.printf("train: %s%n", spec.build(0).describe());
         }
-        out.printf("train: objective %s%s%s, %d workers x batch %d = global batch %d, lr %g, %d steps, %s, run.dir %s%n",
+        String placement = sharded
+                ? String.format("data sharded (at most %,d images per worker, one stage per epoch)",
+                        ceilDiv(count, workers) + settings.batchSize())
+                : "data replicated (every worker holds all images)";
+        out.printf("train: objective %s%s%s, %d workers x batch %d = global batch %d, %s, lr %g, %d steps, %s, run.dir %s%n",
                 settings.objectiveLabel(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
-                settings.timestepSampler().equals("uniform") ? "" : ", t by " + settings.timestepSampler(), workers, settings.batchSize(), workers * settings.batchSize(), settings.lr(),
-                settings.steps(), start, settings.runDir());
+                settings.timestepSampler().equals("uniform") ? "" : ", t by " + settings.timestepSampler(), workers,
+                settings.batchSize(), global, placement, settings.lr(), settings.steps(), start, settings.runDir());
 
-        JavaRDD<ImageRow> everywhere = replicate(images, workers);
         String name = "atdiff train " + settings.objectiveLabel() + " -> " + settings.runDir();
         DataParallelStage stage = DataParallelStage.fromConfig(sc, name, config);
+        SerializableConfiguration hadoop = new SerializableConfiguration(sc.hadoopConfiguration());
+        String configJson = TrainSettings.toJson(config), specJson = spec.toJson();
+        int[] held = new int[workers];
         List<WorkerOutcome> outcomes;
         try (ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2))) {
-            outcomes = stage.run(everywhere, workers, new TrainWorker(TrainSettings.toJson(config), spec.toJson()));
+            if (!sharded) {
+                outcomes = stage.run(replicate(images, workers), workers, new TrainWorker(configJson, specJson, hadoop, null));
+                printRows(outcomes, held, out);
+            } else {
+                Broadcast<long[]> sortedIds = sc.broadcast(ids);
+                long step = startStep;
+                do {
+                    ShardSpan span = new ShardSpan(dataSeed, step, ShardRouting.spanEnd(step, count, global, settings.steps()));
+                    JavaRDD<ImageRow> routed = shard(images, sortedIds, workers, settings.batchSize(), span);
+                    outcomes = stage.run(routed, workers, new TrainWorker(configJson, specJson, hadoop, span));
+                    if (step == startStep) printRows(outcomes, held, out);
+                    else outcomes.forEach(o -> held[o.rank()] = Math.max(held[o.rank()], o.rows()));
+                    step = outcomes.get(0).step();
+                } while (outcomes.stream().allMatch(WorkerOutcome::completed) && step < settings.steps());
+                sortedIds.destroy();
+            }
         }
         Optional<WorkerOutcome> stopped = outcomes.stream().filter(o -> !o.completed()).findFirst();
         if (stopped.isPresent()) {
@@ -187,16 +236,56 @@ public final class DistributedTrainer {
                     + good.map(p -> "the last good checkpoint " + p + " is intact").orElse("no checkpoint was written")
                     + " (try a lower train.lr or train.grad-clip > 0)");
         }
-        Outcome o = outcome(run);
+        Outcome o = outcome(run, Arrays.stream(held).boxed().toList());
         out.printf("train: done at step %d; checkpoint %s%n", o.step(), o.checkpoint());
         return o;
     }
 
-    private static Outcome outcome(RunDirectory run) throws IOException {
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+
+    /** One line per worker naming the rows it holds; records them in {@code held}. */
+    private static void printRows(List<WorkerOutcome> outcomes, int[] held, PrintStream out) {
+        for (WorkerOutcome o : outcomes) {
+            held[o.rank()] = Math.max(held[o.rank()], o.rows());
+            out.printf("train: worker %d holds %,d images%n", o.rank(), o.rows());
+        }
+    }
+
+    /** The ids of the selected rows in order; an id that occurs twice is an error naming data.path. */
+    private long[] sortedIds(Dataset<Row> rows) {
+        long[] ids = rows.select("id").as(Encoders.LONG()).collectAsList().stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(ids);
+        for (int i = 1; i < ids.length; i++) {
+            if (ids[i] == ids[i - 1]) {
+                throw new IllegalArgumentException("data.path " + settings.dataPath() + ": image id " + ids[i]
+                        + " occurs twice in data.split '" + settings.split() + "'");
+            }
+        }
+        return ids;
+    }
+
+    private static Outcome outcome(RunDirectory run, List<Integer> rowsPerWorker) throws IOException {
         Path latest = run.latestCheckpoint().orElseThrow(() -> new IllegalStateException("no checkpoint in " + run.root()));
         List<String> lines = run.metricsLines();
         long step = Long.parseLong(latest.getName().replaceAll("\\D", ""));
-        return new Outcome(step, latest, lines.isEmpty() ? "" : lines.get(lines.size() - 1));
+        return new Outcome(step, latest, lines.isEmpty() ? "" : lines.get(lines.size() - 1), rowsPerWorker);
+    }
+
+    /**
+     * The samples of {@code span} routed to their workers ({@link ShardRouting}): partition w holds worker w's
+     * (until - from) x batch samples, each keyed by its sample number. {@code sortedIds} gives each image its index.
+     */
+    static JavaRDD<ImageRow> shard(JavaRDD<ImageRow> images, Broadcast<long[]> sortedIds, int workers, int batch,
+                                   ShardSpan span) {
+        return images.mapPartitionsToPair(rows -> {
+            long[] ids = sortedIds.value();
+            ShardRouting routing = new ShardRouting(ids.length, span.dataSeed(), workers, batch, span.from(), span.until());
+            Stream<ImageRow> stream = StreamSupport.stream(Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED), false);
+            return stream.flatMap(r -> routing.samples(Arrays.binarySearch(ids, r.key())).stream()
+                    .map(n -> new Tuple2<>(routing.worker(n), new ImageRow(n, r.label(), r.pixels())))).iterator();
+        }).partitionBy(new HashPartitioner(workers)).values();
     }
 
     /** Every image in each of the {@code workers} partitions (partition w holds the copies keyed w). */

@@ -9,7 +9,7 @@ import org.atdiff.random.RandomStream;
  * batch, and the worker of rank r takes sample numbers s G + r B + j, j < B. So W workers with batch B visit exactly
  * the images of one worker with batch W B, in the same positions, and a resumed run continues the same sequence.
  */
-public final class GlobalBatchOrder {
+public final class GlobalBatchOrder implements SampleRows {
     private final int images;
     private final long seed;
     private long cachedEpoch = -1;
@@ -30,6 +30,22 @@ public final class GlobalBatchOrder {
             cachedEpoch = epoch;
         }
         return permutation[(int) (n % images)];
+    }
+
+    @Override
+    public int row(long sample) {
+        return image(sample);
+    }
+
+    public int images() {
+        return images;
+    }
+
+    /** The position of every image in epoch {@code epoch}: the inverse of its permutation. */
+    public int[] positions(long epoch) {
+        int[] p = permutation(epoch), inverse = new int[images];
+        for (int i = 0; i < images; i++) inverse[p[i]] = i;
+        return inverse;
     }
 
     private int[] permutation(long epoch) {

@@ -7,10 +7,12 @@ import java.util.Iterator;
 import java.util.List;
 
 /**
- * A worker's in-memory copy of the training images, uint8 CHW (3 KB per 32x32 RGB image: CIFAR-10's 50,000 take
- * 150 MB), sorted by id so that row i is the same image on every worker whatever the partitioning was.
+ * A worker's in-memory training images, uint8 CHW (3 KB per 32x32 RGB image: CIFAR-10's 50,000 take 150 MB), sorted
+ * by key: with replicated placement the keys are the image ids, so row i is the same image on every worker whatever
+ * the partitioning was; with sharded placement they are the sample numbers routed to this worker ({@link #row}).
  */
 public final class ImageTable {
+    private final long[] keys;
     private final byte[][] pixels;
     private final int[] labels;
     private final int channels, height, width;
@@ -18,17 +20,19 @@ public final class ImageTable {
     public ImageTable(List<ImageRow> rows, int channels, int height, int width) {
         if (rows.isEmpty()) throw new IllegalArgumentException("the training split has no images");
         List<ImageRow> sorted = new ArrayList<>(rows);
-        sorted.sort(Comparator.comparingLong(ImageRow::id));
+        sorted.sort(Comparator.comparingLong(ImageRow::key));
         int size = channels * height * width;
+        keys = new long[sorted.size()];
         pixels = new byte[sorted.size()][];
         labels = new int[sorted.size()];
         for (int i = 0; i < pixels.length; i++) {
             ImageRow r = sorted.get(i);
             if (r.pixels().length != size) {
-                throw new IllegalArgumentException("image " + r.id() + " has " + r.pixels().length + " pixel bytes, the "
+                throw new IllegalArgumentException("image " + r.key() + " has " + r.pixels().length + " pixel bytes, the "
                         + "manifest's " + channels + "x" + height + "x" + width + " needs " + size);
             }
-            if (i > 0 && sorted.get(i - 1).id() == r.id()) throw new IllegalArgumentException("image id " + r.id() + " occurs twice");
+            if (i > 0 && sorted.get(i - 1).key() == r.key()) throw new IllegalArgumentException("image key " + r.key() + " occurs twice");
+            keys[i] = r.key();
             pixels[i] = r.pixels();
             labels[i] = r.label();
         }
@@ -46,6 +50,16 @@ public final class ImageTable {
 
     public int size() {
         return pixels.length;
+    }
+
+    /** The row keyed {@code key}; a key this table does not hold is an error naming it. */
+    public int row(long key) {
+        int i = Arrays.binarySearch(keys, key);
+        if (i < 0) {
+            throw new IllegalStateException("this worker holds no image keyed " + key + " (keys " + keys[0] + ".."
+                    + keys[keys.length - 1] + ")");
+        }
+        return i;
     }
 
     public byte[] pixels(int row) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.EngineReport;
@@ -77,11 +76,22 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * Trains from the newest state in the run directory to {@code train.steps}.
+     * Trains from the newest state in the run directory to {@code train.steps} on a table holding the whole split
+     * (replicated placement), visiting it in the {@link GlobalBatchOrder}.
      *
      * @param attempt 1 for the first launch; a fault injection file may name it
      */
     public WorkerOutcome train(ImageTable data, int rank, int workers, int attempt, GradientSync sync) throws IOException {
+        return train(data, null, rank, workers, attempt, sync);
+    }
+
+    /**
+     * Trains from the newest state in the run directory to the end of {@code span} on a table holding the samples
+     * the driver routed to this rank for that span (sharded placement), and checkpoints at its end so the next span's
+     * stage starts there.
+     */
+    public WorkerOutcome train(ImageTable data, ShardSpan span, int rank, int workers, int attempt, GradientSync sync)
+            throws IOException {
         Optional<FailureInjection> injection = FailureInjection.read(run);
         try (PointerScope scope = new PointerScope()) {
             UNet model = spec.build(modelSeed(settings.seed()));
@@ -91,7 +101,7 @@ public final class ReplicaTrainer {
             long start = 0;
             Optional<Path> latest = run.latestCheckpoint();
             ConsistencyReplica cm = settings.consistencyObjective() ? ConsistencyReplica.create(settings, spec, model,
-                    ema, latest.isEmpty(), modelSeed(settings.seed()), new Configuration()) : null;
+                    ema, latest.isEmpty(), modelSeed(settings.seed()), run.hadoop()) : null;
             TimestepSampler timesteps = settings.timestepSampler(spec.timesteps());
             try (PointerScope loading = new PointerScope()) { // the loaded tensors are copied, then freed
                 if (latest.isPresent()) {
@@ -115,8 +125,16 @@ public final class ReplicaTrainer {
             RandomStream dropout = streams.get(DROPOUT);
             model.dropoutStream(new RandomStream(dropout.derive(rank).seed(), dropout.counter()));
 
-            GlobalBatchOrder order = new GlobalBatchOrder(data.size(), streams.get(DATA).seed());
-            ShuffledMinibatches batches = new ShuffledMinibatches(data, order, rank, workers, settings.batchSize(),
+            long dataSeed = streams.get(DATA).seed(), until = settings.steps();
+            SampleRows rows;
+            if (span == null) {
+                rows = new GlobalBatchOrder(data.size(), dataSeed);
+            } else {
+                span.requireCovers(start, dataSeed, rank);
+                rows = data::row;
+                until = span.until();
+            }
+            ShuffledMinibatches batches = new ShuffledMinibatches(data, rows, rank, workers, settings.batchSize(),
                     spec.unet().numClasses() > 0);
             batches.seek(start);
             // bf16: the objective sees an autocast wrapper; weights, gradients, AdamW and EMA stay fp32
@@ -126,21 +144,23 @@ public final class ReplicaTrainer {
                     (long) rank * settings.batchSize());
             loop.resumeAt(start);
             MetricsLog metrics = rank == 0 ? new MetricsLog(run, start) : null;
-            if (rank == 0) loop.addListener(new RootOutputs(metrics, model, cm, timesteps, streams, start, attempt, workers));
+            if (rank == 0) {
+                loop.addListener(new RootOutputs(metrics, model, cm, timesteps, streams, start, until, attempt, workers));
+            }
             if (rank == 0 && observer != null) loop.addListener(observer);
             injection.ifPresent(f -> loop.addListener((m, l) -> f.maybeFail(rank, m.step(), attempt)));
             try {
-                loop.run(settings.steps());
+                loop.run(until);
             } catch (NonFiniteLossException e) {
                 if (metrics != null) metrics.flush();
-                return new WorkerOutcome(rank, e.step() - 1, e.getMessage());
+                return new WorkerOutcome(rank, e.step() - 1, e.getMessage(), data.size());
             }
-            return new WorkerOutcome(rank, loop.step(), null);
+            return new WorkerOutcome(rank, loop.step(), null, data.size());
         }
     }
 
     private Checkpoint readInitCheckpoint(String location) throws IOException {
-        return RunDirectory.readCheckpoint(location, new Configuration(), "train.init-checkpoint");
+        return RunDirectory.readCheckpoint(location, run.hadoop(), "train.init-checkpoint");
     }
 
     private static void requireSameModel(Checkpoint c, UNet model, String source) {
@@ -159,19 +179,20 @@ public final class ReplicaTrainer {
         private final ConsistencyReplica cm;
         private final TimestepSampler timesteps;
         private final LinkedHashMap<String, RandomStream> streams;
-        private final long startStep;
+        private final long startStep, until;
         private final int attempt, workers;
         private final long startNanos = System.nanoTime();
         private boolean engineLogged;
 
         RootOutputs(MetricsLog metrics, UNet model, ConsistencyReplica cm, TimestepSampler timesteps,
-                    LinkedHashMap<String, RandomStream> streams, long startStep, int attempt, int workers) {
+                    LinkedHashMap<String, RandomStream> streams, long startStep, long until, int attempt, int workers) {
             this.metrics = metrics;
             this.model = model;
             this.cm = cm;
             this.timesteps = timesteps;
             this.streams = streams;
             this.startStep = startStep;
+            this.until = until;
             this.attempt = attempt;
             this.workers = workers;
         }
@@ -188,7 +209,7 @@ public final class ReplicaTrainer {
                     double perStep = (System.nanoTime() - startNanos) * 1e-9 / (s - startStep);
                     metrics.progress(m, total, perStep * (total - s), attempt, workers, engine.line());
                 }
-                if (s % settings.checkpointEvery() == 0 || s == total) {
+                if (s % settings.checkpointEvery() == 0 || s == total || s == until) {
                     metrics.flush();
                     try (PointerScope scope = new PointerScope()) { // frees the optimizer state's copies
                         Checkpoint c = checkpoint(loop, s);

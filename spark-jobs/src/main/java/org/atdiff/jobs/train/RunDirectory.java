@@ -46,6 +46,11 @@ public final class RunDirectory {
         return root;
     }
 
+    /** The Hadoop configuration this directory's file system was opened with (the session's on every worker). */
+    public Configuration hadoop() {
+        return fs.getConf();
+    }
+
     public Path checkpointsDir() {
         return new Path(root, "checkpoints");
     }

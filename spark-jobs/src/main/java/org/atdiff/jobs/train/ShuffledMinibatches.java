@@ -6,18 +6,18 @@ import org.atdiff.train.MinibatchSource;
 
 /**
  * One worker's minibatches: at step s its B images are the sample numbers s G + rank B + j of the
- * {@link GlobalBatchOrder}, converted from uint8 to float in [-1, 1] when drawn. Each {@link #next()} is one step;
+ * {@link GlobalBatchOrder}, found in the worker's table by its {@link SampleRows}, converted from uint8 to float in [-1, 1] when drawn. Each {@link #next()} is one step;
  * {@link #seek} positions the source at a resumed step.
  */
 public final class ShuffledMinibatches implements MinibatchSource {
     private final ImageTable table;
-    private final GlobalBatchOrder order;
+    private final SampleRows order;
     private final int rank, batch, workers;
     private final boolean withLabels;
     private long step;
 
     /** @param withLabels hand out labels (a class-conditional model); every image must then have one */
-    public ShuffledMinibatches(ImageTable table, GlobalBatchOrder order, int rank, int workers, int batch, boolean withLabels) {
+    public ShuffledMinibatches(ImageTable table, SampleRows order, int rank, int workers, int batch, boolean withLabels) {
         if (rank < 0 || rank >= workers) throw new IllegalArgumentException("rank " + rank + " of " + workers + " workers");
         this.table = table;
         this.order = order;
@@ -39,7 +39,7 @@ public final class ShuffledMinibatches implements MinibatchSource {
         long[] labels = new long[batch];
         long first = step * workers * batch + (long) rank * batch;
         for (int j = 0; j < batch; j++) {
-            int row = order.image(first + j);
+            int row = order.row(first + j);
             System.arraycopy(table.pixels(row), 0, pixels, j * bytes, bytes);
             labels[j] = table.label(row);
             if (withLabels && labels[j] < 0) {

@@ -29,13 +29,14 @@ import org.atdiff.nn.TrainableDenoiser;
  * @param cmAdversarial {@code train.adversarial}: free AT (the {@code at.*} settings) of the consistency objectives
  * @param cm            the {@code cm.*} settings of the consistency objectives {@code cd} and {@code ct}
  * @param timestepSampler {@code train.timestep-sampler}: how plain, ip and at draw t ({@link TimestepSampler#NAMES})
+ * @param dataPlacement {@code train.data-placement}: how the training split reaches the workers
  */
 public record TrainSettings(String objective, long steps, int batchSize, int workers, double lr, double beta1,
         double beta2, double eps, double weightDecay, long warmupSteps, double gradClip, double emaRate,
         long checkpointEvery, int keepCheckpoints, long logEvery, int maxAttempts, Duration collectiveTimeout,
         String initCheckpoint, double ipGamma, AdversarialSettings adversarial, long seed, String runDir,
         String dataPath, String split, int threads, boolean cmAdversarial, ConsistencySettings cm, Precision precision,
-        String timestepSampler) {
+        String timestepSampler, DataPlacement dataPlacement) {
     /** Values of {@code data.split}. */
     public static final List<String> SPLITS = List.of("train", "test", "all");
     /** The consistency-model objectives: distillation and (improved) consistency training. */
@@ -55,6 +56,7 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
                     + String.join(", ", OBJECTIVES) + ")");
         }
         if (cm == null) throw new IllegalArgumentException("cm.* settings must be given");
+        if (dataPlacement == null) throw new IllegalArgumentException("train.data-placement must be given");
         if (objective.equals("cd")) cm.requireTeacher();
         if (cmAdversarial && !CONSISTENCY_OBJECTIVES.contains(objective)) {
             throw new IllegalArgumentException("train.adversarial applies to train.objective = cd or ct only, not '"
@@ -116,7 +118,8 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
                     c.getLong("train.log-every"), c.getInt("train.max-attempts"), c.getDuration("train.collective-timeout"),
                     c.getString("train.init-checkpoint"), c.getDouble("ip.gamma"), at, c.getLong("run.seed"),
                     c.getString("run.dir"), c.getString("data.path"), c.getString("data.split"), c.getInt("engine.threads"),
-                    c.getBoolean("train.adversarial"), consistency(c), precision, c.getString("train.timestep-sampler"));
+                    c.getBoolean("train.adversarial"), consistency(c), precision, c.getString("train.timestep-sampler"),
+                    DataPlacement.named(c.getString("train.data-placement")));
         } catch (ConfigException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }

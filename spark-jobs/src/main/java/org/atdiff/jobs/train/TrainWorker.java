@@ -1,27 +1,36 @@
 package org.atdiff.jobs.train;
 
 import java.util.Iterator;
-import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.util.SerializableConfiguration;
 import org.atdiff.jobs.cluster.WorkerBody;
 import org.atdiff.jobs.cluster.WorkerContext;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.train.GradientSync;
 import org.bytedeco.pytorch.Tensor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The body of the training barrier stage: every worker receives the whole training split (see
- * {@link DistributedTrainer}), keeps it in memory as uint8, and trains one {@link ReplicaTrainer} whose gradients are
+ * The body of the training barrier stage: every worker receives its rows (the whole training split with replicated
+ * placement, the samples routed to it for one span of steps with sharded placement, see {@link DistributedTrainer}),
+ * keeps them in memory as uint8, logs how many it holds, and trains one {@link ReplicaTrainer} whose gradients are
  * averaged over the Gloo group once per optimizer update and, with a loss-aware timestep sampler, whose per-sample
- * (t, loss) pairs are gathered once per step. Captures only strings: the resolved configuration and the model spec
- * as JSON.
+ * (t, loss) pairs are gathered once per step. Captures the resolved configuration and the model spec as JSON, the
+ * session's Hadoop configuration (so {@code spark.hadoop.*} keys reach the workers' file systems) and the span.
  */
 final class TrainWorker implements WorkerBody<ImageRow, WorkerOutcome> {
+    private static final Logger LOG = LoggerFactory.getLogger(TrainWorker.class);
     private final String configJson;
     private final String specJson;
+    private final SerializableConfiguration hadoop;
+    private final ShardSpan span;
 
-    TrainWorker(String configJson, String specJson) {
+    /** @param span the steps of a sharded stage, or null for a replicated one (the whole run) */
+    TrainWorker(String configJson, String specJson, SerializableConfiguration hadoop, ShardSpan span) {
         this.configJson = configJson;
         this.specJson = specJson;
+        this.hadoop = hadoop;
+        this.span = span;
     }
 
     @Override
@@ -30,6 +39,8 @@ final class TrainWorker implements WorkerBody<ImageRow, WorkerOutcome> {
         ModelSpec spec = ModelSpec.fromJson(specJson);
         int c = spec.unet().inChannels(), size = spec.unet().imageSize();
         ImageTable data = ImageTable.collect(partition, c, size, size);
+        LOG.info("train worker {} of {} holds {} rows ({} placement{})", worker.rank(), worker.worldSize(), data.size(),
+                span == null ? "replicated" : "sharded", span == null ? "" : ", steps " + (span.from() + 1) + ".." + span.until());
         GradientSync sync = new GradientSync() {
             @Override
             public void allReduceMean(Tensor flat) {
@@ -46,8 +57,8 @@ final class TrainWorker implements WorkerBody<ImageRow, WorkerOutcome> {
                 return worker.worldSize();
             }
         };
-        RunDirectory run = new RunDirectory(settings.runDir(), new Configuration());
+        RunDirectory run = new RunDirectory(settings.runDir(), hadoop.value());
         return new ReplicaTrainer(settings, configJson, spec, run)
-                .train(data, worker.rank(), worker.worldSize(), worker.attempt(), sync);
+                .train(data, span, worker.rank(), worker.worldSize(), worker.attempt(), sync);
     }
 }

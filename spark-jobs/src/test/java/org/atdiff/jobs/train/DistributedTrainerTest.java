@@ -33,6 +33,10 @@ class DistributedTrainerTest {
     @BeforeAll
     static void start() throws Exception {
         spark = TorchSparkSession.builder("local[2]", "DistributedTrainerTest", 1).config("spark.ui.enabled", "false")
+                // known only to the session: the test file system of runOnAFileSystemOnlyTheSessionKnows
+                .config("spark.hadoop.fs." + RecordingFileSystem.SCHEME + ".impl", RecordingFileSystem.class.getName())
+                .config("spark.hadoop.fs." + RecordingFileSystem.SCHEME + ".impl.disable.cache", "true")
+                .config("spark.hadoop." + RecordingFileSystem.KEY, "from-the-session")
                 .getOrCreate();
         data = TinyDataset.write(spark, shared.resolve("data"), 40, 8);
     }
@@ -101,28 +105,64 @@ class DistributedTrainerTest {
     }
 
     @Test
-    void twoWorkersWithBatchBMatchOneWorkerWithBatch2B() throws Exception {
+    void twoWorkersWithBatchBMatchOneWorkerWithBatch2BAcrossAnEpochBoundary() throws Exception {
         try (PointerScope scope = new PointerScope()) {
             // AdamW divides each coordinate by its own gradient scale: a coordinate whose true gradient is zero (a bias
             // just before a GroupNorm with one channel per group) moves by lr * sign(rounding noise). A larger eps keeps
             // the update a smooth function of the gradient, so the comparison measures the all-reduce, not that noise.
-            Path two = shared.resolve("eq-two"), one = shared.resolve("eq-one");
-            train(config(data, two, "train.workers=2", "train.batch-size=4", "train.eps=1e-3"));
-            train(config(data, one, "train.workers=1", "train.batch-size=8", "train.eps=1e-3"));
-            Checkpoint a = checkpoint(two, 3), b = checkpoint(one, 3);
+            // 40 images, global batch 6, 8 steps: step 7 takes the last 4 images of epoch 0 and the first 2 of epoch 1,
+            // so the sharded runs train two spans (steps 1..7 and 8), the second resumed from the step-7 checkpoint.
+            Path two = shared.resolve("eq-two"), one = shared.resolve("eq-one"), copies = shared.resolve("eq-replicated");
+            java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+            DistributedTrainer.Outcome sharded = DistributedTrainer.prepare(config(data, two, "train.workers=2",
+                    "train.batch-size=3", "train.eps=1e-3", "train.steps=8"), new Configuration())
+                    .run(spark, new java.io.PrintStream(printed, true));
+            String log = printed.toString();
+            System.out.print(log);
+            train(config(data, one, "train.workers=1", "train.batch-size=6", "train.eps=1e-3", "train.steps=8"));
+            Checkpoint a = checkpoint(two, 8), b = checkpoint(one, 8);
+            assertTrue(Files.exists(two.resolve("checkpoints").resolve(RunDirectory.checkpointName(7))),
+                    "the checkpoint at the epoch's span boundary");
             double model = maxRelativeDifference(floats(a.model()), floats(b.model()));
             double ema = maxRelativeDifference(floats(a.ema()), floats(b.ema()));
             System.out.printf("equivalence: max relative difference of weights %.3g, EMA %.3g%n", model, ema);
-            assertTrue(model < 1e-5, "weights differ by " + model);
-            assertTrue(ema < 1e-5, "EMA differs by " + ema);
+            assertTrue(model < 5e-5, "weights differ by " + model);
+            assertTrue(ema < 5e-5, "EMA differs by " + ema);
+            // each worker held the 7 steps x 3 samples of the first span, never more than ceil(N / W) + B = 23
+            assertEquals(List.of(21, 21), sharded.rowsPerWorker());
+            assertTrue(log.contains("data sharded (at most 23 images per worker"), log);
+            assertTrue(log.contains("train: worker 0 holds 21 images") && log.contains("train: worker 1 holds 21 images"), log);
+            // replicated placement visits the same samples with the same workers: the same weights, bit for bit
+            DistributedTrainer.Outcome replicated = train(config(data, copies, "train.workers=2", "train.batch-size=3",
+                    "train.eps=1e-3", "train.steps=8", "train.data-placement=replicated"));
+            assertEquals(List.of(40, 40), replicated.rowsPerWorker());
+            floats(checkpoint(copies, 8).model()).forEach((k, v) -> assertArrayEquals(v, floats(a.model()).get(k), k));
             // the runs did train: the weights moved away from the initial ones
             ModelSpec spec = ModelSpec.fromJson(a.modelSpecJson());
             var init = floats(spec.build(ReplicaTrainer.modelSeed(0)).stateDict());
             assertTrue(maxRelativeDifference(init, floats(a.model())) > 1e-3);
             // a sanity check of the measure: another seed gives other weights
             Path other = shared.resolve("eq-other-seed");
-            train(config(data, other, "train.workers=1", "train.batch-size=8", "train.eps=1e-3", "run.seed=5"));
-            assertTrue(maxRelativeDifference(floats(checkpoint(other, 3).model()), floats(b.model())) > 1e-3);
+            train(config(data, other, "train.workers=1", "train.batch-size=6", "train.eps=1e-3", "train.steps=8", "run.seed=5"));
+            assertTrue(maxRelativeDifference(floats(checkpoint(other, 8).model()), floats(b.model())) > 1e-3);
+        }
+    }
+
+    @Test
+    void theSessionsHadoopConfigurationReachesTheWorkersFileSystem() throws Exception {
+        try (PointerScope scope = new PointerScope()) {
+            // run.dir on a scheme only the session's spark.hadoop.* keys define: a worker opening it with a fresh
+            // Configuration would fail with "No FileSystem for scheme"
+            Path dir = shared.resolve("recorded-run");
+            String run = RecordingFileSystem.SCHEME + "://" + dir.toAbsolutePath();
+            RecordingFileSystem.OPENED.clear();
+            Config c = config(data, dir, "train.steps=2", "run.dir=\"" + run + "\"");
+            DistributedTrainer.prepare(c, spark.sparkContext().hadoopConfiguration()).run(spark, System.out);
+            assertEquals(2, checkpoint(dir, 2).step());
+            List<String[]> onWorkers = RecordingFileSystem.OPENED.stream()
+                    .filter(o -> o[0].startsWith("Executor task launch worker")).toList();
+            assertFalse(onWorkers.isEmpty(), "the workers opened run.dir");
+            for (String[] o : onWorkers) assertEquals("from-the-session", o[1], "opened by " + o[0]);
         }
     }
 
@@ -220,16 +260,18 @@ class DistributedTrainerTest {
     @Test
     void aRerunWithMoreStepsResumesAndMatchesAnUninterruptedRun() throws Exception {
         try (PointerScope scope = new PointerScope()) {
+            // epochs of 40 / 8 = 5 steps: the rerun resumes at step 7, mid-epoch, and crosses the next boundary at 10
             Path straight = shared.resolve("straight"), resumed = shared.resolve("resumed");
-            train(config(data, straight, "train.steps=10"));
-            train(config(data, resumed, "train.steps=6"));
-            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), metricSteps(resumed));
-            DistributedTrainer again = DistributedTrainer.prepare(config(data, resumed, "train.steps=10"), new Configuration());
-            assertEquals(6, again.startStep());
+            train(config(data, straight, "train.steps=12"));
+            train(config(data, resumed, "train.steps=7"));
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), metricSteps(resumed));
+            DistributedTrainer again = DistributedTrainer.prepare(config(data, resumed, "train.steps=12"), new Configuration());
+            assertEquals(7, again.startStep());
             DistributedTrainer.Outcome o = again.run(spark, System.out);
-            assertEquals(10, o.step());
-            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L), metricSteps(resumed));
-            Checkpoint a = checkpoint(straight, 10), b = checkpoint(resumed, 10);
+            assertEquals(12, o.step());
+            assertEquals(List.of(12, 12), o.rowsPerWorker(), "the rest of epoch 1: steps 8..10, 3 x 4 samples each");
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L), metricSteps(resumed));
+            Checkpoint a = checkpoint(straight, 12), b = checkpoint(resumed, 12);
             assertEquals(floats(a.model()).keySet(), floats(b.model()).keySet());
             floats(a.model()).forEach((k, v) -> assertArrayEquals(v, floats(b.model()).get(k), k));
             floats(a.ema()).forEach((k, v) -> assertArrayEquals(v, floats(b.ema()).get(k), "ema " + k));
@@ -237,11 +279,11 @@ class DistributedTrainerTest {
             assertEquals(a.rng().get(ReplicaTrainer.DROPOUT).counter(), b.rng().get(ReplicaTrainer.DROPOUT).counter());
             // metrics lines of the resumed steps equal the uninterrupted run's, except the timing
             List<String> x = Files.readAllLines(straight.resolve("metrics.jsonl")), y = Files.readAllLines(resumed.resolve("metrics.jsonl"));
-            for (int i = 0; i < 10; i++) {
+            for (int i = 0; i < 12; i++) {
                 assertEquals(MetricsLog.parse(x.get(i)).get("loss"), MetricsLog.parse(y.get(i)).get("loss"), "step " + (i + 1));
             }
             // a rerun at the end has nothing to do
-            assertEquals(10, train(config(data, resumed, "train.steps=10")).step());
+            assertEquals(12, train(config(data, resumed, "train.steps=12")).step());
         }
     }
 
@@ -250,8 +292,9 @@ class DistributedTrainerTest {
         try (PointerScope scope = new PointerScope()) {
             Path run = shared.resolve("flaky"), reference = shared.resolve("flaky-reference");
             Files.createDirectories(run);
-            // rank 1 fails after step 5 of attempt 1: attempt 2 resumes from the step-4 checkpoint
-            Files.writeString(run.resolve(FailureInjection.FILE), new FailureInjection(1, 5, 1).text());
+            // rank 1 fails after step 3 of attempt 1 (mid-epoch): attempt 2 resumes the epoch's stage from the step-2
+            // checkpoint with the same routed samples, and the next epoch's stage (steps 6, 7) is still attempt 2
+            Files.writeString(run.resolve(FailureInjection.FILE), new FailureInjection(1, 3, 1).text());
             DistributedTrainer.Outcome o = train(config(data, run, "train.steps=7"));
             assertEquals(7, o.step());
             assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), metricSteps(run));

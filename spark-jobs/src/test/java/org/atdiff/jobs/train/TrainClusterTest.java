@@ -34,6 +34,8 @@ class TrainClusterTest {
                     "train.workers=0", "train.steps=4", "train.checkpoint-every=2", "train.keep-checkpoints=1"),
                     new Configuration()).run(spark, System.out);
             assertEquals(4, o.step());
+            // sharded: each executor's worker held the 4 steps x 4 samples of the run, at most ceil(40 / 2) + 4
+            assertEquals(List.of(16, 16), o.rowsPerWorker());
             assertEquals(List.of("latest", "step-00000004.safetensors"), Files.list(run.resolve("checkpoints"))
                     .map(p -> p.getFileName().toString()).filter(n -> !n.startsWith(".")).sorted().toList());
             assertEquals("step-00000004.safetensors", Files.readString(run.resolve("checkpoints/latest")).trim());
