@@ -50,6 +50,8 @@ class ProfilesTest {
         assertEquals(1e-4, c.getDouble("train.lr"));
         assertEquals(128, c.getInt("train.batch-size") * c.getInt("train.workers"));
         assertEquals(0.9999, c.getDouble("train.ema-rate"));
+        assertEquals(0.0, c.getDouble("train.grad-clip"), "the authors clip nothing");
+        assertEquals("loss-second-moment", c.getString("train.timestep-sampler"));
         assertEquals(3, c.getInt("at.steps"));
         assertEquals(0.1, c.getDouble("at.rho"));
         assertEquals(0.1, c.getDouble("at.alpha"));
