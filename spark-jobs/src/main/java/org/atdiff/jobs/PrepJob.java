@@ -1,7 +1,7 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
-import org.apache.spark.sql.SparkSession;
+import java.util.List;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.Manifest;
 import org.atdiff.prep.PrepSettings;
@@ -17,17 +17,13 @@ public final class PrepJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         PrepSettings settings = settings(config);
-        SparkSession spark = SparkSessions.open(config, master, "prep");
-        try {
-            Manifest m = DatasetPrep.run(spark, settings);
-            System.out.printf("prep: %d images (%d rejected), %dx%dx%d, %d shards, split %s -> %s (checksum %s)%n",
-                    m.rows(), m.rejected(), m.channels(), m.height(), m.width(), m.shards(), m.split(),
-                    settings.outputPath(), m.checksum());
-        } finally {
-            spark.stop();
-        }
+        Manifest m = DatasetPrep.run(session.spark(), settings);
+        System.out.printf("prep: %d images (%d rejected), %dx%dx%d, %d shards, split %s -> %s (checksum %s)%n",
+                m.rows(), m.rejected(), m.channels(), m.height(), m.width(), m.shards(), m.split(),
+                settings.outputPath(), m.checksum());
+        return CommandResult.wrote("prep", List.of(settings.outputPath()));
     }
 
     /** The {@code input.*}, {@code image.*}, {@code split.*} and {@code output.*} keys as typed settings. */

@@ -27,6 +27,8 @@ import org.atdiff.engine.EngineCheckException;
 import org.atdiff.io.Npz;
 import org.atdiff.io.NpyArray;
 import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.EngineSetup;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.nn.UNet;
@@ -70,7 +72,7 @@ public final class BenchCommand implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         BenchSettings s = BenchSettings.fromConfig(config);
         EngineThreads.use(s.threads());
         EngineSetup.configure(config, System.out);
@@ -109,6 +111,7 @@ public final class BenchCommand implements Atdiff.Command {
         byte[] bytes = JSON.writeValueAsBytes(root);
         new RunDirectory(s.output(), new Configuration()).writeAtomically("bench.json", out -> out.write(bytes));
         System.out.printf("%nload average at the end: %s%nwrote %s/bench.json%n", loadAverage(), s.output());
+        return CommandResult.wrote("bench", List.of(new org.apache.hadoop.fs.Path(s.output(), "bench.json")));
     }
 
     private BenchTable table(String title, String... columns) {

@@ -4,9 +4,10 @@ import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.SparkSession;
+import java.util.ArrayList;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 
@@ -25,7 +26,7 @@ public final class ExportJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         String what = config.getString("export.what");
         if (!WHAT.contains(what)) {
             throw new IllegalArgumentException("export.what must be one of " + WHAT + " but is '" + what + "'");
@@ -41,18 +42,18 @@ public final class ExportJob implements Atdiff.Command {
                 WeightsExport.Exported e = WeightsExport.run(checkpoint, WeightsExport.file(out), overwrite, hadoop);
                 System.out.printf("export: EMA weights of %s (step %d, %s, %d tensors) -> %s%n", e.checkpoint(),
                         e.step(), e.objective(), e.tensors(), e.file());
-                return;
+                return CommandResult.wrote("export", List.of(e.file()));
             }
-            SparkSession spark = SparkSessions.open(config, master, "export");
-            try {
-                lease.attach(spark.sparkContext());
-                for (SampleExport.Exported e : SampleExport.run(spark, config.getString("samples.path"), out, overwrite)) {
-                    System.out.printf("export: %-24s %d images %dx%dx%d -> %s/ and %s%n", e.set(), e.count(),
-                            e.height(), e.width(), e.channels(), e.pngFolder(), e.npz());
-                }
-            } finally {
-                spark.stop();
+            session.attach(lease);
+            List<Path> written = new ArrayList<>();
+            for (SampleExport.Exported e : SampleExport.run(session.spark(), config.getString("samples.path"), out,
+                    overwrite)) {
+                System.out.printf("export: %-24s %d images %dx%dx%d -> %s/ and %s%n", e.set(), e.count(),
+                        e.height(), e.width(), e.channels(), e.pngFolder(), e.npz());
+                written.add(e.pngFolder());
+                written.add(e.npz());
             }
+            return CommandResult.wrote("export", written);
         }
     }
 }

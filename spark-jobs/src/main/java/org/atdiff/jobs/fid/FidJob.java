@@ -2,9 +2,13 @@ package org.atdiff.jobs.fid;
 
 import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 
@@ -20,21 +24,19 @@ public final class FidJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         FidSettings s = FidSettings.fromConfig(config);
         String out = config.getString("output.path");
         try (RunLease lease = RunLease.acquire("output.path", out, "fid", LeaseSettings.fromConfig(config),
                 new Configuration())) {
-            SparkSession spark = SparkSessions.open(config, master, "fid");
-            try {
-                lease.attach(spark.sparkContext());
-                for (FidScoring.Result r : FidScoring.run(spark, s, config.getString("samples.path"),
-                        config.getString("reference.path"), out, config.getBoolean("output.overwrite"))) {
-                    System.out.printf("fid: %-24s %s = %.4f (%d images)%n", r.set(), r.scoreName(), r.score(), r.count());
-                }
-            } finally {
-                spark.stop();
+            session.attach(lease);
+            Map<String, Double> scores = new LinkedHashMap<>();
+            for (FidScoring.Result r : FidScoring.run(session.spark(), s, config.getString("samples.path"),
+                    config.getString("reference.path"), out, config.getBoolean("output.overwrite"))) {
+                System.out.printf("fid: %-24s %s = %.4f (%d images)%n", r.set(), r.scoreName(), r.score(), r.count());
+                scores.put(r.set() + " " + r.scoreName(), r.score());
             }
+            return CommandResult.wrote("fid", List.of(new Path(out, FidScoring.RESULT_FILE))).withScores(scores);
         }
     }
 }

@@ -5,6 +5,8 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 
 /**
  * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),
@@ -17,7 +19,7 @@ public final class CompareJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         String scores = config.getString("compare.scores");
         if (scores.isBlank()) throw new IllegalArgumentException("compare.scores is empty: name the folder of fid.json files");
         List<Path> runs = config.getStringList("compare.runs").stream().map(Path::new).toList();
@@ -25,5 +27,6 @@ public final class CompareJob implements Atdiff.Command {
         List<ScoreComparison.Cell> cells = ScoreComparison.write(new Path(scores), runs, out, new Configuration());
         System.out.print(ScoreComparison.markdown(cells));
         System.out.println("compare: " + cells.size() + " set configurations -> " + out + "/summary.md");
+        return CommandResult.wrote("compare", List.of(new Path(out, "summary.md")));
     }
 }

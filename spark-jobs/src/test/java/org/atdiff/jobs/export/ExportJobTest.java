@@ -60,7 +60,7 @@ class ExportJobTest {
     }
 
     static void run(String... overrides) throws Exception {
-        new ExportJob().run(AtdiffConfig.load(null, List.of(overrides)), "local[2]");
+        org.atdiff.jobs.Atdiff.runAlone("export", new ExportJob(), AtdiffConfig.load(null, List.of(overrides)), "local[2]");
     }
 
     /** Runs a Python script with /usr/bin/python3; skips the test when it or one of {@code modules} is missing. */
@@ -82,7 +82,7 @@ class ExportJobTest {
         File runDir = new File(dir, "run");
         TinyRuns.writeRun(runDir, 8, 3, 0, 5);
         File samples = new File(dir, "samples");
-        new SampleJob().run(AtdiffConfig.load(null, List.of("run.dir=" + runDir, "sample.count=6",
+        org.atdiff.jobs.Atdiff.runAlone("sample", new SampleJob(), AtdiffConfig.load(null, List.of("run.dir=" + runDir, "sample.count=6",
                 "sample.sampler=ddim", "sample.steps=[2,3]", "sample.batch-size=4", "output.path=" + samples)), "local[2]");
         File out = new File(dir, "exported");
         run("samples.path=" + samples, "output.path=" + out);
