@@ -2,6 +2,9 @@ package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
 import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.Manifest;
 import org.atdiff.prep.PrepSettings;
@@ -19,11 +22,19 @@ public final class PrepJob implements Atdiff.Command {
     @Override
     public CommandResult run(Config config, CommandSession session) throws Exception {
         PrepSettings settings = settings(config);
+        Configuration hadoop = new Configuration();
+        Path out = new Path(settings.outputPath());
+        StepFingerprint step = StepFingerprint.of("prep", config, List.of("input", "image", "split"),
+                Map.of("input.path", config.getString("input.path")), hadoop);
+        Path marker = StepFingerprint.inFolder(out);
+        CommandResult result = CommandResult.wrote("prep", List.of(settings.outputPath()));
+        if (step.alreadyDone(marker, "output.path", out, settings.overwrite(), hadoop)) return result.asReused();
         Manifest m = DatasetPrep.run(session.spark(), settings);
         System.out.printf("prep: %d images (%d rejected), %dx%dx%d, %d shards, split %s -> %s (checksum %s)%n",
                 m.rows(), m.rejected(), m.channels(), m.height(), m.width(), m.shards(), m.split(),
                 settings.outputPath(), m.checksum());
-        return CommandResult.wrote("prep", List.of(settings.outputPath()));
+        step.commit(marker, hadoop);
+        return result;
     }
 
     /** The {@code input.*}, {@code image.*}, {@code split.*} and {@code output.*} keys as typed settings. */

@@ -26,7 +26,8 @@ public final class TrainJob implements Atdiff.Command {
                 LeaseSettings.fromConfig(config), hadoop)) {
             session.attach(lease);
             DistributedTrainer.Outcome o = trainer.run(session.spark(), System.out);
-            return CommandResult.wrote("train", List.of(o.checkpoint())).withLastMetrics(o.lastMetrics());
+            CommandResult r = CommandResult.wrote("train", List.of(o.checkpoint())).withLastMetrics(o.lastMetrics());
+            return trainer.startStep() >= trainer.settings().steps() ? r.asReused() : r;
         }
     }
 

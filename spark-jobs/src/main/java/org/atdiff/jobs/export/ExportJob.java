@@ -5,6 +5,8 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import java.util.ArrayList;
+import java.util.Map;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
@@ -39,10 +41,24 @@ public final class ExportJob implements Atdiff.Command {
             if (what.equals("weights")) {
                 Path checkpoint = WeightsExport.checkpoint(config.getString("export.checkpoint"),
                         config.getString("run.dir"), hadoop);
+                Path file = WeightsExport.file(out);
+                StepFingerprint step = StepFingerprint.of("export", config, List.of("export"),
+                        Map.of("checkpoint", checkpoint.toString()), hadoop);
+                Path marker = StepFingerprint.beside(file);
+                if (step.alreadyDone(marker, "output.path", file, overwrite, hadoop)) {
+                    return CommandResult.wrote("export", List.of(file)).asReused();
+                }
                 WeightsExport.Exported e = WeightsExport.run(checkpoint, WeightsExport.file(out), overwrite, hadoop);
                 System.out.printf("export: EMA weights of %s (step %d, %s, %d tensors) -> %s%n", e.checkpoint(),
                         e.step(), e.objective(), e.tensors(), e.file());
+                step.commit(marker, hadoop);
                 return CommandResult.wrote("export", List.of(e.file()));
+            }
+            StepFingerprint step = StepFingerprint.of("export", config, List.of("export"),
+                    Map.of("samples.path", config.getString("samples.path")), hadoop);
+            Path marker = StepFingerprint.inFolder(new Path(out));
+            if (step.alreadyDone(marker, "output.path", new Path(out), overwrite, hadoop)) {
+                return CommandResult.wrote("export", List.of(out)).asReused();
             }
             session.attach(lease);
             List<Path> written = new ArrayList<>();
@@ -53,6 +69,7 @@ public final class ExportJob implements Atdiff.Command {
                 written.add(e.pngFolder());
                 written.add(e.npz());
             }
+            step.commit(marker, hadoop);
             return CommandResult.wrote("export", written);
         }
     }

@@ -6,6 +6,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.nn.ClassifierTraining;
 import org.atdiff.tensor.EngineThreads;
 
@@ -25,6 +26,13 @@ public final class ClassifierJob implements Atdiff.Command {
         FidSettings s = FidSettings.fromConfig(config);
         String out = config.getString("output.path");
         Path file = out.endsWith(".safetensors") ? new Path(out) : new Path(out, "classifier.safetensors");
+        org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+        StepFingerprint step = StepFingerprint.of("classifier", config, java.util.List.of("fid"),
+                java.util.Map.of("data.path", config.getString("data.path")), hadoop);
+        Path marker = StepFingerprint.beside(file);
+        if (step.alreadyDone(marker, "output.path", file, config.getBoolean("output.overwrite"), hadoop)) {
+            return CommandResult.wrote("classifier", java.util.List.of(file)).asReused();
+        }
         SparkSession spark = session.spark();
         if (file.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(file)
                 && !config.getBoolean("output.overwrite")) {
@@ -35,6 +43,7 @@ public final class ClassifierJob implements Atdiff.Command {
         ClassifierTraining.Result r = DatasetClassifier.train(spark, config.getString("data.path"), s.training());
         DatasetClassifier.save(r.classifier(), file, spark.sparkContext().hadoopConfiguration());
         FeatureExtractors.report(r, file);
+        step.commit(marker, hadoop);
         return CommandResult.wrote("classifier", java.util.List.of(file));
     }
 }

@@ -8,6 +8,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 import org.atdiff.stats.FeatureMoments;
@@ -33,10 +34,18 @@ public final class StatsJob implements Atdiff.Command {
         boolean overwrite = config.getBoolean("output.overwrite");
         try (RunLease lease = RunLease.acquire("output.path", npzPath(out).getParent().toString(), "stats",
                 LeaseSettings.fromConfig(config), new Configuration())) {
+            Configuration hadoop = new Configuration();
+            StepFingerprint step = StepFingerprint.of("stats", config, java.util.List.of("fid", "reference.split"),
+                    java.util.Map.of("data.path", data), hadoop);
+            Path marker = StepFingerprint.beside(npzPath(out));
+            if (step.alreadyDone(marker, "output.path", npzPath(out), overwrite, hadoop)) {
+                return CommandResult.wrote("stats", java.util.List.of(npzPath(out))).asReused();
+            }
             session.attach(lease);
             ImageStatistics stats = write(session.spark(), s, data, out, overwrite);
             System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(),
                     stats.source(), stats.dimension(), stats.features(), stats.extractorId(), npzPath(out));
+            step.commit(marker, hadoop);
             return CommandResult.wrote("stats", java.util.List.of(npzPath(out)));
         }
     }

@@ -3,6 +3,9 @@ package org.atdiff.jobs.sample;
 import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
 import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
@@ -25,6 +28,15 @@ public final class SampleJob implements Atdiff.Command {
         SampleSettings settings = SampleSettings.fromConfig(config);
         try (RunLease lease = RunLease.acquire("output.path", settings.outputPath(), "sample",
                 LeaseSettings.fromConfig(config), new Configuration())) {
+            Configuration hadoop = new Configuration();
+            Path out = new Path(settings.outputPath());
+            StepFingerprint step = StepFingerprint.of("sample", config, List.of("sample"),
+                    Map.of("checkpoint", SamplingModel.resolve(settings, hadoop).toString()), hadoop);
+            Path marker = StepFingerprint.inFolder(out);
+            if (step.alreadyDone(marker, "output.path", out, settings.overwrite(), hadoop)) {
+                return CommandResult.wrote("sample", settings.sets().stream().map(s -> new Path(out, s.folderName())).toList())
+                        .asReused();
+            }
             session.attach(lease);
             List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(session.spark(), settings);
             for (SampleGeneration.WrittenSet w : sets) {
@@ -32,6 +44,7 @@ public final class SampleJob implements Atdiff.Command {
                         w.count(), w.set().sampler(), w.set().nfe(), w.set().spacing(),
                         w.set().es() ? " with epsilon scaling" : "", w.checkpoint(), w.step(), w.folder());
             }
+            step.commit(marker, hadoop);
             return CommandResult.wrote("sample", sets.stream().map(SampleGeneration.WrittenSet::folder).toList());
         }
     }

@@ -22,6 +22,7 @@ import org.atdiff.io.Npz;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.io.SafeTensorsFile;
 import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.sample.SampleJob;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.jobs.train.RunDirectory;
@@ -59,8 +60,8 @@ class ExportJobTest {
         torch.set_num_threads(1);
     }
 
-    static void run(String... overrides) throws Exception {
-        org.atdiff.jobs.Atdiff.runAlone("export", new ExportJob(), AtdiffConfig.load(null, List.of(overrides)), "local[2]");
+    static org.atdiff.jobs.CommandResult run(String... overrides) throws Exception {
+        return org.atdiff.jobs.Atdiff.runAlone("export", new ExportJob(), AtdiffConfig.load(null, List.of(overrides)), "local[2]");
     }
 
     /** Runs a Python script with /usr/bin/python3; skips the test when it or one of {@code modules} is missing. */
@@ -114,6 +115,10 @@ class ExportJobTest {
                     + "print(a.shape, a.dtype, hashlib.sha256(a.tobytes()).hexdigest())", new File(out, set + ".npz").toString());
             assertEquals("(6, 8, 8, 3) uint8 " + HexFormat.of().formatHex(sha.digest()), got, set);
         }
+        long npzTime = new File(out, "ddim-nfe2.npz").lastModified();
+        assertTrue(run("samples.path=" + samples, "output.path=" + out).reused(), "the same export again is skipped");
+        assertEquals(npzTime, new File(out, "ddim-nfe2.npz").lastModified());
+        new File(out, StepFingerprint.FOLDER_FILE).delete(); // an output of unknown origin is refused
         IllegalStateException again = assertThrows(IllegalStateException.class,
                 () -> run("samples.path=" + samples, "output.path=" + out));
         assertTrue(again.getMessage().contains("output.overwrite"), again.getMessage());
