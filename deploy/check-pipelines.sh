@@ -6,12 +6,22 @@
 #   oozie-workflow-1.0.xsd, spark-action-1.0.xsd and oozie-common-1.0.xsd (from Oozie's client/src/main/resources);
 # - the notebook is a valid nbformat 4 notebook (with python3-nbformat; plain JSON otherwise) whose code cells parse.
 # The Java side (DeployFilesTest) checks the workflow's order and that every override names a configuration path.
+#
+# deploy/check-pipelines.sh --dag-commands ROOT [param=value ...] prints instead the DAG's atdiff command lines in an
+# order its dependencies allow, one JSON array of arguments a line, rendered with atdiff_root = ROOT, the DAG's params
+# (overridden by param=value) and ds_nodash = 19700101 (PipelineRerunTest runs them twice).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PY="${PYTHON:-python3}"
+DAG_COMMANDS=()
+if [[ "${1:-}" == --dag-commands ]]; then
+  shift
+  DAG_COMMANDS=("$@")
+  [[ ${#DAG_COMMANDS[@]} -ge 1 ]] || { echo "check-pipelines: --dag-commands needs ROOT" >&2; exit 2; }
+fi
 
-"$PY" - "$ROOT/deploy/airflow/atdiff_pipeline.py" <<'PYEOF'
-import os, sys, tempfile, types, py_compile
+"$PY" - "$ROOT/deploy/airflow/atdiff_pipeline.py" ${DAG_COMMANDS[@]+"${DAG_COMMANDS[@]}"} <<'PYEOF'
+import json, os, re, sys, tempfile, types, py_compile
 path = sys.argv[1]
 with tempfile.TemporaryDirectory() as tmp:
     py_compile.compile(path, cfile=os.path.join(tmp, "dag.pyc"), doraise=True)
@@ -32,7 +42,7 @@ class Op:
 class Dag:
     current = None
     def __init__(self, dag_id, **kw):
-        self.dag_id, self.tasks = dag_id, []
+        self.dag_id, self.tasks, self.params = dag_id, [], kw.get("params", {})
     def __enter__(self):
         Dag.current = self
         return self
@@ -58,6 +68,24 @@ def after(a):
                 seen.add(d); todo.append(d)
     return seen
 
+def render(arg, root, params):
+    arg = re.sub(r"\{\{ var\.value\.get\('atdiff_root', '[^']*'\) \}\}", root, arg)
+    arg = re.sub(r"\{\{ params\.(\w+) \}\}", lambda m: str(params[m.group(1)]), arg)
+    arg = arg.replace("{{ ds_nodash }}", "19700101")
+    assert "{{" not in arg, "unrendered template in " + arg
+    return arg
+
+if len(sys.argv) > 2:
+    params = dict(dag.params)
+    params.update(p.split("=", 1) for p in sys.argv[3:])
+    done = set()
+    while len(done) < len(tasks):  # a task once every task upstream of it is done
+        for t in sorted(tasks):
+            if t not in done and all(t not in tasks[u].downstream for u in tasks if u not in done):
+                print(json.dumps([render(a, sys.argv[2], params) for a in tasks[t].kw["application_args"]]))
+                done.add(t)
+    sys.exit(0)
+
 for a, b in [("prep", "train"), ("train", "sample"), ("sample", "fid"), ("prep", "stats"), ("stats", "fid")]:
     assert b in after(a) and a not in after(b), f"{b} must run after {a}"
 for t in tasks.values():
@@ -66,6 +94,7 @@ for t in tasks.values():
     assert t.kw["conf"]["spark.dynamicAllocation.enabled"] == "false", t.task_id
 print("airflow DAG: ok (tasks", ", ".join(sorted(tasks)) + ")")
 PYEOF
+[[ ${#DAG_COMMANDS[@]} -eq 0 ]] || exit 0
 
 xmllint --noout "$ROOT/deploy/oozie/workflow.xml"
 if [[ -n "${OOZIE_XSD_DIR:-}" ]]; then

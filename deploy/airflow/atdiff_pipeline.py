@@ -8,6 +8,10 @@ in the connection) and:
 - Airflow Variables `atdiff_jar` (e.g. hdfs:///user/atdiff/lib/atdiff-assembly.jar), `atdiff_conf` (the profile,
   e.g. hdfs:///user/atdiff/conf/yarn.conf, see conf/yarn.conf) and `atdiff_root` (where datasets and runs live).
 See docs/deploy.md for what each Spark setting is for.
+
+Clearing a task and running it again is safe: a step whose output is already complete for the same settings and
+inputs is skipped (a line says so), train resumes from its latest checkpoint, and a step asked for other settings
+over an existing output fails naming what differs (pass output.overwrite=true to replace it).
 """
 from datetime import datetime, timedelta
 
@@ -75,7 +79,6 @@ with DAG(
         "prep",
         "input.path={{ params.raw }}",
         "output.path=" + DATA,
-        "output.overwrite=true",
         num_executors=4, executor_cores=2, executor_memory="4g",
     )
 

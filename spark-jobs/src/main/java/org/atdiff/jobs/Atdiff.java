@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.MalformedFileException;
 import org.atdiff.jobs.fid.ClassifierJob;
 import org.atdiff.jobs.fid.FidJob;
@@ -13,19 +14,34 @@ import org.atdiff.jobs.fid.StatsJob;
 import org.atdiff.jobs.sample.SampleJob;
 
 /**
- * Entry point of every command: {@code atdiff <command> [--conf FILE] [--master URL] [path=value ...]}.
- * Parses the arguments, loads and validates the configuration, and hands it to the command.
+ * Every command, two ways in.
+ * <ul>
+ *   <li>The command line, {@link #main}: {@code atdiff <command> [--conf FILE] [--master URL] [path=value ...]}.
+ *       Parses the arguments, loads and validates the configuration, runs the command in a Spark session of its own
+ *       (opened when the command first needs it, stopped when it ends) and exits: 0, 2 with one line on a bad input
+ *       or state, 1 otherwise.</li>
+ *   <li>A notebook or an application, {@link #run(SparkSession, String, Map)}: runs the command in the caller's
+ *       session and returns a {@link CommandResult}; throws on failure; never stops the session nor exits the JVM.</li>
+ * </ul>
+ * Either way the command's Spark jobs form the job group {@code atdiff <command> <run.dir or output.path>}
+ * ({@link CommandSession}).
  */
 public final class Atdiff {
     /** A command of the launcher. */
     public interface Command {
         String summary();
 
-        void run(Config config, String master) throws Exception;
+        /** Runs the command, its Spark work in {@code session}; throws on failure. */
+        CommandResult run(Config config, CommandSession session) throws Exception;
 
         /** A profile in {@code conf/} used when no {@code --conf} is given, or null for none. */
         default String defaultProfile() {
             return null;
+        }
+
+        /** The folder or file the command writes, which names its job group: {@code output.path} unless overridden. */
+        default String target(Config config) {
+            return config.getString("output.path");
         }
     }
 
@@ -70,16 +86,39 @@ public final class Atdiff {
                 && "cluster".equals(System.getProperty("spark.submit.deployMode"));
     }
 
-    static void run(String[] args) throws Exception {
+    /**
+     * Runs {@code command} in the caller's running session {@code spark} with {@code overrides} (configuration path ->
+     * value, as {@code path=value} on the command line) over {@code conf/application.conf} and the command's default
+     * profile. Never stops the session.
+     *
+     * @throws IllegalArgumentException on an unknown command, path or ill-typed value, naming it
+     * @throws Exception                when the command fails (the CLI's exit code 2 for IllegalArgumentException,
+     *                                  IllegalStateException and MalformedFileException, 1 otherwise)
+     */
+    public static CommandResult run(SparkSession spark, String command, Map<String, String> overrides) throws Exception {
+        return run(spark, command, null, overrides);
+    }
+
+    /** {@link #run(SparkSession, String, Map)} over the profile {@code conf} (as {@code --conf FILE}) when not null. */
+    public static CommandResult run(SparkSession spark, String command, File conf, Map<String, String> overrides)
+            throws Exception {
+        Command c = command(command);
+        List<String> pairs = new ArrayList<>();
+        overrides.forEach((path, value) -> pairs.add(path + "=" + value));
+        Config config = AtdiffConfig.load(conf, c.defaultProfile(), pairs);
+        try (CommandSession session = CommandSession.in(spark, config, command, c.target(config))) {
+            return c.run(config, session);
+        }
+    }
+
+    /** The command line without the exit: parses {@code args} and runs the command in a session of its own. */
+    static CommandResult run(String[] args) throws Exception {
         Map<String, Command> commands = commands();
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
             System.out.println(usage(commands));
-            return;
+            return CommandResult.wrote("help", List.of());
         }
-        Command command = commands.get(args[0]);
-        if (command == null) {
-            throw new IllegalArgumentException("unknown command '" + args[0] + "'\n" + usage(commands));
-        }
+        Command command = command(args[0]);
         File conf = null;
         String master = null;
         List<String> overrides = new ArrayList<>();
@@ -93,8 +132,24 @@ public final class Atdiff {
                 }
             }
         }
-        Config config = AtdiffConfig.load(conf, command.defaultProfile(), overrides);
-        command.run(config, master);
+        return runAlone(args[0], command, AtdiffConfig.load(conf, command.defaultProfile(), overrides), master);
+    }
+
+    /**
+     * Runs {@code command} (named {@code name}) in a Spark session of its own on {@code master} (null: as
+     * {@link SparkSessions} decides), opened when the command first needs it and stopped when it ends.
+     */
+    public static CommandResult runAlone(String name, Command command, Config config, String master) throws Exception {
+        try (CommandSession session = CommandSession.own(config, name, command.target(config), master)) {
+            return command.run(config, session);
+        }
+    }
+
+    private static Command command(String name) {
+        Map<String, Command> commands = commands();
+        Command command = commands.get(name);
+        if (command == null) throw new IllegalArgumentException("unknown command '" + name + "'\n" + usage(commands));
+        return command;
     }
 
     private static String value(String[] args, int i, String option) {

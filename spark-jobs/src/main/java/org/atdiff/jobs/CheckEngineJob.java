@@ -36,7 +36,7 @@ public final class CheckEngineJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) {
+    public CommandResult run(Config config, CommandSession session) {
         EngineThreads.use(config.getInt("engine.threads") > 0 ? config.getInt("engine.threads")
                 : Runtime.getRuntime().availableProcessors());
         EngineSetup.configure(config, System.out);
@@ -44,6 +44,7 @@ public final class CheckEngineJob implements Atdiff.Command {
         List<ConvolutionShape> shapes = ConvolutionEngine.shapesOf(() -> traceModels(config, bf16));
         System.out.println(ConvolutionEngine.report().line());
         printTable(shapes);
+        return CommandResult.wrote("check-engine", List.of());
     }
 
     /** Runs the configured U-Net and feature network once, so that their convolutions are checked. */

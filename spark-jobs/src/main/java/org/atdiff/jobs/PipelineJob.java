@@ -53,7 +53,7 @@ public final class PipelineJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         String runDir = config.getString("run.dir");
         String dataPath = config.getString("data.path");
         String samplesPath = config.getString("samples.path");
@@ -75,51 +75,58 @@ public final class PipelineJob implements Atdiff.Command {
                      : RunLease.acquire("samples.path", samplesPath, "pipeline", leaseSettings, hadoop)) {
             Map<String, Long> seconds = new LinkedHashMap<>();
             long t0 = System.nanoTime();
-            SparkSession spark = SparkSessions.open(config, master, "pipeline");
-            try {
-                runLease.attach(spark.sparkContext());
-                if (samplesLease != null) samplesLease.attach(spark.sparkContext());
-                hadoop = spark.sparkContext().hadoopConfiguration();
-                Path manifestPath = new Path(dataPath, "manifest.json");
-                if (manifestPath.getFileSystem(hadoop).exists(manifestPath)) {
-                    System.out.println("pipeline: prep skipped, dataset already at " + dataPath);
-                } else {
-                    System.out.println("pipeline: prep " + config.getString("input.path") + " -> " + dataPath);
-                    Manifest m = DatasetPrep.run(spark, prepSettings);
-                    System.out.printf("pipeline: prepared %d images%n", m.rows());
-                }
-                seconds.put("prep", lap(t0));
-
-                long t1 = System.nanoTime();
-                DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop);
-                trainer.run(spark, System.out);
-                seconds.put("train", lap(t1));
-
-                long t2 = System.nanoTime();
-                List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(spark, sampleSettings);
-                for (SampleGeneration.WrittenSet w : sets) {
-                    System.out.printf("pipeline: sampled %d images with %s at NFE %d%s -> %s%n", w.count(), w.set().sampler(),
-                            w.set().nfe(), w.set().es() ? " + ES" : "", w.folder());
-                }
-                seconds.put("sample", lap(t2));
-
-                long t3 = System.nanoTime();
-                String statsPath = new Path(runDir, "reference").toString();
-                ImageStatistics ref = StatsJob.write(spark, fidSettings, dataPath, statsPath, true);
-                List<FidScoring.Result> scores = FidScoring.run(spark, fidSettings, samplesPath,
-                        StatsJob.npzPath(statsPath).toString(), new Path(runDir, "fid").toString(), true);
-                for (FidScoring.Result r : scores) {
-                    System.out.printf("pipeline: %-28s %s = %.4f%n", r.set(), r.scoreName(), r.score());
-                }
-                seconds.put("stats + fid", lap(t3));
-                seconds.put("total", lap(t0));
-
-                Path report = writeReport(config, trainer, sets, scores, ref, seconds, hadoop);
-                System.out.println("pipeline: report at " + report);
-            } finally {
-                spark.stop();
+            session.attach(runLease);
+            if (samplesLease != null) session.attach(samplesLease);
+            SparkSession spark = session.spark();
+            hadoop = spark.sparkContext().hadoopConfiguration();
+            Path manifestPath = new Path(dataPath, "manifest.json");
+            if (manifestPath.getFileSystem(hadoop).exists(manifestPath)) {
+                System.out.println("pipeline: prep skipped, dataset already at " + dataPath);
+            } else {
+                System.out.println("pipeline: prep " + config.getString("input.path") + " -> " + dataPath);
+                Manifest m = DatasetPrep.run(spark, prepSettings);
+                System.out.printf("pipeline: prepared %d images%n", m.rows());
             }
+            seconds.put("prep", lap(t0));
+
+            long t1 = System.nanoTime();
+            DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop);
+            DistributedTrainer.Outcome trained = trainer.run(spark, System.out);
+            seconds.put("train", lap(t1));
+
+            long t2 = System.nanoTime();
+            List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(spark, sampleSettings);
+            for (SampleGeneration.WrittenSet w : sets) {
+                System.out.printf("pipeline: sampled %d images with %s at NFE %d%s -> %s%n", w.count(), w.set().sampler(),
+                        w.set().nfe(), w.set().es() ? " + ES" : "", w.folder());
+            }
+            seconds.put("sample", lap(t2));
+
+            long t3 = System.nanoTime();
+            String statsPath = new Path(runDir, "reference").toString();
+            ImageStatistics ref = StatsJob.write(spark, fidSettings, dataPath, statsPath, true);
+            List<FidScoring.Result> scores = FidScoring.run(spark, fidSettings, samplesPath,
+                    StatsJob.npzPath(statsPath).toString(), new Path(runDir, "fid").toString(), true);
+            for (FidScoring.Result r : scores) {
+                System.out.printf("pipeline: %-28s %s = %.4f%n", r.set(), r.scoreName(), r.score());
+            }
+            seconds.put("stats + fid", lap(t3));
+            seconds.put("total", lap(t0));
+
+            Path report = writeReport(config, trainer, sets, scores, ref, seconds, hadoop);
+            System.out.println("pipeline: report at " + report);
+            Map<String, Double> byName = new LinkedHashMap<>();
+            for (FidScoring.Result r : scores) byName.put(r.set() + " " + r.scoreName(), r.score());
+            List<Object> written = new ArrayList<>(List.of(dataPath, trained.checkpoint()));
+            sets.forEach(w -> written.add(w.folder()));
+            written.addAll(List.of(StatsJob.npzPath(statsPath), new Path(runDir, "fid/" + FidScoring.RESULT_FILE), report));
+            return CommandResult.wrote("pipeline", written).withScores(byName).withLastMetrics(trained.lastMetrics());
         }
+    }
+
+    @Override
+    public String target(Config config) {
+        return config.getString("run.dir");
     }
 
     /** Whether {@code path} is {@code dir} or inside it (then dir's lease covers it). */

@@ -1,7 +1,10 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
-import org.apache.spark.sql.SparkSession;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.Manifest;
 import org.atdiff.prep.PrepSettings;
@@ -17,17 +20,21 @@ public final class PrepJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         PrepSettings settings = settings(config);
-        SparkSession spark = SparkSessions.open(config, master, "prep");
-        try {
-            Manifest m = DatasetPrep.run(spark, settings);
-            System.out.printf("prep: %d images (%d rejected), %dx%dx%d, %d shards, split %s -> %s (checksum %s)%n",
-                    m.rows(), m.rejected(), m.channels(), m.height(), m.width(), m.shards(), m.split(),
-                    settings.outputPath(), m.checksum());
-        } finally {
-            spark.stop();
-        }
+        Configuration hadoop = new Configuration();
+        Path out = new Path(settings.outputPath());
+        StepFingerprint step = StepFingerprint.of("prep", config, List.of("input", "image", "split"),
+                Map.of("input.path", config.getString("input.path")), hadoop);
+        Path marker = StepFingerprint.inFolder(out);
+        CommandResult result = CommandResult.wrote("prep", List.of(settings.outputPath()));
+        if (step.alreadyDone(marker, "output.path", out, settings.overwrite(), hadoop)) return result.asReused();
+        Manifest m = DatasetPrep.run(session.spark(), settings);
+        System.out.printf("prep: %d images (%d rejected), %dx%dx%d, %d shards, split %s -> %s (checksum %s)%n",
+                m.rows(), m.rejected(), m.channels(), m.height(), m.width(), m.shards(), m.split(),
+                settings.outputPath(), m.checksum());
+        step.commit(marker, hadoop);
+        return result;
     }
 
     /** The {@code input.*}, {@code image.*}, {@code split.*} and {@code output.*} keys as typed settings. */

@@ -3,7 +3,9 @@ package org.atdiff.jobs;
 import com.typesafe.config.Config;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
+import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.jobs.cluster.TorchSparkSession;
 
 /**
@@ -23,6 +25,24 @@ public final class SparkSessions {
         properties.putAll(EngineSetup.configure(config, System.out));
         return TorchSparkSession.builder(master(config, master), config.getString("spark.app-name") + " " + command,
                 config.getInt("engine.threads"), properties).getOrCreate();
+    }
+
+    /**
+     * Checks that a session built elsewhere (a notebook's) gives its executors the engine setting {@code executorEnv}
+     * ({@link EngineSetup#configure}) asks for. In local mode the executors are this JVM, configured already.
+     */
+    static void requireEngine(SparkSession spark, Map<String, String> executorEnv) {
+        SparkConf conf = spark.sparkContext().getConf();
+        if (conf.get("spark.master", "local").startsWith("local")) return;
+        executorEnv.forEach((key, value) -> {
+            // unset: the executors take ConvolutionEngine's setting of a JVM no one configured
+            String has = conf.get(key, key.endsWith(ConvolutionEngine.PATH_VARIABLE) ? ConvolutionEngine.AUTO : "");
+            if (!has.equals(value)) {
+                throw new IllegalArgumentException("engine.conv-path: this command asks for " + key + "=" + value
+                        + " on the executors, but the Spark session gives them " + has + "; start the session with "
+                        + "--conf " + key + "=" + value + " (or keep engine.conv-path at the session's setting)");
+            }
+        });
     }
 
     /** {@code --master} if given, else null under spark-submit (keep its master), else {@code spark.master}. */

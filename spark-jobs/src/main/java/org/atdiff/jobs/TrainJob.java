@@ -2,7 +2,7 @@ package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
+import java.util.List;
 import org.atdiff.jobs.train.DistributedTrainer;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
@@ -19,19 +19,21 @@ public final class TrainJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         Configuration hadoop = new Configuration();
         DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop); // fails before Spark starts
         try (RunLease lease = RunLease.acquire("run.dir", trainer.settings().runDir(), "train",
                 LeaseSettings.fromConfig(config), hadoop)) {
-            SparkSession spark = SparkSessions.open(config, master, "train");
-            try {
-                lease.attach(spark.sparkContext());
-                trainer.run(spark, System.out);
-            } finally {
-                spark.stop();
-            }
+            session.attach(lease);
+            DistributedTrainer.Outcome o = trainer.run(session.spark(), System.out);
+            CommandResult r = CommandResult.wrote("train", List.of(o.checkpoint())).withLastMetrics(o.lastMetrics());
+            return trainer.startStep() >= trainer.settings().steps() ? r.asReused() : r;
         }
+    }
+
+    @Override
+    public String target(Config config) {
+        return config.getString("run.dir");
     }
 
     public static void main(String[] args) {

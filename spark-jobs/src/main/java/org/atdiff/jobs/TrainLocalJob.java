@@ -51,7 +51,7 @@ public final class TrainLocalJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config userConfig, String master) throws Exception {
+    public CommandResult run(Config userConfig, CommandSession session) throws Exception {
         Config config = withDefaults(userConfig);
         TrainSettings settings = TrainSettings.fromConfig(config);
         int size = config.getInt("image.size");
@@ -74,11 +74,23 @@ public final class TrainLocalJob implements Atdiff.Command {
         if (losses.first.isEmpty()) {
             System.out.printf("train-local: %s already holds step %d; pass train.steps=N to continue or another run.dir%n",
                     settings.runDir(), o.step());
-            return;
+            return result(run).asReused();
         }
         System.out.printf("train-local: loss at the start %.4f (mean of the first %d steps), at the end %.4f (last %d)%n",
                 LossWindow.mean(losses.first), losses.first.size(), LossWindow.mean(losses.last), losses.last.size());
         System.out.printf("train-local: checkpoint %s%n", run.latestCheckpoint().orElseThrow());
+        return result(run);
+    }
+
+    private static CommandResult result(RunDirectory run) throws java.io.IOException {
+        List<String> metrics = run.metricsLines();
+        return CommandResult.wrote("train-local", List.of(run.latestCheckpoint().orElseThrow()))
+                .withLastMetrics(metrics.isEmpty() ? "" : metrics.get(metrics.size() - 1));
+    }
+
+    @Override
+    public String target(Config config) {
+        return withDefaults(config).getString("run.dir");
     }
 
     /** The user's configuration with {@link #DEFAULTS} where the reference configuration's value was left. */

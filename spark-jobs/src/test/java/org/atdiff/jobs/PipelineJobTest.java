@@ -35,7 +35,7 @@ class PipelineJobTest {
                 "sample.count=8", "sample.steps=[2]", "sample.batch-size=8", "fid.classifier-epochs=1",
                 "fid.classifier-width=8", "fid.batch-size=16"));
         assertEquals("at", config.getString("train.objective"), "the quickstart profile was applied");
-        job.run(config, "local[2]");
+        Atdiff.runAlone("pipeline", job, config, "local[2]");
 
         assertTrue(new File(data, "manifest.json").isFile());
         assertTrue(new File(run, "checkpoints/step-00000004.safetensors").isFile());
@@ -50,12 +50,12 @@ class PipelineJobTest {
         assertEquals(4, html.split("data:image/png;base64,").length - 1);
 
         // A bad value fails before any Spark work, naming the key.
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> job.run(
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Atdiff.runAlone("pipeline", job,
                 AtdiffConfig.load(null, job.defaultProfile(), List.of("run.dir=" + run, "train.lr=-1")), "local[2]"));
         assertTrue(e.getMessage().contains("train.lr"), e.getMessage());
 
         // Running it again reuses the dataset and the finished training, and rewrites the report.
-        job.run(config, "local[2]");
+        Atdiff.runAlone("pipeline", job, config, "local[2]");
         assertTrue(new File(run, "report.html").isFile());
     }
 }

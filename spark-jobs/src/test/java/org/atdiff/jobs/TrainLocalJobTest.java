@@ -28,7 +28,7 @@ class TrainLocalJobTest {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true));
         try {
-            new TrainLocalJob().run(AtdiffConfig.load(null, List.of("run.dir=" + dir, "image.size=8",
+            Atdiff.runAlone("train-local", new TrainLocalJob(), AtdiffConfig.load(null, List.of("run.dir=" + dir, "image.size=8",
                     "input.builtin-count=200", "train.steps=40", "train.objective=plain", "train.batch-size=8",
                     "train.log-every=20", "engine.threads=1")), null);
         } finally {

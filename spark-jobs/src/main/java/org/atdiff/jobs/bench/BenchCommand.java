@@ -1,7 +1,11 @@
 package org.atdiff.jobs.bench;
 
 import com.typesafe.config.Config;
+import java.util.List;
+import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.EngineSetup;
 import org.atdiff.tensor.EngineThreads;
 
@@ -16,10 +20,11 @@ public final class BenchCommand implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         BenchSettings s = BenchSettings.fromConfig(config);
         EngineThreads.use(s.threads());
         EngineSetup.configure(config, System.out);
         BenchRunner.run(s, config);
+        return CommandResult.wrote("bench", List.of(new Path(s.output(), "bench.json")));
     }
 }

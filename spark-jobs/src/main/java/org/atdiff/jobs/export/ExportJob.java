@@ -4,9 +4,12 @@ import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.SparkSession;
+import java.util.ArrayList;
+import java.util.Map;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 
@@ -25,7 +28,7 @@ public final class ExportJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         String what = config.getString("export.what");
         if (!WHAT.contains(what)) {
             throw new IllegalArgumentException("export.what must be one of " + WHAT + " but is '" + what + "'");
@@ -38,21 +41,36 @@ public final class ExportJob implements Atdiff.Command {
             if (what.equals("weights")) {
                 Path checkpoint = WeightsExport.checkpoint(config.getString("export.checkpoint"),
                         config.getString("run.dir"), hadoop);
+                Path file = WeightsExport.file(out);
+                StepFingerprint step = StepFingerprint.of("export", config, List.of("export"),
+                        Map.of("checkpoint", checkpoint.toString()), hadoop);
+                Path marker = StepFingerprint.beside(file);
+                if (step.alreadyDone(marker, "output.path", file, overwrite, hadoop)) {
+                    return CommandResult.wrote("export", List.of(file)).asReused();
+                }
                 WeightsExport.Exported e = WeightsExport.run(checkpoint, WeightsExport.file(out), overwrite, hadoop);
                 System.out.printf("export: EMA weights of %s (step %d, %s, %d tensors) -> %s%n", e.checkpoint(),
                         e.step(), e.objective(), e.tensors(), e.file());
-                return;
+                step.commit(marker, hadoop);
+                return CommandResult.wrote("export", List.of(e.file()));
             }
-            SparkSession spark = SparkSessions.open(config, master, "export");
-            try {
-                lease.attach(spark.sparkContext());
-                for (SampleExport.Exported e : SampleExport.run(spark, config.getString("samples.path"), out, overwrite)) {
-                    System.out.printf("export: %-24s %d images %dx%dx%d -> %s/ and %s%n", e.set(), e.count(),
-                            e.height(), e.width(), e.channels(), e.pngFolder(), e.npz());
-                }
-            } finally {
-                spark.stop();
+            StepFingerprint step = StepFingerprint.of("export", config, List.of("export"),
+                    Map.of("samples.path", config.getString("samples.path")), hadoop);
+            Path marker = StepFingerprint.inFolder(new Path(out));
+            if (step.alreadyDone(marker, "output.path", new Path(out), overwrite, hadoop)) {
+                return CommandResult.wrote("export", List.of(out)).asReused();
             }
+            session.attach(lease);
+            List<Path> written = new ArrayList<>();
+            for (SampleExport.Exported e : SampleExport.run(session.spark(), config.getString("samples.path"), out,
+                    overwrite)) {
+                System.out.printf("export: %-24s %d images %dx%dx%d -> %s/ and %s%n", e.set(), e.count(),
+                        e.height(), e.width(), e.channels(), e.pngFolder(), e.npz());
+                written.add(e.pngFolder());
+                written.add(e.npz());
+            }
+            step.commit(marker, hadoop);
+            return CommandResult.wrote("export", written);
         }
     }
 }

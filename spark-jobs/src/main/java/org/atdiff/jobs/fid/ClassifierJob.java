@@ -4,7 +4,9 @@ import com.typesafe.config.Config;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.nn.ClassifierTraining;
 import org.atdiff.tensor.EngineThreads;
 
@@ -20,23 +22,28 @@ public final class ClassifierJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         FidSettings s = FidSettings.fromConfig(config);
         String out = config.getString("output.path");
         Path file = out.endsWith(".safetensors") ? new Path(out) : new Path(out, "classifier.safetensors");
-        SparkSession spark = SparkSessions.open(config, master, "classifier");
-        try {
-            if (file.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(file)
-                    && !config.getBoolean("output.overwrite")) {
-                throw new IllegalStateException("output.path " + file + " already exists; set output.overwrite=true to "
-                        + "replace it");
-            }
-            EngineThreads.use(s.threads() > 0 ? s.threads() : Runtime.getRuntime().availableProcessors());
-            ClassifierTraining.Result r = DatasetClassifier.train(spark, config.getString("data.path"), s.training());
-            DatasetClassifier.save(r.classifier(), file, spark.sparkContext().hadoopConfiguration());
-            FeatureExtractors.report(r, file);
-        } finally {
-            spark.stop();
+        org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+        StepFingerprint step = StepFingerprint.of("classifier", config, java.util.List.of("fid"),
+                java.util.Map.of("data.path", config.getString("data.path")), hadoop);
+        Path marker = StepFingerprint.beside(file);
+        if (step.alreadyDone(marker, "output.path", file, config.getBoolean("output.overwrite"), hadoop)) {
+            return CommandResult.wrote("classifier", java.util.List.of(file)).asReused();
         }
+        SparkSession spark = session.spark();
+        if (file.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(file)
+                && !config.getBoolean("output.overwrite")) {
+            throw new IllegalStateException("output.path " + file + " already exists; set output.overwrite=true to "
+                    + "replace it");
+        }
+        EngineThreads.use(s.threads() > 0 ? s.threads() : Runtime.getRuntime().availableProcessors());
+        ClassifierTraining.Result r = DatasetClassifier.train(spark, config.getString("data.path"), s.training());
+        DatasetClassifier.save(r.classifier(), file, spark.sparkContext().hadoopConfiguration());
+        FeatureExtractors.report(r, file);
+        step.commit(marker, hadoop);
+        return CommandResult.wrote("classifier", java.util.List.of(file));
     }
 }

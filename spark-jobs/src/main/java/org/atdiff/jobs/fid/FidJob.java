@@ -1,10 +1,17 @@
 package org.atdiff.jobs.fid;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 
@@ -14,27 +21,46 @@ import org.atdiff.jobs.train.RunLease;
  * {@code output.path}'s {@link RunLease}.
  */
 public final class FidJob implements Atdiff.Command {
+    /** The scores of a fid.json by {@code "<set> <score name>"}. */
+    private static Map<String, Double> scores(Path fidJson, Configuration hadoop) throws java.io.IOException {
+        Map<String, Double> scores = new LinkedHashMap<>();
+        try (var in = fidJson.getFileSystem(hadoop).open(fidJson)) {
+            for (JsonNode r : new ObjectMapper().readTree(in).path("results")) {
+                String name = r.has("fid") ? "fid" : "fd_classifier";
+                scores.put(r.path("set").asText() + " " + name, r.path(name).asDouble());
+            }
+        }
+        return scores;
+    }
+
     @Override
     public String summary() {
         return "sample sets + reference (dataset or .npz) -> fid.json, fid.png";
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         FidSettings s = FidSettings.fromConfig(config);
         String out = config.getString("output.path");
         try (RunLease lease = RunLease.acquire("output.path", out, "fid", LeaseSettings.fromConfig(config),
                 new Configuration())) {
-            SparkSession spark = SparkSessions.open(config, master, "fid");
-            try {
-                lease.attach(spark.sparkContext());
-                for (FidScoring.Result r : FidScoring.run(spark, s, config.getString("samples.path"),
-                        config.getString("reference.path"), out, config.getBoolean("output.overwrite"))) {
-                    System.out.printf("fid: %-24s %s = %.4f (%d images)%n", r.set(), r.scoreName(), r.score(), r.count());
-                }
-            } finally {
-                spark.stop();
+            Configuration hadoop = new Configuration();
+            StepFingerprint step = StepFingerprint.of("fid", config, List.of("fid", "reference"), Map.of("samples.path",
+                    config.getString("samples.path"), "reference.path", config.getString("reference.path")), hadoop);
+            Path marker = StepFingerprint.inFolder(new Path(out));
+            Path result = new Path(out, FidScoring.RESULT_FILE);
+            if (step.alreadyDone(marker, "output.path", new Path(out), config.getBoolean("output.overwrite"), hadoop)) {
+                return CommandResult.wrote("fid", List.of(result)).withScores(scores(result, hadoop)).asReused();
             }
+            session.attach(lease);
+            Map<String, Double> scores = new LinkedHashMap<>();
+            for (FidScoring.Result r : FidScoring.run(session.spark(), s, config.getString("samples.path"),
+                    config.getString("reference.path"), out, config.getBoolean("output.overwrite"))) {
+                System.out.printf("fid: %-24s %s = %.4f (%d images)%n", r.set(), r.scoreName(), r.score(), r.count());
+                scores.put(r.set() + " " + r.scoreName(), r.score());
+            }
+            step.commit(marker, hadoop);
+            return CommandResult.wrote("fid", List.of(result)).withScores(scores);
         }
     }
 }

@@ -6,7 +6,9 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 import org.atdiff.stats.FeatureMoments;
@@ -25,22 +27,26 @@ public final class StatsJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         FidSettings s = FidSettings.fromConfig(config);
         String data = config.getString("data.path");
         String out = config.getString("output.path");
         boolean overwrite = config.getBoolean("output.overwrite");
         try (RunLease lease = RunLease.acquire("output.path", npzPath(out).getParent().toString(), "stats",
                 LeaseSettings.fromConfig(config), new Configuration())) {
-            SparkSession spark = SparkSessions.open(config, master, "stats");
-            try {
-                lease.attach(spark.sparkContext());
-                ImageStatistics stats = write(spark, s, data, out, overwrite);
-                System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(),
-                        stats.source(), stats.dimension(), stats.features(), stats.extractorId(), npzPath(out));
-            } finally {
-                spark.stop();
+            Configuration hadoop = new Configuration();
+            StepFingerprint step = StepFingerprint.of("stats", config, java.util.List.of("fid", "reference.split"),
+                    java.util.Map.of("data.path", data), hadoop);
+            Path marker = StepFingerprint.beside(npzPath(out));
+            if (step.alreadyDone(marker, "output.path", npzPath(out), overwrite, hadoop)) {
+                return CommandResult.wrote("stats", java.util.List.of(npzPath(out))).asReused();
             }
+            session.attach(lease);
+            ImageStatistics stats = write(session.spark(), s, data, out, overwrite);
+            System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(),
+                    stats.source(), stats.dimension(), stats.features(), stats.extractorId(), npzPath(out));
+            step.commit(marker, hadoop);
+            return CommandResult.wrote("stats", java.util.List.of(npzPath(out)));
         }
     }
 

@@ -12,7 +12,9 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.VariationalBound;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import java.util.List;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.fid.ImageSets;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
@@ -39,19 +41,15 @@ public final class NllJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         NllSettings s = NllSettings.fromConfig(config);
         try (RunLease lease = RunLease.acquire("output.path", s.outputPath(), "nll", LeaseSettings.fromConfig(config),
                 new Configuration())) {
-            SparkSession spark = SparkSessions.open(config, master, "nll");
-            try {
-                lease.attach(spark.sparkContext());
-                Result r = run(spark, s);
-                System.out.printf("nll: %.4f bits/dim (+- %.4f standard error over %d images) -> %s%n", r.bitsPerDim(),
-                        r.standardError(), r.count(), r.file());
-            } finally {
-                spark.stop();
-            }
+            session.attach(lease);
+            Result r = run(session.spark(), s);
+            System.out.printf("nll: %.4f bits/dim (+- %.4f standard error over %d images) -> %s%n", r.bitsPerDim(),
+                    r.standardError(), r.count(), r.file());
+            return CommandResult.wrote("nll", List.of(r.file())).withScores(Map.of("bits_per_dim", r.bitsPerDim()));
         }
     }
 

@@ -5,6 +5,8 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 
 /**
  * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),
@@ -19,7 +21,7 @@ public final class CompareJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         String scores = config.getString("compare.scores");
         if (scores.isBlank()) throw new IllegalArgumentException("compare.scores is empty: name the folder of fid.json files");
         List<Path> runs = config.getStringList("compare.runs").stream().map(Path::new).toList();
@@ -36,6 +38,8 @@ public final class CompareJob implements Atdiff.Command {
             PairedDifferences.write(rows, control, baseline, out, hadoop);
             System.out.print(PairedDifferences.markdown(rows, control, baseline));
             System.out.println("compare: " + rows.size() + " paired rows -> " + out + "/paired.json");
+            return CommandResult.wrote("compare", List.of(new Path(out, "summary.md"), new Path(out, "paired.json")));
         }
+        return CommandResult.wrote("compare", List.of(new Path(out, "summary.md")));
     }
 }

@@ -14,7 +14,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.fid.ImageSets;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
@@ -45,19 +46,15 @@ public final class EpsMseJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         EpsMseSettings s = EpsMseSettings.fromConfig(config);
         try (RunLease lease = RunLease.acquire("output.path", s.outputPath(), "eps-mse", LeaseSettings.fromConfig(config),
                 new Configuration())) {
-            SparkSession spark = SparkSessions.open(config, master, "eps-mse");
-            try {
-                lease.attach(spark.sparkContext());
-                Result r = run(spark, s);
-                System.out.print(table(r.rows()));
-                System.out.println("eps-mse: " + r.rows().size() + " cells -> " + r.file());
-            } finally {
-                spark.stop();
-            }
+            session.attach(lease);
+            Result r = run(session.spark(), s);
+            System.out.print(table(r.rows()));
+            System.out.println("eps-mse: " + r.rows().size() + " cells -> " + r.file());
+            return CommandResult.wrote("eps-mse", List.of(r.file()));
         }
     }
 

@@ -2,9 +2,13 @@ package org.atdiff.jobs.sample;
 
 import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.sql.SparkSession;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 
@@ -20,21 +24,28 @@ public final class SampleJob implements Atdiff.Command {
     }
 
     @Override
-    public void run(Config config, String master) throws Exception {
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         SampleSettings settings = SampleSettings.fromConfig(config);
         try (RunLease lease = RunLease.acquire("output.path", settings.outputPath(), "sample",
                 LeaseSettings.fromConfig(config), new Configuration())) {
-            SparkSession spark = SparkSessions.open(config, master, "sample");
-            try {
-                lease.attach(spark.sparkContext());
-                for (SampleGeneration.WrittenSet w : SampleGeneration.run(spark, settings)) {
-                    System.out.printf("sample: %d images, %s at NFE %d (%s timesteps)%s from %s (step %d) -> %s%n",
-                            w.count(), w.set().sampler(), w.set().nfe(), w.set().spacing(),
-                            w.set().es() ? " with epsilon scaling" : "", w.checkpoint(), w.step(), w.folder());
-                }
-            } finally {
-                spark.stop();
+            Configuration hadoop = new Configuration();
+            Path out = new Path(settings.outputPath());
+            StepFingerprint step = StepFingerprint.of("sample", config, List.of("sample"),
+                    Map.of("checkpoint", SamplingModel.resolve(settings, hadoop).toString()), hadoop);
+            Path marker = StepFingerprint.inFolder(out);
+            if (step.alreadyDone(marker, "output.path", out, settings.overwrite(), hadoop)) {
+                return CommandResult.wrote("sample", settings.sets().stream().map(s -> new Path(out, s.folderName())).toList())
+                        .asReused();
             }
+            session.attach(lease);
+            List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(session.spark(), settings);
+            for (SampleGeneration.WrittenSet w : sets) {
+                System.out.printf("sample: %d images, %s at NFE %d (%s timesteps)%s from %s (step %d) -> %s%n",
+                        w.count(), w.set().sampler(), w.set().nfe(), w.set().spacing(),
+                        w.set().es() ? " with epsilon scaling" : "", w.checkpoint(), w.step(), w.folder());
+            }
+            step.commit(marker, hadoop);
+            return CommandResult.wrote("sample", sets.stream().map(SampleGeneration.WrittenSet::folder).toList());
         }
     }
 }

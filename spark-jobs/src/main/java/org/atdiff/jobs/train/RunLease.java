@@ -45,7 +45,7 @@ import org.apache.spark.SparkContext;
  * an expired lease, or any lease with {@code train.take-over-lease = true}, is deleted and created anew. Object
  * stores do not give create-if-absent on Hadoop 3.3 (see docs/deploy.md). Every renewal first checks that the file
  * still holds this lease's token: if another command took it over, this one stops renewing and its
- * {@link #attach attached} Spark application is stopped, so two commands never keep writing one directory.
+ * command is stopped ({@link #attach}), so two commands never keep writing one directory.
  *
  * <p>{@link #close} (and a JVM shutdown, e.g. Ctrl-C) releases the lease by deleting the file; a killed process
  * leaves it to expire. Hosts' clocks must agree to well within the timeout (the reader compares the holder's renewal
@@ -119,7 +119,7 @@ public final class RunLease implements AutoCloseable {
     private final Runnable shutdownHook;
     private Holder holder;
     private volatile String lostTo;
-    private volatile SparkContext attached;
+    private volatile Runnable attached;
     private boolean closed;
 
     private RunLease(FileSystem fs, Path file, LeaseSettings settings, Clock clock, Holder holder) {
@@ -258,11 +258,11 @@ public final class RunLease implements AutoCloseable {
     }
 
     /**
-     * Names the Spark application in the lease (rewritten at once) and stops that application if the lease is lost
-     * to another command.
+     * Names the Spark application in the lease (rewritten at once) and runs {@code stop} (stopping the application,
+     * or cancelling the command's Spark jobs) if the lease is lost to another command.
      */
-    public void attach(SparkContext sc) {
-        attached = sc;
+    public void attach(SparkContext sc, Runnable stop) {
+        attached = stop;
         synchronized (this) {
             holder = new Holder(holder.token(), holder.command(), sc.applicationId(), holder.pid(), holder.host(),
                     holder.started(), holder.renewed());
@@ -307,8 +307,8 @@ public final class RunLease implements AutoCloseable {
     private void lose(String to) {
         lostTo = to;
         System.err.println("atdiff: the lease " + file + " was taken over by " + to + "; stopping this command");
-        SparkContext sc = attached;
-        if (sc != null) new Thread(sc::stop, "atdiff-lease-lost").start();
+        Runnable stop = attached;
+        if (stop != null) new Thread(stop, "atdiff-lease-lost").start();
     }
 
     /** Deletes the lease file if it still holds this lease; otherwise marks the lease lost. */

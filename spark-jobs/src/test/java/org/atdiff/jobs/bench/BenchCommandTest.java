@@ -30,7 +30,7 @@ class BenchCommandTest {
 
     @Test
     void trainAndFidSectionsWriteBenchJson() throws Exception {
-        new BenchCommand().run(config("bench.sections=[conv,phases,train,fid]", "bench.precisions=[fp32,bf16]"), null);
+        org.atdiff.jobs.Atdiff.runAlone("bench", new BenchCommand(), config("bench.sections=[conv,phases,train,fid]", "bench.precisions=[fp32,bf16]"), null);
         JsonNode root = new ObjectMapper().readTree(new File(dir, "bench.json"));
         assertTrue(root.get("pytorch").asText().startsWith("skipped"), root.get("pytorch").asText());
         JsonNode train = root.get("sections").get("train tiny").get("rows");

@@ -109,7 +109,7 @@ class DeployFilesTest {
     }
 
     @Test
-    void notebookIsAnNbformat4NotebookThatSubmitsAndShowsTheReport() throws Exception {
+    void notebookIsAnNbformat4NotebookThatStreamsTheLaunchersOutput() throws Exception {
         JsonNode nb = new ObjectMapper().readTree(ROOT.resolve("deploy/notebooks/atdiff_pyspark.ipynb").toFile());
         assertEquals(4, nb.get("nbformat").asInt());
         assertTrue(nb.get("metadata").has("kernelspec"));
@@ -125,8 +125,11 @@ class DeployFilesTest {
                 }
             }
         }
-        for (String needed : new String[] {"spark-submit", "org.atdiff.jobs.Atdiff", "report.html", "binaryFile", "fid.json"}) {
+        for (String needed : new String[] {"deploy\" / \"atdiff", "subprocess.Popen", "fid.json", "metrics.jsonl", "grid.png"}) {
             assertTrue(code.indexOf(needed) >= 0, needed);
+        }
+        for (String gone : new String[] {"capture_output", "report.html", "spark-submit"}) {
+            assertTrue(code.indexOf(gone) < 0, "the notebook's code mentions " + gone);
         }
     }
 

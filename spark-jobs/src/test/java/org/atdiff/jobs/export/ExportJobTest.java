@@ -22,6 +22,7 @@ import org.atdiff.io.Npz;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.io.SafeTensorsFile;
 import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.sample.SampleJob;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.jobs.train.RunDirectory;
@@ -61,8 +62,8 @@ class ExportJobTest {
         torch.set_num_threads(1);
     }
 
-    static void run(String... overrides) throws Exception {
-        new ExportJob().run(AtdiffConfig.load(null, List.of(overrides)), "local[2]");
+    static org.atdiff.jobs.CommandResult run(String... overrides) throws Exception {
+        return org.atdiff.jobs.Atdiff.runAlone("export", new ExportJob(), AtdiffConfig.load(null, List.of(overrides)), "local[2]");
     }
 
     /** Runs a Python script with /usr/bin/python3; skips the test when it or one of {@code modules} is missing. */
@@ -84,7 +85,7 @@ class ExportJobTest {
         File runDir = new File(dir, "run");
         TinyRuns.writeRun(runDir, 8, 3, 0, 5);
         File samples = new File(dir, "samples");
-        new SampleJob().run(AtdiffConfig.load(null, List.of("run.dir=" + runDir, "sample.count=6",
+        org.atdiff.jobs.Atdiff.runAlone("sample", new SampleJob(), AtdiffConfig.load(null, List.of("run.dir=" + runDir, "sample.count=6",
                 "sample.sampler=ddim", "sample.steps=[2,3]", "sample.batch-size=4", "output.path=" + samples)), "local[2]");
         File out = new File(dir, "exported");
         run("samples.path=" + samples, "output.path=" + out);
@@ -116,6 +117,10 @@ class ExportJobTest {
                     + "print(a.shape, a.dtype, hashlib.sha256(a.tobytes()).hexdigest())", new File(out, set + ".npz").toString());
             assertEquals("(6, 8, 8, 3) uint8 " + HexFormat.of().formatHex(sha.digest()), got, set);
         }
+        long npzTime = new File(out, "ddim-nfe2.npz").lastModified();
+        assertTrue(run("samples.path=" + samples, "output.path=" + out).reused(), "the same export again is skipped");
+        assertEquals(npzTime, new File(out, "ddim-nfe2.npz").lastModified());
+        new File(out, StepFingerprint.FOLDER_FILE).delete(); // an output of unknown origin is refused
         IllegalStateException again = assertThrows(IllegalStateException.class,
                 () -> run("samples.path=" + samples, "output.path=" + out));
         assertTrue(again.getMessage().contains("output.overwrite"), again.getMessage());

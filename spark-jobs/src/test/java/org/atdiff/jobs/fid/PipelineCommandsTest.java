@@ -37,7 +37,7 @@ class PipelineCommandsTest {
     static void run(org.atdiff.jobs.Atdiff.Command command, String... overrides) throws Exception {
         List<String> o = new ArrayList<>(List.of("fid.classifier-epochs=3", "fid.classifier-width=8", "fid.batch-size=16"));
         o.addAll(List.of(overrides));
-        command.run(AtdiffConfig.load(null, o), "local[2]");
+        org.atdiff.jobs.Atdiff.runAlone("test", command, AtdiffConfig.load(null, o), "local[2]");
     }
 
     @Test

@@ -191,7 +191,7 @@ class SampleGenerationTest {
 
     @Test
     void commandFailsNamingAMissingCheckpoint() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SampleJob().run(AtdiffConfig.load(null,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> org.atdiff.jobs.Atdiff.runAlone("sample", new SampleJob(), AtdiffConfig.load(null,
                 List.of("run.dir=" + new File(dir, "norun"), "output.path=" + new File(dir, "x"))), "local[1]"));
         assertTrue(e.getMessage().contains("run.dir") && e.getMessage().contains("no checkpoints"), e.getMessage());
     }
