@@ -211,7 +211,8 @@ public final class DistributedTrainer {
         String configJson = TrainSettings.toJson(config), specJson = spec.toJson();
         int[] held = new int[workers];
         List<WorkerOutcome> outcomes;
-        try (ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2))) {
+        try (TrainProgressSource metrics = TrainProgressSource.register();
+             ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2), metrics)) {
             if (!sharded) {
                 outcomes = stage.run(replicate(images, workers), workers, new TrainWorker(configJson, specJson, hadoop, null));
                 printRows(outcomes, held, out);

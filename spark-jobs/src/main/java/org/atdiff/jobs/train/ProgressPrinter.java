@@ -5,23 +5,32 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A driver thread that polls the run's {@code progress.json} (written by rank 0 every log step) and prints a line
  * whenever the step changes: {@code train: step 120/1000  loss 0.0812  412 img/s  ETA 3m12s}, and, before the first
- * and whenever it changes, the engine line of the worker that writes it. Closing it prints the last state it has not
- * printed yet.
+ * and whenever it changes, the engine line of the worker that writes it. Every line also goes to the Spark log (logger
+ * {@value #LOGGER}, INFO: the driver's log file under spark-submit, e.g. the application master's container log in
+ * YARN cluster mode), and the values to the metrics {@link TrainProgressSource}. Closing it prints the last state it
+ * has not printed yet.
  */
 public final class ProgressPrinter implements AutoCloseable {
+    /** The logger of the progress lines (off in the launcher's own console configuration, which prints them already). */
+    public static final String LOGGER = "org.atdiff.progress";
+    private static final Logger LOG = LoggerFactory.getLogger(LOGGER);
     private final RunDirectory run;
     private final PrintStream out;
+    private final TrainProgressSource metrics;
     private final Thread thread;
     private long printed = -1;
     private String engine = "";
 
-    private ProgressPrinter(RunDirectory run, PrintStream out, Duration every) {
+    private ProgressPrinter(RunDirectory run, PrintStream out, Duration every, TrainProgressSource metrics) {
         this.run = run;
         this.out = out;
+        this.metrics = metrics;
         this.thread = new Thread(() -> {
             try {
                 while (!Thread.currentThread().isInterrupted()) {
@@ -35,9 +44,10 @@ public final class ProgressPrinter implements AutoCloseable {
         thread.setDaemon(true);
     }
 
-    /** Starts polling (progress left by an earlier run is not printed). */
-    public static ProgressPrinter start(RunDirectory run, PrintStream out, Duration every) throws IOException {
-        ProgressPrinter p = new ProgressPrinter(run, out, every);
+    /** Starts polling (progress left by an earlier run is not printed); the values also go to {@code metrics}. */
+    public static ProgressPrinter start(RunDirectory run, PrintStream out, Duration every, TrainProgressSource metrics)
+            throws IOException {
+        ProgressPrinter p = new ProgressPrinter(run, out, every, metrics);
         p.printed = p.read().map(n -> n.path("step").asLong()).orElse(-1L);
         p.thread.start();
         return p;
@@ -59,9 +69,15 @@ public final class ProgressPrinter implements AutoCloseable {
         String workerEngine = n.path("engine").asText("");
         if (!workerEngine.isEmpty() && !workerEngine.equals(engine)) { // once, and again if a relaunch runs elsewhere
             engine = workerEngine;
-            out.println("train: worker 0 " + workerEngine);
+            print("train: worker 0 " + workerEngine);
         }
-        out.println(line(n));
+        metrics.update(n);
+        print(line(n));
+    }
+
+    private void print(String line) {
+        out.println(line);
+        LOG.info(line);
     }
 
     /** The progress line for a progress.json object. */
