@@ -15,6 +15,7 @@ import org.atdiff.jobs.Atdiff;
 import java.util.List;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.fid.ImageSets;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
@@ -45,10 +46,19 @@ public final class NllJob implements Atdiff.Command {
         NllSettings s = NllSettings.fromConfig(config);
         try (RunLease lease = RunLease.acquire("output.path", s.outputPath(), "nll", LeaseSettings.fromConfig(config),
                 new Configuration())) {
+            Configuration hadoop = new Configuration();
+            Path checkpoint = s.resolveCheckpoint(hadoop);
+            StepFingerprint step = StepFingerprint.of("nll", config, List.of("nll"),
+                    Map.of("checkpoint", checkpoint.toString(), "data.path", s.dataPath()), hadoop);
+            Path marker = StepFingerprint.beside(s.resultPath());
+            if (step.alreadyDone(marker, "output.path", s.resultPath(), s.overwrite(), hadoop)) {
+                return CommandResult.wrote("nll", List.of(s.resultPath())).asReused();
+            }
             session.attach(lease);
             Result r = run(session.spark(), s);
             System.out.printf("nll: %.4f bits/dim (+- %.4f standard error over %d images) -> %s%n", r.bitsPerDim(),
                     r.standardError(), r.count(), r.file());
+            step.commit(marker, hadoop);
             return CommandResult.wrote("nll", List.of(r.file())).withScores(Map.of("bits_per_dim", r.bitsPerDim()));
         }
     }

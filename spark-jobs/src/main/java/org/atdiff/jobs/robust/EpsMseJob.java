@@ -16,6 +16,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.fid.ImageSets;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
@@ -50,10 +51,19 @@ public final class EpsMseJob implements Atdiff.Command {
         EpsMseSettings s = EpsMseSettings.fromConfig(config);
         try (RunLease lease = RunLease.acquire("output.path", s.outputPath(), "eps-mse", LeaseSettings.fromConfig(config),
                 new Configuration())) {
+            Configuration hadoop = new Configuration();
+            Path checkpoint = s.resolveCheckpoint(hadoop);
+            StepFingerprint step = StepFingerprint.of("eps-mse", config, List.of("eps-mse"),
+                    Map.of("checkpoint", checkpoint.toString(), "data.path", s.dataPath()), hadoop);
+            Path marker = StepFingerprint.beside(s.resultPath());
+            if (step.alreadyDone(marker, "output.path", s.resultPath(), s.overwrite(), hadoop)) {
+                return CommandResult.wrote("eps-mse", List.of(s.resultPath())).asReused();
+            }
             session.attach(lease);
             Result r = run(session.spark(), s);
             System.out.print(table(r.rows()));
             System.out.println("eps-mse: " + r.rows().size() + " cells -> " + r.file());
+            step.commit(marker, hadoop);
             return CommandResult.wrote("eps-mse", List.of(r.file()));
         }
     }

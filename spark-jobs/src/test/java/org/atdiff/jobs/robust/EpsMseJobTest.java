@@ -83,6 +83,22 @@ class EpsMseJobTest {
     }
 
     @Test
+    void aRerunInTheSameSessionIsSkippedAndOtherSettingsAreRefused() throws Exception {
+        java.util.Map<String, String> o = new java.util.LinkedHashMap<>(java.util.Map.of("data.path", data.toString(),
+                "run.dir", run.toString(), "output.path", shared.resolve("rerun").toString(), "eps-mse.count", "2",
+                "eps-mse.radii", "[0]", "eps-mse.t-bins", "[0, 100]", "engine.threads", "1"));
+        org.atdiff.jobs.CommandResult first = org.atdiff.jobs.Atdiff.run(spark, "eps-mse", o);
+        assertFalse(first.reused());
+        assertTrue(org.atdiff.jobs.Atdiff.run(spark, "eps-mse", o).reused(), "the same settings and checkpoint: skipped");
+        o.put("eps-mse.seed", "7");
+        String refused = assertThrows(IllegalStateException.class, () -> org.atdiff.jobs.Atdiff.run(spark, "eps-mse", o))
+                .getMessage();
+        assertTrue(refused.contains("eps-mse.seed: 0 -> 7"), refused);
+        o.put("output.overwrite", "true");
+        assertFalse(org.atdiff.jobs.Atdiff.run(spark, "eps-mse", o).reused());
+    }
+
+    @Test
     void badSettingsAndAnExistingOutputAreErrorsNamingTheirKeys() throws Exception {
         try (PointerScope scope = new PointerScope()) {
             String beyond = assertThrows(IllegalArgumentException.class, () -> EpsMseJob.run(spark, EpsMseSettings.fromConfig(
