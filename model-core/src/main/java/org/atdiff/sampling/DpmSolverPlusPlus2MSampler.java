@@ -29,9 +29,8 @@ import org.bytedeco.pytorch.Tensor;
  * <p>{@code sample.sampler = dpm-solver++} ({@link Samplers#named}) clips each x0 prediction to [-1, 1] (static
  * thresholding), as DDIM and DDPM here and improved-diffusion's samplers (clip_denoised) do; the reference leaves it off
  * by default (no correcting_x0_fn). Near t = T the x0 prediction divides the model's error by sqrt(abar_T) (about
- * 0.006 for the linear schedule), and unclipped it ruins few-step samples of an undertrained pixel-space model:
- * fd_classifier 216 unclipped against 51 clipped at NFE 5 in docs/results.md's plain fine-tune. The returned image is
- * clamped to [-1, 1] either way.
+ * 0.006 for the linear schedule), and unclipped it ruins few-step samples of an undertrained pixel-space model
+ * (docs/results.md measured it). The returned image is clamped to [-1, 1] either way.
  */
 public final class DpmSolverPlusPlus2MSampler extends ReverseProcessSampler {
     /** With fewer steps than this the last step is first order (the reference's lower_order_final rule). */

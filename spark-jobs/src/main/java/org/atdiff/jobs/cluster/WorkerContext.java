@@ -42,10 +42,6 @@ public final class WorkerContext {
         return group;
     }
 
-    public boolean isRoot() {
-        return rank == 0;
-    }
-
     /** Throws if Spark has killed this worker's task. */
     public void checkCancelled() {
         cancellationCheck.run();
