@@ -11,6 +11,7 @@ import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.train.LeaseSettings;
+import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
 
 /**
@@ -39,7 +40,7 @@ public final class ExportJob implements Atdiff.Command {
         String leased = what.equals("weights") ? WeightsExport.file(out).getParent().toString() : out;
         try (RunLease lease = RunLease.acquire("output.path", leased, "export", LeaseSettings.fromConfig(config), hadoop)) {
             if (what.equals("weights")) {
-                Path checkpoint = WeightsExport.checkpoint(config.getString("export.checkpoint"),
+                Path checkpoint = RunDirectory.checkpointToRead("export.checkpoint", config.getString("export.checkpoint"),
                         config.getString("run.dir"), hadoop);
                 Path file = WeightsExport.file(out);
                 StepFingerprint step = StepFingerprint.of("export", config, List.of("export"),

@@ -10,7 +10,6 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.io.SafeTensors;
-import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.TrainedObjective;
 import org.atdiff.nn.ModelSpec;
 import org.bytedeco.javacpp.PointerScope;
@@ -30,20 +29,6 @@ public final class WeightsExport {
     public record Exported(Path file, Path checkpoint, long step, String objective, int tensors) {}
 
     private WeightsExport() {}
-
-    /** The checkpoint {@code export.checkpoint} names, else the latest under {@code run.dir}. */
-    public static Path checkpoint(String checkpoint, String runDir, Configuration hadoop) throws IOException {
-        if (!checkpoint.isBlank()) {
-            Path p = new Path(checkpoint);
-            if (!p.getFileSystem(hadoop).isFile(p)) {
-                throw new IllegalArgumentException("export.checkpoint " + checkpoint + ": no such file");
-            }
-            return p;
-        }
-        return new RunDirectory(runDir, hadoop).latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
-                "run.dir " + runDir + " has no checkpoints (checkpoints/step-*.safetensors); train first or set "
-                        + "export.checkpoint"));
-    }
 
     /** {@code output.path} itself if it ends in .safetensors, else {@code model.safetensors} in it. */
     public static Path file(String outputPath) {

@@ -44,15 +44,9 @@ public record NllSettings(String checkpoint, String runDir, boolean ema, String 
                 c.getBoolean("output.overwrite"));
     }
 
-    /** The checkpoint {@code nll.checkpoint} names, else the latest of {@code run.dir}; an error names what is missing. */
+    /** The checkpoint {@code nll.checkpoint} names, else the latest of {@code run.dir}. */
     public Path resolveCheckpoint(Configuration hadoop) throws IOException {
-        if (!checkpoint.isBlank()) {
-            Path p = new Path(checkpoint);
-            if (!p.getFileSystem(hadoop).isFile(p)) throw new IllegalArgumentException("nll.checkpoint " + checkpoint + ": no such file");
-            return p;
-        }
-        return new RunDirectory(runDir, hadoop).latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
-                "run.dir " + runDir + " has no checkpoints (checkpoints/step-*.safetensors); train first or set nll.checkpoint"));
+        return RunDirectory.checkpointToRead("nll.checkpoint", checkpoint, runDir, hadoop);
     }
 
     /** The result file: output.path/nll.json. */

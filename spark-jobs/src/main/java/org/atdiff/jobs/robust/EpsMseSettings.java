@@ -81,15 +81,9 @@ public record EpsMseSettings(String checkpoint, String runDir, boolean ema, Stri
         return bins() * attacks.size() * radii.length;
     }
 
-    /** The checkpoint {@code eps-mse.checkpoint} names, else the latest of {@code run.dir}; an error names what is missing. */
+    /** The checkpoint {@code eps-mse.checkpoint} names, else the latest of {@code run.dir}. */
     public Path resolveCheckpoint(Configuration hadoop) throws IOException {
-        if (!checkpoint.isBlank()) {
-            Path p = new Path(checkpoint);
-            if (!p.getFileSystem(hadoop).isFile(p)) throw new IllegalArgumentException("eps-mse.checkpoint " + checkpoint + ": no such file");
-            return p;
-        }
-        return new RunDirectory(runDir, hadoop).latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
-                "run.dir " + runDir + " has no checkpoints (checkpoints/step-*.safetensors); train first or set eps-mse.checkpoint"));
+        return RunDirectory.checkpointToRead("eps-mse.checkpoint", checkpoint, runDir, hadoop);
     }
 
     /** The result file: output.path/eps-mse.json. */

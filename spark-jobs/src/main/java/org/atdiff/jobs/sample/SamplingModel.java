@@ -35,18 +35,9 @@ import org.bytedeco.pytorch.Tensor;
 public record SamplingModel(String checkpoint, long step, boolean ema, String specJson, byte[] weights,
         String configJson) implements Serializable {
 
-    /** The checkpoint {@code sample.checkpoint} names, else the latest of {@code run.dir}; an error names what is missing. */
+    /** The checkpoint {@code sample.checkpoint} names, else the latest of {@code run.dir}. */
     public static Path resolve(SampleSettings s, Configuration hadoop) throws IOException {
-        if (!s.checkpoint().isBlank()) {
-            Path p = new Path(s.checkpoint());
-            if (!p.getFileSystem(hadoop).isFile(p)) {
-                throw new IllegalArgumentException("sample.checkpoint " + s.checkpoint() + ": no such file");
-            }
-            return p;
-        }
-        return new RunDirectory(s.runDir(), hadoop).latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
-                "run.dir " + s.runDir() + " has no checkpoints (checkpoints/step-*.safetensors); train first or set "
-                        + "sample.checkpoint"));
+        return RunDirectory.checkpointToRead("sample.checkpoint", s.checkpoint(), s.runDir(), hadoop);
     }
 
     /** Reads a checkpoint and keeps its EMA ({@code ema}) or raw weights; checks they fit the spec it carries. */

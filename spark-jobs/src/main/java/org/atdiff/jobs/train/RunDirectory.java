@@ -117,6 +117,22 @@ public final class RunDirectory {
     }
 
     /**
+     * The checkpoint a command reads: the file {@code checkpoint} names (the value of {@code checkpointKey}), else the
+     * latest of the run directory {@code runDir}; an error names the key or the run that lacks it.
+     */
+    public static Path checkpointToRead(String checkpointKey, String checkpoint, String runDir, Configuration hadoop)
+            throws IOException {
+        if (!checkpoint.isBlank()) {
+            Path p = new Path(checkpoint);
+            if (!p.getFileSystem(hadoop).isFile(p)) throw new IllegalArgumentException(checkpointKey + " " + checkpoint + ": no such file");
+            return p;
+        }
+        if (runDir.isBlank()) throw new IllegalArgumentException(checkpointKey + " and run.dir are both empty: name a checkpoint or a run");
+        return new RunDirectory(runDir, hadoop).latestCheckpoint().orElseThrow(() -> new IllegalArgumentException(
+                "run.dir " + runDir + " has no checkpoints (checkpoints/step-*.safetensors); train first or set " + checkpointKey));
+    }
+
+    /**
      * The newest complete checkpoint: the one {@code latest} names if it exists, else the highest step present
      * (a run killed between writing a checkpoint and updating {@code latest} loses nothing).
      */
