@@ -35,7 +35,16 @@ public final class SampleGeneration {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** What was written for one sample set. */
-    public record WrittenSet(SampleSet set, Path folder, long count, String checkpoint, long step) {}
+    public record WrittenSet(SampleSet set, Path folder, long count, String checkpoint, long step, String variance) {}
+
+    /**
+     * The reverse variance a set's sampler draws with: ddpm takes the model's learned one where it has one, else the
+     * fixed beta~_t (DdpmSampler); the other samplers add no noise of a learned or fixed variance ("none").
+     */
+    static String variance(SampleSet set, ModelSpec spec) {
+        if (!set.sampler().equals("ddpm")) return "none";
+        return spec.unet().learnSigma() ? "learned" : "fixed-small";
+    }
 
     private SampleGeneration() {}
 
@@ -84,7 +93,7 @@ public final class SampleGeneration {
                         .parquet(new Path(folder, DatasetPrep.DATA_DIR).toString());
                 writeGrid(spark, folder, fs);
                 writeSetFile(fs, folder, set, s, model, spec);
-                written.add(new WrittenSet(set, folder, s.count(), model.checkpoint(), model.step()));
+                written.add(new WrittenSet(set, folder, s.count(), model.checkpoint(), model.step(), variance(set, spec)));
             }
         } finally {
             sc.setJobDescription(previous);
@@ -128,6 +137,7 @@ public final class SampleGeneration {
         m.put("image_size", spec.unet().imageSize());
         m.put("channels", spec.unet().inChannels());
         m.put("classes", spec.unet().numClasses());
+        m.put("variance", variance(set, spec));
         try (OutputStream o = fs.create(new Path(folder, SET_FILE), true)) {
             o.write(JSON.writeValueAsBytes(m));
         }

@@ -40,8 +40,9 @@ public final class SampleJob implements Atdiff.Command {
             session.attach(lease);
             List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(session.spark(), settings);
             for (SampleGeneration.WrittenSet w : sets) {
-                System.out.printf("sample: %d images, %s at NFE %d (%s timesteps)%s from %s (step %d) -> %s%n",
+                System.out.printf("sample: %d images, %s at NFE %d (%s timesteps%s)%s from %s (step %d) -> %s%n",
                         w.count(), w.set().sampler(), w.set().nfe(), w.set().spacing(),
+                        w.variance().equals("none") ? "" : ", " + w.variance() + " variance",
                         w.set().es() ? " with epsilon scaling" : "", w.checkpoint(), w.step(), w.folder());
             }
             step.commit(marker, hadoop);

@@ -88,6 +88,12 @@ class SampleGenerationTest {
         assertEquals(7, meta.get("count").asInt());
         assertEquals(0, meta.get("step").asLong());
         assertTrue(meta.get("checkpoint").asText().endsWith("step-00000000.safetensors"));
+        assertEquals("fixed-small", meta.get("variance").asText(), "ddpm of a fixed-variance model");
+        assertEquals("none", new ObjectMapper().readTree(new File(a, "dpm-solverpp-nfe3-es/set.json")).get("variance").asText());
+        org.atdiff.nn.ModelSpec learned = new org.atdiff.nn.ModelSpec(
+                org.atdiff.nn.UNetConfig.preset("tiny", 8, 3).withLearnSigma(true), "linear", 100);
+        assertEquals("learned", SampleGeneration.variance(new SampleSet("ddpm", 10, false, "none", 0, "trailing"), learned));
+        assertEquals("none", SampleGeneration.variance(new SampleSet("ddim", 10, false, "none", 0, "trailing"), learned));
         byte[] png = Files.readAllBytes(new File(set, "grid.png").toPath());
         assertEquals((byte) 0x89, png[0]);
         assertEquals('P', png[1]);
