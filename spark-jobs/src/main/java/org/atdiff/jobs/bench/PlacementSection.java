@@ -1,6 +1,5 @@
 package org.atdiff.jobs.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
@@ -90,7 +89,7 @@ final class PlacementSection implements BenchSection {
         t.note(String.format("sharded / replicated peak heap: %.3f (target <= 0.6 at W = 2)",
                 peak.get(DataPlacement.SHARDED) / peak.get(DataPlacement.REPLICATED)));
         t.note(String.format("%s, %d workers x batch %d, preset %s, %d steps of an epoch of %d; steps_per_s is the "
-                + "median of metrics.jsonl's images_per_sec / (W B) after step 1; seconds include the session, shuffle "
+                + "last step's images_per_sec / (W B); seconds include the session, shuffle "
                 + "and data collection; load average %s", s.placementMaster(), WORKERS, batch, s.placementPreset(),
                 s.placementSteps(), epochSteps, BenchRunner.loadAverage()));
         t.print(System.out);
@@ -153,16 +152,14 @@ final class PlacementSection implements BenchSection {
         return spark;
     }
 
-    /** Median of images_per_sec / images per step over the metrics lines after the first step. */
+    /**
+     * The last step's images_per_sec / images per step, from progress.json (metrics.jsonl is written at checkpoints,
+     * and the cut run writes none).
+     */
     private static Double stepsPerSecond(Path run, int imagesPerStep) throws IOException {
-        Path metrics = run.resolve("metrics.jsonl");
-        if (!Files.exists(metrics)) return null;
-        List<Double> rates = new ArrayList<>();
-        for (String line : Files.readAllLines(metrics)) {
-            JsonNode n = MetricsLog.parse(line);
-            if (n.get("step").asLong() > 1) rates.add(n.get("images_per_sec").asDouble() / imagesPerStep);
-        }
-        return rates.isEmpty() ? null : Timings.median(rates);
+        Path progress = run.resolve("progress.json");
+        if (!Files.exists(progress)) return null;
+        return MetricsLog.parse(Files.readString(progress)).get("images_per_sec").asDouble() / imagesPerStep;
     }
 
     private static String causes(Throwable e) {
