@@ -65,7 +65,7 @@ final class Cifar10BinarySource implements ImageSource {
             long firstId = 0;
             for (FileStatus b : batches) {
                 long n = records(b.getLen(), b.getPath().toString());
-                String split = b.getPath().getName().startsWith("test") ? TrainTestSplit.TEST : TrainTestSplit.TRAIN;
+                String split = (b.getPath().getName().startsWith("test") ? DatasetSplit.TEST : DatasetSplit.TRAIN).configName();
                 ranges.addAll(RecordRange.cut(b.getPath().toString(), null, n, firstId, split, chunk));
                 firstId += n;
             }

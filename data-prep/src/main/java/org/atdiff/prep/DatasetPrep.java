@@ -15,15 +15,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@code prep} job as a library call: reads a raw dataset with the {@link ImageSource} of its format,
  * decodes, resizes and splits every image in parallel, summarises the result in one pass, fails (writing
- * nothing) if too many images were unreadable, then writes {@code data/} (Parquet shards by id range, sorted by
+ * nothing) if too many images were unreadable, then writes the {@link PreparedDataset} layout: {@code data/} (Parquet shards by id range, sorted by
  * id), {@code rejected/} (JSON lines: id, source, reason) and {@code manifest.json} to a staging folder that is
  * renamed to {@code output.path} at the end.
  */
 public final class DatasetPrep {
     /** Target size of one shard when {@code output.shards = 0}. */
     public static final long SHARD_BYTES = 64L << 20;
-    public static final String DATA_DIR = "data";
-    public static final String REJECTED_DIR = "rejected";
     private static final Logger LOG = LoggerFactory.getLogger(DatasetPrep.class);
 
     private DatasetPrep() {}
@@ -51,12 +49,12 @@ public final class DatasetPrep {
                         .repartitionAndSortWithinPartitions(new ShardPartitioner(shards, summary.minId(), summary.maxId()))
                         .values();
                 spark.createDataFrame(accepted.map(DatasetSchema::toRow), DatasetSchema.ROWS)
-                        .write().parquet(new Path(commit.staging(), DATA_DIR).toString());
+                        .write().parquet(PreparedDataset.dataFolder(commit.staging()).toString());
                 sc.setJobDescription("prep: write the rejected list of " + s.inputPath());
                 spark.createDataFrame(prepared.filter(PreparedImage::isRejected).map(DatasetSchema::toRejectedRow),
-                        DatasetSchema.REJECTED).coalesce(1).write().json(new Path(commit.staging(), REJECTED_DIR).toString());
+                        DatasetSchema.REJECTED).coalesce(1).write().json(new Path(commit.staging(), PreparedDataset.REJECTED_DIR).toString());
                 Manifest manifest = Manifest.of(s, format, source.labelNames(), summary,
-                        countShards(new Path(commit.staging(), DATA_DIR), hadoop));
+                        countShards(PreparedDataset.dataFolder(commit.staging()), hadoop));
                 manifest.write(commit.staging(), hadoop);
                 commit.commit();
                 LOG.info("prep: wrote {} images ({} rejected) in {} shards to {}", manifest.rows(), manifest.rejected(),

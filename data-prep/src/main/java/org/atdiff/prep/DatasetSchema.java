@@ -7,8 +7,8 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * The Parquet schema of a prepared dataset ({@code <output.path>/data/}), one row per image, and of its
- * rejection records ({@code <output.path>/rejected/}). {@code pixels} holds {@code channels x height x width}
+ * The Parquet schema of a prepared dataset ({@code <output.path>/data/}, see {@link PreparedDataset}), one row per
+ * image, and of its rejection records ({@code <output.path>/rejected/}). {@code pixels} holds {@code channels x height x width}
  * uint8 values in CHW order.
  */
 public final class DatasetSchema {
@@ -51,11 +51,5 @@ public final class DatasetSchema {
 
     public static Row toRejectedRow(PreparedImage p) {
         return RowFactory.create(p.id(), p.source(), p.rejectReason());
-    }
-
-    /** The pixels of a dataset row. */
-    public static Pixels pixels(Row row) {
-        return new Pixels(row.getInt(row.fieldIndex(CHANNELS)), row.getInt(row.fieldIndex(HEIGHT)),
-                row.getInt(row.fieldIndex(WIDTH)), (byte[]) row.get(row.fieldIndex(PIXELS)));
     }
 }

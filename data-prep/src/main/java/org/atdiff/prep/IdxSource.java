@@ -71,8 +71,8 @@ final class IdxSource implements ImageSource {
 
     static String splitOf(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        if (n.startsWith("t10k") || n.contains("test")) return TrainTestSplit.TEST;
-        if (n.startsWith("train")) return TrainTestSplit.TRAIN;
+        if (n.startsWith("t10k") || n.contains("test")) return DatasetSplit.TEST.configName();
+        if (n.startsWith("train")) return DatasetSplit.TRAIN.configName();
         return null;
     }
 
@@ -98,7 +98,7 @@ final class IdxSource implements ImageSource {
             if (images.isEmpty()) {
                 throw new IllegalArgumentException("input " + in + ": no IDX image files (*-images-idx3-ubyte[.gz]) found");
             }
-            images.sort(Comparator.comparing((Path p) -> TrainTestSplit.TEST.equals(splitOf(p.getName())))
+            images.sort(Comparator.comparing((Path p) -> DatasetSplit.TEST.configName().equals(splitOf(p.getName())))
                     .thenComparing(Path::getName));
             List<ImageFile> files = new ArrayList<>();
             long total = 0;

@@ -2,25 +2,21 @@ package org.atdiff.prep;
 
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
 /**
  * An image folder read as {@code prep} reads one ({@link FolderSource}: files listed on the driver, decoded by
- * {@link ImageDecoder} and fitted by an {@link ImageResizer} on the executors), without writing a dataset: its rows
- * in the {@link DatasetSchema#ROWS} schema, all in split "train". Any unreadable image is an error naming the folder's
+ * {@link ImageDecoder} and fitted by an {@link ImageResizer} on the executors), without writing a dataset: its
+ * {@link DatasetImage}s. Any unreadable image is an error naming the folder's
  * configuration key and the file. Closing it frees the decoded images kept between the check and the caller's pass.
  */
 public final class ImageFolder implements AutoCloseable {
     private final JavaRDD<PreparedImage> prepared;
-    private final Dataset<Row> rows;
     private final long count;
 
-    private ImageFolder(JavaRDD<PreparedImage> prepared, Dataset<Row> rows, long count) {
+    private ImageFolder(JavaRDD<PreparedImage> prepared, long count) {
         this.prepared = prepared;
-        this.rows = rows;
         this.count = count;
     }
 
@@ -48,13 +44,12 @@ public final class ImageFolder implements AutoCloseable {
                     + "unreadable, e.g. " + String.join("; ", bad.stream().map(p -> p.source() + ": " + p.rejectReason())
                     .toList()));
         }
-        Dataset<Row> rows = spark.createDataFrame(prepared.map(DatasetSchema::toRow), DatasetSchema.ROWS);
-        return new ImageFolder(prepared, rows, total);
+        return new ImageFolder(prepared, total);
     }
 
-    /** The images as dataset rows (id = rank of the file's path, label from the first sub-folder or -1). */
-    public Dataset<Row> rows() {
-        return rows;
+    /** The images (id = rank of the file's path, label from the first sub-folder or -1). */
+    public JavaRDD<DatasetImage> images() {
+        return prepared.map(p -> new DatasetImage(p.id(), p.label(), p.pixels()));
     }
 
     public long count() {

@@ -83,8 +83,8 @@ public enum InputFormat {
                 if (child.isFile() && Cifar10BinarySource.isBatchFile(name)) return CIFAR10_BIN;
                 if (child.isFile() && IdxSource.isImagesFile(name)) return IDX;
                 if (child.isFile() && name.endsWith(".parquet")) parquet = true;
-                if (child.isDirectory() && name.equals(ParquetSource.DATA_DIR)
-                        && fs.exists(new Path(status.getPath(), Manifest.FILE_NAME))) parquet = true;
+                if (child.isDirectory() && name.equals(PreparedDataset.DATA_DIR)
+                        && PreparedDataset.isAt(status.getPath().toString(), conf)) parquet = true;
             }
             return parquet ? PARQUET : FOLDER;
         } catch (IOException e) {

@@ -77,8 +77,8 @@ public record Manifest(String format, String input, String inputFormat, long row
         }
     }
 
-    /** Reads the manifest of the prepared dataset at {@code dataset}; a missing one is an error naming the path. */
-    public static Manifest read(String dataset, Configuration conf) throws IOException {
+    /** Reads the manifest of the prepared dataset at {@code dataset} ({@link PreparedDataset#open} checks it exists). */
+    static Manifest read(String dataset, Configuration conf) throws IOException {
         Path file = new Path(dataset, FILE_NAME);
         FileSystem fs = file.getFileSystem(conf);
         if (!fs.exists(file)) throw new IllegalArgumentException(dataset + " is not a prepared dataset: no " + FILE_NAME);
@@ -101,6 +101,11 @@ public record Manifest(String format, String input, String inputFormat, long row
             throw new MalformedFileException(source, "not JSON: " + e.getMessage(), e);
         }
         if (n == null || !n.isObject()) throw new MalformedFileException(source, "not a JSON object");
+        String format = text(n, "format", source);
+        if (!format.equals(FORMAT)) {
+            throw new MalformedFileException(source, "a manifest of format '" + format + "', not " + FORMAT
+                    + ": not a prepared dataset this version of atdiff reads");
+        }
         Map<Integer, Long> labels = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = field(n, "labels", JsonNode::isObject, "an object", source).fields();
                 it.hasNext(); ) {
@@ -130,7 +135,7 @@ public record Manifest(String format, String input, String inputFormat, long row
             Map.Entry<String, JsonNode> e = it.next();
             config.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class));
         }
-        return new Manifest(text(n, "format", source), text(n, "input", source), text(n, "input_format", source),
+        return new Manifest(format, text(n, "input", source), text(n, "input_format", source),
                 count(n.get("rows"), "rows", source), count(n.get("rejected"), "rejected", source),
                 size(n, "shards", source), size(n, "height", source), size(n, "width", source), size(n, "channels", source),
                 labels, names, split, doubles(n, "pixel_mean", source), doubles(n, "pixel_std", source),

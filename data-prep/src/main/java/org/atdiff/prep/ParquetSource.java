@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkContext;
 import org.apache.spark.sql.Column;
@@ -40,7 +39,6 @@ import org.apache.spark.sql.types.StructType;
  * columns are kept. Ids are the row's rank in (file path, row index in file) order.
  */
 final class ParquetSource implements ImageSource {
-    static final String DATA_DIR = "data";
     private static final int MAX_LABEL = 1_000_000;
 
     @Override
@@ -50,11 +48,10 @@ final class ParquetSource implements ImageSource {
         FileStatus root = InputFormat.status(in, sc.hadoopConfiguration());
         Path path = root.getPath();
         String imageColumn = s.imageColumn();
+        boolean prepared;
         try {
-            FileSystem fs = path.getFileSystem(sc.hadoopConfiguration());
-            if (root.isDirectory() && fs.isDirectory(new Path(path, DATA_DIR)) && fs.exists(new Path(path, Manifest.FILE_NAME))) {
-                path = new Path(path, DATA_DIR); // a prepared dataset: its pixels column unless another one is named
-            }
+            prepared = root.isDirectory() && PreparedDataset.isAt(path.toString(), sc.hadoopConfiguration());
+            if (prepared) path = PreparedDataset.dataFolder(path); // its pixels column unless another one is named
         } catch (IOException e) {
             throw new UncheckedIOException("input " + in + ": " + e.getMessage(), e);
         }
@@ -68,20 +65,21 @@ final class ParquetSource implements ImageSource {
         }
         StructType schema = df.schema();
         List<String> columns = Arrays.asList(schema.fieldNames());
-        if (!columns.contains(imageColumn) && path.getName().equals(DATA_DIR) && columns.contains(DatasetSchema.PIXELS)) {
+        if (!columns.contains(imageColumn) && prepared && columns.contains(DatasetSchema.PIXELS)) {
             imageColumn = DatasetSchema.PIXELS;
         }
         Column image = imageColumn(schema, imageColumn, in, columns);
         Column label = labelColumn(schema, s.labelColumn(), in, columns);
         boolean shaped = schema.apply(imageColumn).dataType() instanceof BinaryType
-                && isIntegral(schema, "height") && isIntegral(schema, "width") && isIntegral(schema, "channels");
-        boolean named = isString(schema, "label_name") && !s.labelColumn().isEmpty();
-        Dataset<Row> rows = df.select(image.as("img"), label.as("label"),
-                (shaped ? col("height").cast("int") : lit(null).cast("int")).as("h"),
-                (shaped ? col("width").cast("int") : lit(null).cast("int")).as("w"),
-                (shaped ? col("channels").cast("int") : lit(null).cast("int")).as("c"),
-                (named ? col("label_name") : lit(null).cast("string")).as("name"),
-                (isString(schema, "split") ? col("split") : lit(null).cast("string")).as("own_split"),
+                && isIntegral(schema, DatasetSchema.HEIGHT) && isIntegral(schema, DatasetSchema.WIDTH)
+                && isIntegral(schema, DatasetSchema.CHANNELS);
+        boolean named = isString(schema, DatasetSchema.LABEL_NAME) && !s.labelColumn().isEmpty();
+        Dataset<Row> rows = df.select(image.as("img"), label.as("input_label"),
+                (shaped ? col(DatasetSchema.HEIGHT).cast("int") : lit(null).cast("int")).as("h"),
+                (shaped ? col(DatasetSchema.WIDTH).cast("int") : lit(null).cast("int")).as("w"),
+                (shaped ? col(DatasetSchema.CHANNELS).cast("int") : lit(null).cast("int")).as("c"),
+                (named ? col(DatasetSchema.LABEL_NAME) : lit(null).cast("string")).as("name"),
+                (isString(schema, DatasetSchema.SPLIT) ? col(DatasetSchema.SPLIT) : lit(null).cast("string")).as("own_split"),
                 col("_metadata.file_path").as("file"), col("_metadata.row_index").as("row"));
 
         sc.setJobDescription("prep: count rows per file of " + in);
@@ -103,8 +101,8 @@ final class ParquetSource implements ImageSource {
 
     private static List<String> labelNames(Dataset<Row> rows, boolean named, String in) {
         TreeMap<Integer, String> byLabel = new TreeMap<>();
-        List<Row> distinct = rows.select(col("label"), (named ? col("name") : col("label").cast("string")).as("name"))
-                .where(col("label").geq(0)).distinct().collectAsList();
+        List<Row> distinct = rows.select(col("input_label"), (named ? col("name") : col("input_label").cast("string")).as("name"))
+                .where(col("input_label").geq(0)).distinct().collectAsList();
         for (Row r : distinct) {
             int l = r.getInt(0);
             if (l >= MAX_LABEL) throw new IllegalArgumentException("input " + in + ": label " + l + " is too large");
@@ -128,7 +126,9 @@ final class ParquetSource implements ImageSource {
         byte[] bytes = r.isNullAt(0) ? null : (byte[]) r.get(0);
         int label = r.isNullAt(1) ? -1 : r.getInt(1);
         String split = r.isNullAt(6) ? null : r.getString(6);
-        if (split != null && !split.equals(TrainTestSplit.TRAIN) && !split.equals(TrainTestSplit.TEST)) split = null;
+        if (split != null && !split.equals(DatasetSplit.TRAIN.configName()) && !split.equals(DatasetSplit.TEST.configName())) {
+            split = null;
+        }
         if (bytes == null || bytes.length == 0) return SourceRecord.unreadable(id, source, "no image bytes");
         if (label < -1 || label >= classes) return SourceRecord.unreadable(id, source, "label " + label + " out of range");
         if (!r.isNullAt(2) && !r.isNullAt(3) && !r.isNullAt(4)) {

@@ -13,6 +13,11 @@ public record PreparedImage(long id, int label, String labelName, String split, 
         return new PreparedImage(id, -1, "", null, null, source, reason);
     }
 
+    /** An image of an image set ({@link PreparedDataset#writeImageSet}): no label name, split "sample". */
+    public static PreparedImage inImageSet(long id, int label, Pixels pixels, String source) {
+        return new PreparedImage(id, label, "", PreparedDataset.IMAGE_SET_SPLIT, pixels, source, null);
+    }
+
     public boolean isRejected() {
         return rejectReason != null;
     }

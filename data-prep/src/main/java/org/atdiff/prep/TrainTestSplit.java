@@ -8,12 +8,10 @@ import org.atdiff.random.RandomStream;
  * split depends only on (id, fraction, seed), never on partitioning or order.
  */
 public final class TrainTestSplit {
-    public static final String TRAIN = "train";
-    public static final String TEST = "test";
-
     private TrainTestSplit() {}
 
     public static String of(long id, double testFraction, long seed) {
-        return new RandomStream(seed).derive(id).nextUniform() < testFraction ? TEST : TRAIN;
+        return new RandomStream(seed).derive(id).nextUniform() < testFraction ? DatasetSplit.TEST.configName()
+                : DatasetSplit.TRAIN.configName();
     }
 }

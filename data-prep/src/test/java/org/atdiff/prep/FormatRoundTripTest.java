@@ -76,11 +76,11 @@ class FormatRoundTripTest {
             assertEquals(0, r.getInt(r.fieldIndex("label")));
             assertEquals("cat", r.getString(r.fieldIndex("label_name")));
             assertTrue(r.getString(r.fieldIndex("source")).endsWith("cat/c" + i + ".png"));
-            assertArrayEquals(cats.get(i).chw(), DatasetSchema.pixels(r).chw());
+            assertArrayEquals(cats.get(i).chw(), DatasetImage.of(r).pixels().chw());
         }
         Row d1 = rows.get(4L);
         assertEquals(1, d1.getInt(d1.fieldIndex("label")));
-        assertArrayEquals(dogs.get(1).chw(), DatasetSchema.pixels(d1).chw());
+        assertArrayEquals(dogs.get(1).chw(), DatasetImage.of(d1).pixels().chw());
         assertEquals(3, d1.getInt(d1.fieldIndex("channels")));
         assertEquals(8, d1.getInt(d1.fieldIndex("height")));
         assertTrue(new File(dir, "out/manifest.json").isFile());
@@ -100,7 +100,7 @@ class FormatRoundTripTest {
         assertEquals(List.of(), m.labelNames());
         for (Map.Entry<Long, Row> e : rows("out").entrySet()) {
             byte[] want = imgs.get(e.getKey().intValue()).chw();
-            byte[] got = DatasetSchema.pixels(e.getValue()).chw();
+            byte[] got = DatasetImage.of(e.getValue()).pixels().chw();
             double err = 0;
             for (int i = 0; i < want.length; i++) err += Math.abs((want[i] & 0xFF) - (got[i] & 0xFF));
             assertTrue(err / want.length < 3, "mean abs error " + err / want.length);
@@ -116,7 +116,7 @@ class FormatRoundTripTest {
         prep(settings(in, "out").imageSize(6).channels(1));
         Pixels want = new ImageResizer(6, 1, ImageResizer.Filter.AREA).fit(p);
         Row r = rows("out").firstEntry().getValue();
-        assertArrayEquals(want.chw(), DatasetSchema.pixels(r).chw());
+        assertArrayEquals(want.chw(), DatasetImage.of(r).pixels().chw());
         assertEquals(1, r.getInt(r.fieldIndex("channels")));
         assertEquals(6, r.getInt(r.fieldIndex("width")));
     }
@@ -139,7 +139,7 @@ class FormatRoundTripTest {
         for (long id = 0; id < 5; id++) {
             Row r = rows.get(id);
             Pixels want = id < 3 ? train[(int) id] : test[(int) id - 3];
-            assertArrayEquals(want.chw(), DatasetSchema.pixels(r).chw(), "id " + id);
+            assertArrayEquals(want.chw(), DatasetImage.of(r).pixels().chw(), "id " + id);
             assertEquals(labels[(int) id], r.getInt(r.fieldIndex("label")));
             assertEquals(id < 3 ? "train" : "test", r.getString(r.fieldIndex("split")));
         }
@@ -170,7 +170,7 @@ class FormatRoundTripTest {
             for (long id = 0; id < 8; id++) {
                 Row r = rows.get(id);
                 Pixels want = id < 5 ? train[(int) id] : test[(int) id - 5];
-                assertArrayEquals(want.chw(), DatasetSchema.pixels(r).chw(), "gzip " + gzip + " id " + id);
+                assertArrayEquals(want.chw(), DatasetImage.of(r).pixels().chw(), "gzip " + gzip + " id " + id);
                 assertEquals(id < 5 ? (int) id : (int) id + 2, r.getInt(r.fieldIndex("label")));
             }
         }
@@ -193,7 +193,7 @@ class FormatRoundTripTest {
         assertEquals(6, m.rows());
         assertEquals(List.of("0", "1"), m.labelNames());
         for (Map.Entry<Long, Row> e : rows("out").entrySet()) {
-            assertArrayEquals(imgs.get(e.getKey().intValue()).chw(), DatasetSchema.pixels(e.getValue()).chw());
+            assertArrayEquals(imgs.get(e.getKey().intValue()).chw(), DatasetImage.of(e.getValue()).pixels().chw());
             assertEquals(e.getKey() % 2, e.getValue().getInt(1));
         }
 
@@ -208,7 +208,7 @@ class FormatRoundTripTest {
         assertEquals("parquet", m2.inputFormat());
         assertEquals(Map.of(-1, 6L), m2.labels());
         for (Map.Entry<Long, Row> e : rows("out2").entrySet()) {
-            assertArrayEquals(imgs.get(e.getKey().intValue()).chw(), DatasetSchema.pixels(e.getValue()).chw());
+            assertArrayEquals(imgs.get(e.getKey().intValue()).chw(), DatasetImage.of(e.getValue()).pixels().chw());
         }
     }
 
@@ -222,7 +222,7 @@ class FormatRoundTripTest {
         m.labels().values().forEach(n -> assertEquals(4L, n));
         for (Map.Entry<Long, Row> e : rows("shapes").entrySet()) {
             ShapesDataset.Sample s = ShapesDataset.render(e.getKey(), 32, 3);
-            assertArrayEquals(s.pixels().chw(), DatasetSchema.pixels(e.getValue()).chw());
+            assertArrayEquals(s.pixels().chw(), DatasetImage.of(e.getValue()).pixels().chw());
             assertEquals(s.label(), e.getValue().getInt(1));
         }
         // A prepared dataset is itself a valid input (format auto -> parquet) and preps to the same content.

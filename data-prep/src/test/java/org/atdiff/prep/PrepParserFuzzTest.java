@@ -29,11 +29,11 @@ class PrepParserFuzzTest {
         }
         IdxSource.Header h = IdxSource.imagesHeader(new ByteArrayInputStream(data), data.length, source);
         return IdxSource.records(new ByteArrayInputStream(data, h.headerBytes(), data.length), null, h,
-                new RecordRange(source, null, 0, (int) h.count(), 0, TrainTestSplit.TRAIN));
+                new RecordRange(source, null, 0, (int) h.count(), 0, DatasetSplit.TRAIN.configName()));
     };
     static final ParserFuzzing.Parser CIFAR10 = (data, source) -> Cifar10BinarySource.records(
             new ByteArrayInputStream(data),
-            new RecordRange(source, null, 0, (int) Cifar10BinarySource.records(data.length, source), 0, TrainTestSplit.TRAIN),
+            new RecordRange(source, null, 0, (int) Cifar10BinarySource.records(data.length, source), 0, DatasetSplit.TRAIN.configName()),
             10);
     static final ParserFuzzing.Parser MANIFEST = (data, source) -> Manifest.parse(data, source);
 

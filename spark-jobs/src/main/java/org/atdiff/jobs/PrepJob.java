@@ -38,7 +38,7 @@ public final class PrepJob implements Atdiff.Command {
     }
 
     /** The {@code input.*}, {@code image.*}, {@code split.*} and {@code output.*} keys as typed settings. */
-    static PrepSettings settings(Config c) {
+    public static PrepSettings settings(Config c) {
         return new PrepSettings(c.getString("input.path"), c.getString("input.format"), c.getString("input.image-column"),
                 c.getString("input.label-column"), c.getDouble("input.max-rejected-fraction"), c.getInt("input.builtin-count"),
                 c.getLong("input.builtin-seed"), c.getInt("input.partitions"), c.getInt("image.size"),

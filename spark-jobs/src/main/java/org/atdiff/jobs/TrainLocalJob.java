@@ -14,6 +14,7 @@ import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.jobs.train.WorkerOutcome;
 import org.atdiff.nn.ModelSpec;
+import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.ShapesDataset;
 import org.atdiff.tensor.EngineThreads;
 import org.atdiff.train.GradientSync;
@@ -109,7 +110,7 @@ public final class TrainLocalJob implements Atdiff.Command {
         List<ImageRow> rows = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             ShapesDataset.Sample s = ShapesDataset.render(i, size, seed);
-            rows.add(new ImageRow(i, s.label(), s.pixels().chw()));
+            rows.add(ImageRow.byId(new DatasetImage(i, s.label(), s.pixels())));
         }
         return new ImageTable(rows, 3, size, size);
     }

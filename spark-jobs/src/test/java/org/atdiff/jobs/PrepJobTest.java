@@ -6,6 +6,7 @@ import java.io.File;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.atdiff.prep.Manifest;
+import org.atdiff.prep.PreparedDataset;
 import org.atdiff.prep.PrepSettings;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,7 @@ class PrepJobTest {
     void prepCommandWritesTheBuiltinDataset() throws Exception {
         File out = new File(dir, "data");
         Atdiff.run(new String[] {"prep", "--master", "local[2]", "input.builtin-count=30", "output.path=" + out});
-        Manifest m = Manifest.read(out.toString(), new Configuration());
+        Manifest m = PreparedDataset.open(out.toString(), new Configuration()).manifest();
         assertEquals(30, m.rows());
         assertEquals(30L, m.split().values().stream().mapToLong(Long::longValue).sum());
         assertEquals("builtin:shapes", m.config().get("input.path"));

@@ -1,6 +1,7 @@
 package org.atdiff.jobs.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,18 +13,25 @@ import java.util.Map;
  */
 final class BenchContext {
     private final BenchSettings settings;
+    private final Config config;
     private final PythonReference python;
     private final List<BenchTable> tables = new ArrayList<>();
     private final Map<String, Double> peaks = new HashMap<>(); // "atdiff fp32" -> GFLOP/s
     private final Map<String, Double> stepSeconds = new HashMap<>(); // preset -> median fp32 plain step (atdiff)
 
-    BenchContext(BenchSettings settings, PythonReference python) {
+    BenchContext(BenchSettings settings, Config config, PythonReference python) {
         this.settings = settings;
+        this.config = config;
         this.python = python;
     }
 
     BenchSettings settings() {
         return settings;
+    }
+
+    /** The whole configuration (a section that runs a job derives its settings from it). */
+    Config config() {
+        return config;
     }
 
     /** The PyTorch reference, or null. */

@@ -24,7 +24,8 @@ import org.bytedeco.pytorch.global.torch;
 final class BenchRunner {
     /** Every section, in the order they run (later ones read figures of earlier ones: peaks, the plain step). */
     static final List<BenchSection> SECTIONS = List.of(new MatmulPeakSection(), new EngineSection(), new ConvSection(),
-            new PhasesSection(), new TrainSection(), new AllReduceSection(), new SamplingSection(), new FidStatisticsSection());
+            new PhasesSection(), new TrainSection(), new AllReduceSection(), new SamplingSection(), new FidStatisticsSection(),
+            new PlacementSection());
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private BenchRunner() {}
@@ -51,7 +52,7 @@ final class BenchRunner {
         root.put("pytorch", python == null ? "skipped: " + whyNot : "torch " + python.hello().get("torch").asText()
                 + ", " + python.hello().get("threads").asInt() + " threads");
         System.out.println("PyTorch reference: " + root.get("pytorch").asText());
-        BenchContext context = new BenchContext(s, python);
+        BenchContext context = new BenchContext(s, config, python);
         try {
             for (BenchSection section : selected) section.run(context);
         } finally {

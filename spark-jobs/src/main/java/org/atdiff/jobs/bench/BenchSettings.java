@@ -11,7 +11,8 @@ import org.atdiff.train.Precision;
 public record BenchSettings(List<String> presets, int steps, int warmup, int batchSize, int rounds, Set<String> sections,
         List<String> objectives, List<Precision> precisions, String python, int threads, int imageSize,
         List<Integer> allReduceWorkers, List<Long> allReduceFloats, int allReduceReps, String samplePreset,
-        List<String> samplers, List<Integer> sampleNfe, int sampleBatch, int fidCount, int fidDimension, String output) {
+        List<String> samplers, List<Integer> sampleNfe, int sampleBatch, int fidCount, int fidDimension, int placementImages, String placementMaster,
+        String placementPreset, int placementSteps, String output) {
 
     public static BenchSettings fromConfig(Config c) {
         List<String> presets = c.getStringList("bench.preset");
@@ -49,13 +50,19 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
         for (int w : workers) if (w < 2) throw new IllegalArgumentException("bench.allreduce-workers: " + w + " is below 2");
         List<Long> floats = c.getLongList("bench.allreduce-floats");
         for (long f : floats) if (f < 1) throw new IllegalArgumentException("bench.allreduce-floats: " + f + " is below 1");
+        String placementPreset = c.getString("bench.placement-preset");
+        if (!UNetConfig.PRESETS.contains(placementPreset)) {
+            throw new IllegalArgumentException("bench.placement-preset: unknown preset '" + placementPreset + "'");
+        }
         List<Integer> nfe = c.getIntList("bench.sample-nfe");
         for (int n : nfe) if (n < 1 || n > 1000) throw new IllegalArgumentException("bench.sample-nfe: " + n + " is outside 1..1000");
         return new BenchSettings(presets, positive(c, "bench.steps"), nonNegative(c, "bench.warmup"),
                 positive(c, "bench.batch-size"), positive(c, "bench.rounds"), Set.copyOf(sections), objectives, precisions,
                 c.getString("bench.python"), positive(c, "bench.threads"), positive(c, "bench.image-size"), workers, floats,
                 positive(c, "bench.allreduce-reps"), samplePreset, samplers, nfe, positive(c, "bench.sample-batch"),
-                positive(c, "bench.fid-count"), positive(c, "bench.fid-dimension"), c.getString("output.path"));
+                positive(c, "bench.fid-count"), positive(c, "bench.fid-dimension"), positive(c, "bench.placement-images"),
+                c.getString("bench.placement-master"), placementPreset, positive(c, "bench.placement-steps"),
+                c.getString("output.path"));
     }
 
     public boolean runs(String section) {

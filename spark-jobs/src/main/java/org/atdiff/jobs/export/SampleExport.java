@@ -9,16 +9,15 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
 import org.atdiff.io.Npz;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSet;
-import org.atdiff.prep.DatasetPrep;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.PngEncoder;
+import org.atdiff.prep.PreparedDataset;
 
 /**
  * Sample sets in the formats other FID tools read: {@code <out>/<set>/<id>.png} (one PNG per image, written by the
@@ -64,28 +63,26 @@ public final class SampleExport {
         Path pngs = new Path(out, set.getName()), npz = new Path(out, set.getName() + ".npz");
         fs.delete(pngs, true);
         fs.mkdirs(pngs);
-        Dataset<Row> rows = spark.read().parquet(new Path(set, DatasetPrep.DATA_DIR).toString())
-                .select(DatasetSchema.ID, DatasetSchema.CHANNELS, DatasetSchema.HEIGHT, DatasetSchema.WIDTH,
-                        DatasetSchema.PIXELS);
-        long n = rows.count();
+        JavaRDD<DatasetImage> images = PreparedDataset.imageSet(spark, set);
+        long n = images.count();
         if (n == 0) throw new IllegalArgumentException("samples.path " + set + " holds no images");
-        Row first = rows.first();
-        int c = first.getInt(1), h = first.getInt(2), w = first.getInt(3);
+        DatasetImage first = images.first();
+        int c = first.pixels().channels(), h = first.pixels().height(), w = first.pixels().width();
         spark.sparkContext().setJobDescription("export: PNGs of " + set);
         Broadcast<SerializableConfiguration> conf = JavaSparkContext.fromSparkContext(spark.sparkContext())
                 .broadcast(new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
         String folder = pngs.toString();
-        rows.javaRDD().foreachPartition(it -> {
+        images.foreachPartition(it -> {
             FileSystem pfs = new Path(folder).getFileSystem(conf.value().value());
             while (it.hasNext()) {
-                Row r = it.next();
-                try (OutputStream o = pfs.create(new Path(folder, String.format("%06d.png", r.getLong(0))), true)) {
-                    o.write(PngEncoder.png(DatasetSchema.pixels(r)));
+                DatasetImage i = it.next();
+                try (OutputStream o = pfs.create(new Path(folder, String.format("%06d.png", i.id())), true)) {
+                    o.write(PngEncoder.png(i.pixels()));
                 }
             }
         });
         spark.sparkContext().setJobDescription("export: " + npz);
-        Iterator<Row> ordered = rows.orderBy(DatasetSchema.ID).toLocalIterator();
+        Iterator<DatasetImage> ordered = images.sortBy(DatasetImage::id, true, images.getNumPartitions()).toLocalIterator();
         Iterator<byte[]> hwc = new Iterator<>() {
             @Override
             public boolean hasNext() {
@@ -94,12 +91,8 @@ public final class SampleExport {
 
             @Override
             public byte[] next() {
-                Row r = ordered.next();
-                if (r.getInt(1) != c || r.getInt(2) != h || r.getInt(3) != w) {
-                    throw new IllegalArgumentException(set + ": images of different shapes, " + c + "x" + h + "x" + w
-                            + " and " + r.getInt(1) + "x" + r.getInt(2) + "x" + r.getInt(3));
-                }
-                return toHwc((byte[]) r.get(4), c, h, w);
+                DatasetImage i = ordered.next().requireShape(c, h, w, set + "'s image " + first.id() + " is");
+                return toHwc(i.pixels().chw(), c, h, w);
             }
         };
         try (OutputStream o = fs.create(npz, true)) {

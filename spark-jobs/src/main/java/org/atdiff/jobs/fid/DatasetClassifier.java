@@ -3,16 +3,16 @@ package org.atdiff.jobs.fid;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.nn.ClassifierTraining;
 import org.atdiff.nn.FeatureClassifier;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetSplit;
+import org.atdiff.prep.ImageBatch;
 import org.atdiff.prep.Manifest;
+import org.atdiff.prep.PreparedDataset;
 
 /**
  * The FD feature classifier of a prepared dataset: trained on the driver (CPU) on the dataset's train split,
@@ -24,7 +24,8 @@ public final class DatasetClassifier {
     /** Trains a classifier on {@code dataset}'s labels; fails naming the dataset if it is unlabelled. */
     public static ClassifierTraining.Result train(SparkSession spark, String dataset, ClassifierTraining.Settings s)
             throws IOException {
-        Manifest m = Manifest.read(dataset, spark.sparkContext().hadoopConfiguration());
+        PreparedDataset d = PreparedDataset.open(dataset, spark.sparkContext().hadoopConfiguration());
+        Manifest m = d.manifest();
         int classes = Math.max(m.labelNames().size(),
                 m.labels().keySet().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1);
         if (m.labels().containsKey(-1) || classes < 2) {
@@ -32,8 +33,8 @@ public final class DatasetClassifier {
                     + ", but it " + (m.labels().containsKey(-1) ? "has unlabelled images" : "has fewer than 2 classes")
                     + "; use fid.features=inception with fid.inception-weights, or a labelled dataset");
         }
-        ClassifierTraining.LabelledImages train = collect(spark, dataset, "train", m);
-        ClassifierTraining.LabelledImages test = collect(spark, dataset, "test", m);
+        ClassifierTraining.LabelledImages train = collect(spark, d, DatasetSplit.TRAIN);
+        ClassifierTraining.LabelledImages test = collect(spark, d, DatasetSplit.TEST);
         ClassifierTraining.Result r = ClassifierTraining.train(train, test, classes, s);
         FeatureClassifier c = r.classifier();
         c.metadata().put("test_accuracy", Double.toString(r.testAccuracy()));
@@ -46,18 +47,12 @@ public final class DatasetClassifier {
         return r;
     }
 
-    private static ClassifierTraining.LabelledImages collect(SparkSession spark, String dataset, String split, Manifest m)
-            throws IOException {
-        List<Row> rows = ImageSets.dataset(spark, dataset, split).select(DatasetSchema.LABEL, DatasetSchema.PIXELS)
-                .orderBy(DatasetSchema.ID).collectAsList();
-        int per = m.channels() * m.height() * m.width();
-        byte[] pixels = new byte[Math.multiplyExact(rows.size(), per)];
-        int[] labels = new int[rows.size()];
-        for (int i = 0; i < rows.size(); i++) {
-            labels[i] = rows.get(i).getInt(0);
-            System.arraycopy((byte[]) rows.get(i).get(1), 0, pixels, i * per, per);
-        }
-        return new ClassifierTraining.LabelledImages(pixels, labels, m.channels(), m.height());
+    /** The split's images in id order. */
+    private static ClassifierTraining.LabelledImages collect(SparkSession spark, PreparedDataset d, DatasetSplit split) {
+        Manifest m = d.manifest();
+        ImageBatch b = ImageBatch.of(d.collectImages(spark, split), m.channels(), m.height(), m.width(),
+                d.path() + "'s manifest says");
+        return new ClassifierTraining.LabelledImages(b.pixels(), b.labels(), m.channels(), m.height());
     }
 
     public static void save(FeatureClassifier c, Path file, Configuration hadoop) throws IOException {

@@ -6,6 +6,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.sample.SampleSet;
+import org.atdiff.prep.PreparedDataset;
 
 /**
  * What one side of {@code fid} names, told apart by what is there: an {@code .npz} of statistics; a prepared dataset
@@ -34,7 +35,7 @@ public record FidInput(Kind kind, String key, Path path, List<Path> sets) {
             }
             return new FidInput(Kind.STATISTICS, key, p, List.of());
         }
-        if (ImageSets.isDataset(path, hadoop)) {
+        if (PreparedDataset.isAt(path, hadoop)) {
             if (!allowDataset) {
                 throw new IllegalArgumentException(key + " " + path + " is a prepared dataset; score it as reference.path, "
                         + "or give sample sets, an image folder or an .npz here");

@@ -18,6 +18,7 @@ import org.atdiff.jobs.report.LinePlot;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSet;
 import org.atdiff.prep.ImageFolder;
+import org.atdiff.prep.PreparedDataset;
 import org.atdiff.stats.FeatureMoments;
 import org.atdiff.stats.FrechetDistance;
 
@@ -77,7 +78,7 @@ public final class FidScoring {
         for (Path set : samples.sets()) {
             JsonNode meta = readJson(new Path(set, SampleGeneration.SET_FILE), hadoop);
             spark.sparkContext().setJobDescription("fid: " + fx.kind() + " features of " + set);
-            FeatureMoments m = FeatureStatistics.compute(spark, ImageSets.sampleSet(spark, set), fx, s.batchSize(),
+            FeatureMoments m = FeatureStatistics.compute(spark, PreparedDataset.imageSet(spark, set), fx, s.batchSize(),
                     s.threads());
             ImageStatistics stats = ImageStatistics.of(m, fx, set.toString());
             stats.write(new Path(out, set.getName() + ".npz"), hadoop);
@@ -106,7 +107,7 @@ public final class FidScoring {
         try (ImageFolder folder = ImageFolder.read(spark, in.key(), in.path().toString(),
                 s.folderResizer(fx.inputChannels(), fx.inputSize()))) {
             spark.sparkContext().setJobDescription("fid: " + fx.kind() + " features of " + in.path());
-            FeatureMoments m = FeatureStatistics.compute(spark, folder.rows(), fx, s.batchSize(), s.threads());
+            FeatureMoments m = FeatureStatistics.compute(spark, folder.images(), fx, s.batchSize(), s.threads());
             ImageStatistics stats = ImageStatistics.of(m, fx, in.path().toString());
             stats.write(npz, spark.sparkContext().hadoopConfiguration());
             return stats;

@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import java.io.Serializable;
 import java.util.List;
 import org.atdiff.nn.ClassifierTraining;
+import org.atdiff.prep.DatasetSplit;
 import org.atdiff.prep.ImageResizer;
 
 /**
@@ -23,18 +24,15 @@ import org.atdiff.prep.ImageResizer;
  * @param folderResize     image.resize: the filter fitting an image folder's images
  */
 public record FidSettings(String features, String inceptionWeights, String classifier,
-        ClassifierTraining.Settings training, int batchSize, String split, int threads, int folderSize,
+        ClassifierTraining.Settings training, int batchSize, DatasetSplit split, int threads, int folderSize,
         int folderChannels, String folderResize) implements Serializable {
     public static final List<String> FEATURES = List.of("inception", "classifier");
-    public static final List<String> SPLITS = List.of("train", "test", "all");
 
     public FidSettings {
         if (!FEATURES.contains(features)) {
             throw new IllegalArgumentException("fid.features must be one of " + FEATURES + " but is '" + features + "'");
         }
-        if (!SPLITS.contains(split)) {
-            throw new IllegalArgumentException("reference.split must be one of " + SPLITS + " but is '" + split + "'");
-        }
+        if (split == null) throw new IllegalArgumentException("reference.split must be given");
         if (batchSize < 1) throw new IllegalArgumentException("fid.batch-size must be >= 1 but is " + batchSize);
         if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
         new ImageResizer(folderSize, folderChannels, ImageResizer.Filter.named(folderResize)); // checks image.*
@@ -60,7 +58,7 @@ public record FidSettings(String features, String inceptionWeights, String class
             throw new IllegalArgumentException("fid.classifier-*: " + e.getMessage(), e);
         }
         return new FidSettings(c.getString("fid.features"), c.getString("fid.inception-weights"),
-                c.getString("fid.classifier"), training, c.getInt("fid.batch-size"), c.getString("reference.split"),
+                c.getString("fid.classifier"), training, c.getInt("fid.batch-size"), DatasetSplit.parse(c.getString("reference.split"), "reference.split"),
                 c.getInt("engine.threads"), c.getInt("image.size"), c.getInt("image.channels"), c.getString("image.resize"));
     }
 }

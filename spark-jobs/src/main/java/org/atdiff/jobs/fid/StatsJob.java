@@ -11,6 +11,7 @@ import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
+import org.atdiff.prep.PreparedDataset;
 import org.atdiff.stats.FeatureMoments;
 
 /**
@@ -76,7 +77,8 @@ public final class StatsJob implements Atdiff.Command {
     static ImageStatistics compute(SparkSession spark, FidSettings s, FeatureExtractor fx, String dataPath, Path npz)
             throws IOException {
         spark.sparkContext().setJobDescription("stats: " + fx.kind() + " features of " + dataPath);
-        FeatureMoments m = FeatureStatistics.compute(spark, ImageSets.dataset(spark, dataPath, s.split()), fx,
+        FeatureMoments m = FeatureStatistics.compute(spark,
+                PreparedDataset.open(dataPath, spark.sparkContext().hadoopConfiguration()).images(spark, s.split()), fx,
                 s.batchSize(), s.threads());
         ImageStatistics stats = ImageStatistics.of(m, fx, dataPath + " (split " + s.split() + ")");
         stats.write(npz, spark.sparkContext().hadoopConfiguration());

@@ -7,8 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.VariationalBound;
 import org.atdiff.jobs.Atdiff;
@@ -16,12 +15,12 @@ import java.util.List;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.jobs.fid.ImageSets;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetImage;
+import org.atdiff.prep.PreparedDataset;
 import org.atdiff.stats.VariationalBoundSums;
 
 /**
@@ -76,13 +75,12 @@ public final class NllJob implements Atdiff.Command {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " is a consistency model (train.objective = "
                     + model.objective().objective() + "): it has no variational bound; evaluate a DPM (plain, ip, at)");
         }
-        Dataset<Row> images;
+        JavaRDD<DatasetImage> images;
         try {
-            images = ImageSets.dataset(spark, s.dataPath(), s.split());
+            images = PreparedDataset.open(s.dataPath(), hadoop).firstImages(spark, s.split(), s.count());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("data.path " + e.getMessage(), e);
         }
-        if (s.count() > 0) images = images.orderBy(DatasetSchema.ID).limit(s.count());
         spark.sparkContext().setJobDescription("nll: bound of " + checkpoint.getName() + " on " + s.dataPath()
                 + " (split " + s.split() + ")");
         VariationalBoundSums sums = BoundStatistics.compute(spark, images, model, s);
@@ -103,7 +101,7 @@ public final class NllJob implements Atdiff.Command {
         doc.put("step", model.step());
         doc.put("ema", s.ema());
         doc.put("data", s.dataPath());
-        doc.put("split", s.split());
+        doc.put("split", s.split().configName());
         doc.put("seed", s.seed());
         doc.put("terms_bits_per_dim", terms);
         byte[] bytes = JSON.writeValueAsBytes(doc);

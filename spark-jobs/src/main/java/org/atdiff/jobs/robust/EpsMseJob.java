@@ -10,20 +10,19 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.jobs.fid.ImageSets;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
 import org.atdiff.objective.PerturbedDenoisingError;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetImage;
+import org.atdiff.prep.PreparedDataset;
 import org.atdiff.stats.RunningMeans;
 
 /**
@@ -86,13 +85,12 @@ public final class EpsMseJob implements Atdiff.Command {
             throw new IllegalArgumentException("eps-mse.t-bins ends at " + edges[edges.length - 1] + " but checkpoint "
                     + checkpoint + " has " + model.spec().timesteps() + " timesteps");
         }
-        Dataset<org.apache.spark.sql.Row> images;
+        JavaRDD<DatasetImage> images;
         try {
-            images = ImageSets.dataset(spark, s.dataPath(), s.split());
+            images = PreparedDataset.open(s.dataPath(), hadoop).firstImages(spark, s.split(), s.count());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("data.path " + e.getMessage(), e);
         }
-        if (s.count() > 0) images = images.orderBy(DatasetSchema.ID).limit(s.count());
         spark.sparkContext().setJobDescription("eps-mse: perturbed denoising error of " + checkpoint.getName() + " on "
                 + s.dataPath() + " (split " + s.split() + ")");
         RunningMeans sums = PerturbedErrorStatistics.compute(spark, images, model, s);
@@ -116,7 +114,7 @@ public final class EpsMseJob implements Atdiff.Command {
         doc.put("step", model.step());
         doc.put("ema", s.ema());
         doc.put("data", s.dataPath());
-        doc.put("split", s.split());
+        doc.put("split", s.split().configName());
         doc.put("seed", s.seed());
         byte[] bytes = JSON.writeValueAsBytes(doc);
         new RunDirectory(s.outputPath(), hadoop).writeAtomically(EpsMseSettings.RESULT_FILE, o -> o.write(bytes));

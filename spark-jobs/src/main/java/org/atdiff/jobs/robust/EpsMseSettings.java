@@ -7,8 +7,8 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.train.RunDirectory;
-import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.objective.PerturbedDenoisingError.Attack;
+import org.atdiff.prep.DatasetSplit;
 
 /**
  * The {@code eps-mse.*} keys (plus {@code run.dir}, {@code data.path}, {@code engine.threads}, {@code output.*}) as
@@ -21,7 +21,7 @@ import org.atdiff.objective.PerturbedDenoisingError.Attack;
  * @param partitions Spark tasks (0 = Spark's default parallelism)
  * @param threads    libtorch threads per task (0 = the cores Spark gives a task)
  */
-public record EpsMseSettings(String checkpoint, String runDir, boolean ema, String dataPath, String split, int count,
+public record EpsMseSettings(String checkpoint, String runDir, boolean ema, String dataPath, DatasetSplit split, int count,
         int batchSize, int partitions, long seed, int[] timestepBins, double[] radii, List<Attack> attacks, int threads,
         String outputPath, boolean overwrite) implements Serializable {
     /** The file written under output.path. */
@@ -32,9 +32,7 @@ public record EpsMseSettings(String checkpoint, String runDir, boolean ema, Stri
             throw new IllegalArgumentException("eps-mse.checkpoint and run.dir are both empty: name a checkpoint or a run");
         }
         if (dataPath.isBlank()) throw new IllegalArgumentException("data.path is empty: name a prepared dataset");
-        if (!TrainSettings.SPLITS.contains(split)) {
-            throw new IllegalArgumentException("eps-mse.split '" + split + "' is not one of " + String.join(", ", TrainSettings.SPLITS));
-        }
+        if (split == null) throw new IllegalArgumentException("eps-mse.split must be given");
         if (count < 0) throw new IllegalArgumentException("eps-mse.count must be >= 0 but is " + count);
         if (batchSize < 1) throw new IllegalArgumentException("eps-mse.batch-size must be >= 1 but is " + batchSize);
         if (partitions < 0) throw new IllegalArgumentException("eps-mse.partitions must be >= 0 but is " + partitions);
@@ -58,7 +56,7 @@ public record EpsMseSettings(String checkpoint, String runDir, boolean ema, Stri
 
     public static EpsMseSettings fromConfig(Config c) {
         return new EpsMseSettings(c.getString("eps-mse.checkpoint"), c.getString("run.dir"), c.getBoolean("eps-mse.ema"),
-                c.getString("data.path"), c.getString("eps-mse.split"), c.getInt("eps-mse.count"),
+                c.getString("data.path"), DatasetSplit.parse(c.getString("eps-mse.split"), "eps-mse.split"), c.getInt("eps-mse.count"),
                 c.getInt("eps-mse.batch-size"), c.getInt("eps-mse.partitions"), c.getLong("eps-mse.seed"),
                 c.getIntList("eps-mse.t-bins").stream().mapToInt(Integer::intValue).toArray(),
                 c.getDoubleList("eps-mse.radii").stream().mapToDouble(Double::doubleValue).toArray(),

@@ -8,19 +8,17 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.nn.UNet;
 import org.atdiff.objective.PerturbedDenoisingError;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetImage;
+import org.atdiff.prep.ImageBatch;
 import org.atdiff.random.BatchNoise;
 import org.atdiff.random.RandomStream;
 import org.atdiff.stats.RunningMeans;
 import org.atdiff.tensor.EngineThreads;
-import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
@@ -34,12 +32,11 @@ public final class PerturbedErrorStatistics {
     private PerturbedErrorStatistics() {}
 
     /** The means of every (bin, attack, radius) cell ({@link EpsMseSettings#cell}) over {@code images}. */
-    public static RunningMeans compute(SparkSession spark, Dataset<Row> images, SamplingModel model, EpsMseSettings settings) {
+    public static RunningMeans compute(SparkSession spark, JavaRDD<DatasetImage> images, SamplingModel model, EpsMseSettings settings) {
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Broadcast<SamplingModel> network = jsc.broadcast(model);
         try {
-            JavaRDD<Row> rows = images.select(DatasetSchema.ID, DatasetSchema.LABEL, DatasetSchema.CHANNELS,
-                    DatasetSchema.HEIGHT, DatasetSchema.WIDTH, DatasetSchema.PIXELS).javaRDD();
+            JavaRDD<DatasetImage> rows = images;
             if (settings.partitions() > 0) rows = rows.repartition(settings.partitions());
             return rows.mapPartitions(new PartitionErrors(network, settings))
                     .treeAggregate(new RunningMeans(settings.cells()), RunningMeans::merge, RunningMeans::merge);
@@ -49,7 +46,7 @@ public final class PerturbedErrorStatistics {
     }
 
     /** One partition's sums; the network is built once per task, only if the partition has images. */
-    static final class PartitionErrors implements FlatMapFunction<Iterator<Row>, RunningMeans> {
+    static final class PartitionErrors implements FlatMapFunction<Iterator<DatasetImage>, RunningMeans> {
         private static final long serialVersionUID = 1L;
         private final Broadcast<SamplingModel> network;
         private final EpsMseSettings settings;
@@ -60,7 +57,7 @@ public final class PerturbedErrorStatistics {
         }
 
         @Override
-        public Iterator<RunningMeans> call(Iterator<Row> rows) {
+        public Iterator<RunningMeans> call(Iterator<DatasetImage> rows) {
             RunningMeans sums = new RunningMeans(settings.cells());
             if (!rows.hasNext()) return List.of(sums).iterator();
             SamplingModel m = network.value();
@@ -73,24 +70,14 @@ public final class PerturbedErrorStatistics {
                 throw new IllegalArgumentException("eps-mse.t-bins ends at " + edges[edges.length - 1] + " but the model has "
                         + schedule.timesteps() + " timesteps");
             }
-            int c = unet.config().inChannels(), size = unet.config().imageSize(), per = c * size * size;
+            int c = unet.config().inChannels(), size = unet.config().imageSize();
             boolean conditional = unet.config().numClasses() > 0;
             while (rows.hasNext()) {
-                List<Row> batch = new ArrayList<>();
-                while (rows.hasNext() && batch.size() < settings.batchSize()) batch.add(rows.next());
+                List<DatasetImage> images = new ArrayList<>();
+                while (rows.hasNext() && images.size() < settings.batchSize()) images.add(rows.next());
+                ImageBatch batch = ImageBatch.of(images, c, size, size, "the model takes");
                 int n = batch.size();
-                byte[] pixels = new byte[n * per];
-                long[] ids = new long[n], labels = new long[n];
-                for (int b = 0; b < n; b++) {
-                    Row r = batch.get(b);
-                    if (r.getInt(2) != c || r.getInt(3) != size || r.getInt(4) != size) {
-                        throw new IllegalArgumentException("image " + r.getLong(0) + " is " + r.getInt(2) + "x" + r.getInt(3)
-                                + "x" + r.getInt(4) + " but the model takes " + c + "x" + size + "x" + size);
-                    }
-                    ids[b] = r.getLong(0);
-                    labels[b] = r.getInt(1);
-                    System.arraycopy((byte[]) r.get(5), 0, pixels, b * per, per);
-                }
+                long[] ids = batch.ids();
                 for (int j = 0; j < settings.bins(); j++) {
                     try (PointerScope scope = new PointerScope()) {
                         RandomStream[] streams = new RandomStream[n];
@@ -101,8 +88,7 @@ public final class PerturbedErrorStatistics {
                             t[b] = edges[j] + streams[b].nextInt(edges[j + 1] - edges[j]);
                         }
                         double[][][] e = PerturbedDenoisingError.perSample(unet, schedule,
-                                HostTensors.fromPixels(pixels, n, c, size, size),
-                                conditional ? HostTensors.fromLongs(labels, n) : null, t, new BatchNoise(streams),
+                                batch.tensor(), conditional ? batch.labelTensor() : null, t, new BatchNoise(streams),
                                 settings.attacks(), settings.radii());
                         for (int a = 0; a < e.length; a++) {
                             for (int r = 0; r < e[a].length; r++) sums.add(settings.cell(j, a, r), e[a][r]);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,12 +16,13 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.nn.ModelSpec;
-import org.atdiff.prep.DatasetPrep;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.ImageGrid;
+import org.atdiff.prep.Pixels;
+import org.atdiff.prep.PreparedDataset;
+import org.atdiff.prep.PreparedImage;
 import org.atdiff.sampling.Samplers;
 
 /**
@@ -88,9 +90,8 @@ public final class SampleGeneration {
                 Path folder = new Path(out, set.folderName());
                 fs.delete(folder, true);
                 sc.setJobDescription("sample: " + s.count() + " images, " + set.folderName() + " from " + checkpoint);
-                JavaRDD<Row> rows = jsc.parallelize(ranges, slices).mapPartitions(new SampleTask(weights, set, s));
-                spark.createDataFrame(rows, DatasetSchema.ROWS).write()
-                        .parquet(new Path(folder, DatasetPrep.DATA_DIR).toString());
+                JavaRDD<PreparedImage> images = jsc.parallelize(ranges, slices).mapPartitions(new SampleTask(weights, set, s));
+                PreparedDataset.writeImageSet(spark, images, folder);
                 writeGrid(spark, folder, fs);
                 writeSetFile(fs, folder, set, s, model, spec);
                 written.add(new WrittenSet(set, folder, s.count(), model.checkpoint(), model.step(), variance(set, spec)));
@@ -103,14 +104,12 @@ public final class SampleGeneration {
     }
 
     private static void writeGrid(SparkSession spark, Path folder, FileSystem fs) throws IOException {
-        List<Row> first = spark.read().parquet(new Path(folder, DatasetPrep.DATA_DIR).toString())
-                .filter(DatasetSchema.ID + " < 64").orderBy(DatasetSchema.ID).collectAsList();
+        List<DatasetImage> first = new ArrayList<>(PreparedDataset.imageSet(spark, folder).filter(i -> i.id() < 64).collect());
+        first.sort(Comparator.comparingLong(DatasetImage::id));
         List<byte[]> images = new ArrayList<>();
-        for (Row r : first) images.add(DatasetSchema.pixels(r).chw());
-        Row r0 = first.get(0);
-        int h = r0.getInt(r0.fieldIndex(DatasetSchema.HEIGHT)), w = r0.getInt(r0.fieldIndex(DatasetSchema.WIDTH));
-        byte[] png = ImageGrid.png(images, r0.getInt(r0.fieldIndex(DatasetSchema.CHANNELS)), h, w, 8,
-                Math.max(1, 64 / h));
+        for (DatasetImage i : first) images.add(i.pixels().chw());
+        Pixels p0 = first.get(0).pixels();
+        byte[] png = ImageGrid.png(images, p0.channels(), p0.height(), p0.width(), 8, Math.max(1, 64 / p0.height()));
         try (OutputStream o = fs.create(new Path(folder, GRID_FILE), true)) {
             o.write(png);
         }

@@ -6,12 +6,12 @@ import java.util.List;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.nn.UNet;
 import org.atdiff.optim.NoGradScope;
+import org.atdiff.prep.Pixels;
+import org.atdiff.prep.PreparedImage;
 import org.atdiff.random.BatchNoise;
 import org.atdiff.sampling.Sampler;
 import org.atdiff.tensor.EngineThreads;
@@ -25,7 +25,7 @@ import org.bytedeco.pytorch.Tensor;
  * {@code BatchNoise.forSamples(seed, i, ...)} and gets label {@code i mod classes} when class-conditional, so an
  * image depends on (seed, i) only, not on batches or partitions.
  */
-final class SampleTask implements FlatMapFunction<Iterator<long[]>, Row> {
+final class SampleTask implements FlatMapFunction<Iterator<long[]>, PreparedImage> {
     private static final long serialVersionUID = 1L;
     private final Broadcast<SamplingModel> model;
     private final SampleSet set;
@@ -38,8 +38,8 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, Row> {
     }
 
     @Override
-    public Iterator<Row> call(Iterator<long[]> ranges) {
-        if (!ranges.hasNext()) return List.<Row>of().iterator();
+    public Iterator<PreparedImage> call(Iterator<long[]> ranges) {
+        if (!ranges.hasNext()) return List.<PreparedImage>of().iterator();
         TaskContext task = TaskContext.get();
         int threads = settings.threads() > 0 ? settings.threads() : task != null ? task.cpus() : 1;
         EngineThreads.use(threads);
@@ -50,7 +50,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, Row> {
         Sampler sampler = model.value().sampler(set, settings);
         int classes = unet.config().numClasses();
         int c = unet.config().inChannels(), size = unet.config().imageSize();
-        List<Row> rows = new ArrayList<>();
+        List<PreparedImage> rows = new ArrayList<>();
         try (NoGradScope g = new NoGradScope()) {
             while (ranges.hasNext()) {
                 long[] range = ranges.next();
@@ -67,7 +67,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, Row> {
                         for (int b = 0; b < n; b++) {
                             byte[] image = new byte[per];
                             System.arraycopy(pixels, b * per, image, 0, per);
-                            rows.add(RowFactory.create(first + b, (int) labels[b], "", "sample", size, size, c, image,
+                            rows.add(PreparedImage.inImageSet(first + b, (int) labels[b], new Pixels(c, size, size, image),
                                     set.source(first + b)));
                         }
                     }

@@ -20,17 +20,15 @@ import org.apache.spark.HashPartitioner;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
 import org.apache.spark.util.SerializableConfiguration;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.ModelSettings;
 import org.atdiff.jobs.cluster.DataParallelStage;
 import org.atdiff.nn.ModelSpec;
+import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.Manifest;
+import org.atdiff.prep.PreparedDataset;
 import org.atdiff.random.RandomStream;
 import org.bytedeco.javacpp.PointerScope;
 import scala.Tuple2;
@@ -65,16 +63,16 @@ import scala.Tuple2;
 public final class DistributedTrainer {
     private final Config config;
     private final TrainSettings settings;
-    private final Manifest shape;
+    private final PreparedDataset dataset;
     private final ModelSpec spec;
     private final long startStep, dataSeed;
     private final String start;
 
-    private DistributedTrainer(Config config, TrainSettings settings, Manifest shape, ModelSpec spec, long startStep,
-                               long dataSeed, String start) {
+    private DistributedTrainer(Config config, TrainSettings settings, PreparedDataset dataset, ModelSpec spec,
+                               long startStep, long dataSeed, String start) {
         this.config = config;
         this.settings = settings;
-        this.shape = shape;
+        this.dataset = dataset;
         this.spec = spec;
         this.startStep = startStep;
         this.dataSeed = dataSeed;
@@ -93,7 +91,8 @@ public final class DistributedTrainer {
      */
     public static DistributedTrainer prepare(Config config, Configuration hadoop) throws IOException {
         TrainSettings settings = TrainSettings.fromConfig(config);
-        Manifest shape = readManifest(settings.dataPath(), hadoop);
+        PreparedDataset dataset = open(settings.dataPath(), hadoop);
+        Manifest shape = dataset.manifest();
         if (shape.height() != shape.width()) {
             throw new IllegalArgumentException("data.path " + settings.dataPath() + " holds " + shape.height() + "x"
                     + shape.width() + " images; the U-Net needs square images (prep with image.size)");
@@ -128,17 +127,13 @@ public final class DistributedTrainer {
                 if (latest.isEmpty()) start = "distilling " + settings.cm().teacher();
             }
         }
-        return new DistributedTrainer(config, settings, shape, spec, startStep, dataSeed, start);
+        return new DistributedTrainer(config, settings, dataset, spec, startStep, dataSeed, start);
     }
 
-    /** The prepared dataset's manifest; a missing dataset or manifest is an error naming data.path. */
-    private static Manifest readManifest(String dataPath, Configuration hadoop) throws IOException {
-        Path dir = new Path(dataPath);
-        if (!dir.getFileSystem(hadoop).exists(dir)) {
-            throw new IllegalArgumentException("data.path " + dataPath + " does not exist (run `atdiff prep` first)");
-        }
+    /** The prepared dataset; a missing dataset or manifest is an error naming data.path. */
+    private static PreparedDataset open(String dataPath, Configuration hadoop) throws IOException {
         try {
-            return Manifest.read(dataPath, hadoop);
+            return PreparedDataset.open(dataPath, hadoop);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("data.path " + e.getMessage(), e);
         }
@@ -178,12 +173,9 @@ public final class DistributedTrainer {
         run.writeText("config.conf", TrainSettings.toHocon(config));
 
         sc.setJobDescription("atdiff train: reading " + settings.dataPath() + " (split " + settings.split() + ")");
-        Dataset<Row> rows = spark.read().parquet(new Path(settings.dataPath(), "data").toString());
-        if (!settings.split().equals("all")) rows = rows.filter(functions.col("split").equalTo(settings.split()));
-        JavaRDD<ImageRow> images = rows.select("id", "label", "pixels").javaRDD()
-                .map(r -> new ImageRow(r.getLong(0), r.getInt(1), (byte[]) r.get(2)));
+        JavaRDD<DatasetImage> images = dataset.images(spark, settings.split());
         boolean sharded = settings.dataPlacement() == DataPlacement.SHARDED;
-        long[] ids = sharded ? sortedIds(rows) : null;
+        long[] ids = sharded ? sortedIds(spark) : null;
         long count = sharded ? ids.length : images.count();
         if (count == 0) {
             throw new IllegalArgumentException("data.path " + settings.dataPath() + " has no images in data.split '"
@@ -191,6 +183,7 @@ public final class DistributedTrainer {
         }
         int workers = settings.workers() > 0 ? settings.workers() : DataParallelStage.workersPerExecutor(sc);
         long global = (long) workers * settings.batchSize();
+        Manifest shape = dataset.manifest();
         out.printf("train: %,d images %dx%dx%d from %s (split %s)%n", count, shape.channels(), shape.height(),
                 shape.width(), settings.dataPath(), settings.split());
         try (PointerScope scope = new PointerScope()) {
@@ -214,7 +207,7 @@ public final class DistributedTrainer {
         try (TrainProgressSource metrics = TrainProgressSource.register();
              ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2), metrics)) {
             if (!sharded) {
-                outcomes = stage.run(replicate(images, workers), workers, new TrainWorker(configJson, specJson, hadoop, null));
+                outcomes = stage.run(replicate(images.map(ImageRow::byId), workers), workers, new TrainWorker(configJson, specJson, hadoop, null));
                 printRows(outcomes, held, out);
             } else {
                 Broadcast<long[]> sortedIds = sc.broadcast(ids);
@@ -254,17 +247,13 @@ public final class DistributedTrainer {
         }
     }
 
-    /** The ids of the selected rows in order; an id that occurs twice is an error naming data.path. */
-    private long[] sortedIds(Dataset<Row> rows) {
-        long[] ids = rows.select("id").as(Encoders.LONG()).collectAsList().stream().mapToLong(Long::longValue).toArray();
-        Arrays.sort(ids);
-        for (int i = 1; i < ids.length; i++) {
-            if (ids[i] == ids[i - 1]) {
-                throw new IllegalArgumentException("data.path " + settings.dataPath() + ": image id " + ids[i]
-                        + " occurs twice in data.split '" + settings.split() + "'");
-            }
+    /** The ids of the selected images in order; an id that occurs twice is an error naming data.path. */
+    private long[] sortedIds(SparkSession spark) {
+        try {
+            return dataset.sortedIds(spark, settings.split());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("data.path " + e.getMessage(), e);
         }
-        return ids;
     }
 
     private static Outcome outcome(RunDirectory run, List<Integer> rowsPerWorker) throws IOException {
@@ -278,14 +267,14 @@ public final class DistributedTrainer {
      * The samples of {@code span} routed to their workers ({@link ShardRouting}): partition w holds worker w's
      * (until - from) x batch samples, each keyed by its sample number. {@code sortedIds} gives each image its index.
      */
-    static JavaRDD<ImageRow> shard(JavaRDD<ImageRow> images, Broadcast<long[]> sortedIds, int workers, int batch,
+    static JavaRDD<ImageRow> shard(JavaRDD<DatasetImage> images, Broadcast<long[]> sortedIds, int workers, int batch,
                                    ShardSpan span) {
         return images.mapPartitionsToPair(rows -> {
             long[] ids = sortedIds.value();
             ShardRouting routing = new ShardRouting(ids.length, span.dataSeed(), workers, batch, span.from(), span.until());
-            Stream<ImageRow> stream = StreamSupport.stream(Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED), false);
-            return stream.flatMap(r -> routing.samples(Arrays.binarySearch(ids, r.key())).stream()
-                    .map(n -> new Tuple2<>(routing.worker(n), new ImageRow(n, r.label(), r.pixels())))).iterator();
+            Stream<DatasetImage> stream = StreamSupport.stream(Spliterators.spliteratorUnknownSize(rows, Spliterator.ORDERED), false);
+            return stream.flatMap(image -> routing.samples(Arrays.binarySearch(ids, image.id())).stream()
+                    .map(n -> new Tuple2<>(routing.worker(n), new ImageRow(n, image)))).iterator();
         }).partitionBy(new HashPartitioner(workers)).values();
     }
 

@@ -21,20 +21,16 @@ public final class ImageTable {
         if (rows.isEmpty()) throw new IllegalArgumentException("the training split has no images");
         List<ImageRow> sorted = new ArrayList<>(rows);
         sorted.sort(Comparator.comparingLong(ImageRow::key));
-        int size = channels * height * width;
         keys = new long[sorted.size()];
         pixels = new byte[sorted.size()][];
         labels = new int[sorted.size()];
         for (int i = 0; i < pixels.length; i++) {
             ImageRow r = sorted.get(i);
-            if (r.pixels().length != size) {
-                throw new IllegalArgumentException("image " + r.key() + " has " + r.pixels().length + " pixel bytes, the "
-                        + "manifest's " + channels + "x" + height + "x" + width + " needs " + size);
-            }
+            r.image().requireShape(channels, height, width, "the training images are");
             if (i > 0 && sorted.get(i - 1).key() == r.key()) throw new IllegalArgumentException("image key " + r.key() + " occurs twice");
             keys[i] = r.key();
-            pixels[i] = r.pixels();
-            labels[i] = r.label();
+            pixels[i] = r.image().pixels().chw();
+            labels[i] = r.image().label();
         }
         this.channels = channels;
         this.height = height;

@@ -19,6 +19,7 @@ import org.atdiff.optim.ExponentialMovingAverage;
 import org.atdiff.optim.GradientClipping;
 import org.atdiff.optim.LearningRateSchedule;
 import org.atdiff.nn.TrainableDenoiser;
+import org.atdiff.prep.DatasetSplit;
 
 /**
  * The {@code train.*}, {@code at.*}, {@code ip.*}, {@code cm.*}, {@code run.*} and {@code data.*} keys of a training
@@ -35,10 +36,8 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
         double beta2, double eps, double weightDecay, long warmupSteps, double gradClip, double emaRate,
         long checkpointEvery, int keepCheckpoints, long logEvery, int maxAttempts, Duration collectiveTimeout,
         String initCheckpoint, double ipGamma, AdversarialSettings adversarial, long seed, String runDir,
-        String dataPath, String split, int threads, boolean cmAdversarial, ConsistencySettings cm, Precision precision,
+        String dataPath, DatasetSplit split, int threads, boolean cmAdversarial, ConsistencySettings cm, Precision precision,
         String timestepSampler, DataPlacement dataPlacement) {
-    /** Values of {@code data.split}. */
-    public static final List<String> SPLITS = List.of("train", "test", "all");
     /** The consistency-model objectives: distillation and (improved) consistency training. */
     public static final List<String> CONSISTENCY_OBJECTIVES = List.of("cd", "ct");
     /** Every value {@code train.objective} accepts. */
@@ -88,9 +87,7 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
         if (adversarial == null) throw new IllegalArgumentException("at.* settings must be given");
         if (runDir == null || runDir.isBlank()) throw new IllegalArgumentException("run.dir must not be empty");
         if (dataPath == null || dataPath.isBlank()) throw new IllegalArgumentException("data.path must not be empty");
-        if (!SPLITS.contains(split)) {
-            throw new IllegalArgumentException("data.split '" + split + "' is not one of " + String.join(", ", SPLITS));
-        }
+        if (split == null) throw new IllegalArgumentException("data.split must be given");
         atLeast("engine.threads", threads, 0);
         if (!TimestepSampler.NAMES.contains(timestepSampler)) {
             throw new IllegalArgumentException("train.timestep-sampler '" + timestepSampler + "' is not one of "
@@ -117,7 +114,7 @@ public record TrainSettings(String objective, long steps, int batchSize, int wor
                     c.getDouble("train.ema-rate"), c.getLong("train.checkpoint-every"), c.getInt("train.keep-checkpoints"),
                     c.getLong("train.log-every"), c.getInt("train.max-attempts"), c.getDuration("train.collective-timeout"),
                     c.getString("train.init-checkpoint"), c.getDouble("ip.gamma"), at, c.getLong("run.seed"),
-                    c.getString("run.dir"), c.getString("data.path"), c.getString("data.split"), c.getInt("engine.threads"),
+                    c.getString("run.dir"), c.getString("data.path"), DatasetSplit.parse(c.getString("data.split"), "data.split"), c.getInt("engine.threads"),
                     c.getBoolean("train.adversarial"), consistency(c), precision, c.getString("train.timestep-sampler"),
                     DataPlacement.named(c.getString("train.data-placement")));
         } catch (ConfigException e) {

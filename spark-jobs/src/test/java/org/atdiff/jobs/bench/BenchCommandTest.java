@@ -68,6 +68,26 @@ class BenchCommandTest {
     }
 
     @Test
+    void placementSectionMeasuresBothPlacementsOnAPreparedDataset() throws Exception {
+        new BenchCommand().run(config("bench.sections=[placement]", "bench.placement-images=64",
+                "bench.placement-master=\"local[2]\"", "bench.placement-steps=2"), null);
+        JsonNode placement = new ObjectMapper().readTree(new File(dir, "bench.json")).get("sections").get("placement");
+        JsonNode rows = placement.get("rows");
+        assertEquals(2, rows.size(), rows.toString());
+        assertEquals("sharded", rows.get(0).get("placement").asText());
+        assertEquals("replicated", rows.get(1).get("placement").asText());
+        // 2 workers x batch 2: an epoch of 64 images is 16 steps, a sharded worker holds its 16 x 2 samples
+        assertEquals(32, rows.get(0).get("images_per_worker").asInt());
+        assertEquals(64, rows.get(1).get("images_per_worker").asInt());
+        for (JsonNode row : rows) {
+            assertTrue(row.get("peak_heap_mb").asDouble() > 0, row.toString());
+            assertTrue(row.get("steps_per_s").asDouble() > 0, row.toString());
+        }
+        assertTrue(placement.get("notes").get(0).asText().startsWith("sharded / replicated peak heap"), placement.toString());
+        assertTrue(new File(dir, "placement-64/manifest.json").isFile(), "a real prepared dataset");
+    }
+
+    @Test
     void theDefaultSectionsAreEverySectionInRunningOrder() {
         assertEquals(BenchRunner.names(), config().getStringList("bench.sections"),
                 "conf/application.conf's bench.sections lists every section the runner has, in its order");

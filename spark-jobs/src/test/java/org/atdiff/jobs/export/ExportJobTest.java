@@ -31,6 +31,7 @@ import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.optim.NoGradScope;
+import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.DatasetSchema;
 import org.atdiff.prep.ImageDecoder;
 import org.atdiff.prep.Pixels;
@@ -104,7 +105,7 @@ class ExportJobTest {
             NpyArray arr = npz.get("arr_0");
             assertArrayEquals(new long[] {6, 8, 8, 3}, arr.shape());
             for (int i = 0; i < rows.size(); i++) {
-                Pixels want = DatasetSchema.pixels(rows.get(i));
+                Pixels want = DatasetImage.of(rows.get(i)).pixels();
                 long id = rows.get(i).getLong(rows.get(i).fieldIndex(DatasetSchema.ID));
                 Pixels png = ImageDecoder.decode(Files.readAllBytes(new File(out, set + String.format("/%06d.png", id)).toPath()));
                 assertArrayEquals(want.chw(), png.chw(), set + " png " + id);

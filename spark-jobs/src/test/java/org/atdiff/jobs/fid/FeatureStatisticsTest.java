@@ -7,9 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.NpyArray;
 import org.atdiff.io.Npz;
@@ -17,7 +16,10 @@ import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.nn.ClassifierTraining;
 import org.atdiff.nn.FeatureClassifier;
 import org.atdiff.prep.DatasetPrep;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetImage;
+import org.atdiff.prep.DatasetSplit;
+import org.atdiff.prep.Pixels;
+import org.atdiff.prep.PreparedDataset;
 import org.atdiff.prep.PrepSettings;
 import org.atdiff.random.RandomStream;
 import org.atdiff.stats.FeatureMoments;
@@ -45,6 +47,10 @@ class FeatureStatisticsTest {
         DatasetPrep.run(spark, PrepSettings.builder("builtin:shapes", data).builtinCount(1000).imageSize(16).build());
     }
 
+    private static PreparedDataset dataset() throws java.io.IOException {
+        return PreparedDataset.open(data, new Configuration());
+    }
+
     @AfterAll
     static void stop() {
         spark.stop();
@@ -54,12 +60,12 @@ class FeatureStatisticsTest {
     void partitionedAggregationEqualsOnePass() throws Exception {
         FeatureClassifier c = new FeatureClassifier(3, 16, 8, 4, 3);
         FeatureExtractor fx = FeatureExtractor.classifier(c, "random");
-        Dataset<Row> images = ImageSets.dataset(spark, data, "all").repartition(3);
+        JavaRDD<DatasetImage> images = dataset().images(spark, DatasetSplit.ALL).repartition(3);
         FeatureMoments distributed = FeatureStatistics.compute(spark, images, fx, 7, 1);
 
-        List<Row> rows = images.select(DatasetSchema.PIXELS).collectAsList();
+        List<DatasetImage> rows = images.collect();
         byte[] all = new byte[rows.size() * 768];
-        for (int i = 0; i < rows.size(); i++) System.arraycopy((byte[]) rows.get(i).get(0), 0, all, i * 768, 768);
+        for (int i = 0; i < rows.size(); i++) System.arraycopy(rows.get(i).pixels().chw(), 0, all, i * 768, 768);
         FeatureMoments single = new FeatureMoments(16);
         try (PointerScope scope = new PointerScope()) {
             single.add(c.features(HostTensors.fromPixels(all, rows.size(), 3, 16, 16)));
@@ -75,17 +81,18 @@ class FeatureStatisticsTest {
         ClassifierTraining.Result r = DatasetClassifier.train(spark, data, new ClassifierTraining.Settings(6, 32, 3e-3, 8, 0));
         assertTrue(r.testAccuracy() > 0.15, "better than chance (0.1) on 10 shapes: " + r.testAccuracy());
         FeatureExtractor fx = FeatureExtractor.classifier(r.classifier(), "trained");
-        Dataset<Row> all = ImageSets.dataset(spark, data, "all");
-        FeatureMoments first = FeatureStatistics.compute(spark, all.filter("id % 20 < 10"), fx, 50, 1);
-        FeatureMoments second = FeatureStatistics.compute(spark, all.filter("id % 20 >= 10"), fx, 50, 1);
-        List<Row> noise = new ArrayList<>();
+        JavaRDD<DatasetImage> all = dataset().images(spark, DatasetSplit.ALL);
+        FeatureMoments first = FeatureStatistics.compute(spark, all.filter(i -> i.id() % 20 < 10), fx, 50, 1);
+        FeatureMoments second = FeatureStatistics.compute(spark, all.filter(i -> i.id() % 20 >= 10), fx, 50, 1);
+        List<DatasetImage> noise = new ArrayList<>();
         RandomStream rng = new RandomStream(1);
         for (int i = 0; i < 500; i++) {
             byte[] px = new byte[768];
             for (int j = 0; j < px.length; j++) px[j] = (byte) rng.nextInt(256);
-            noise.add(RowFactory.create((long) i, -1, "", "sample", 16, 16, 3, px, "noise"));
+            noise.add(new DatasetImage(i, -1, new Pixels(3, 16, 16, px)));
         }
-        FeatureMoments noisy = FeatureStatistics.compute(spark, spark.createDataFrame(noise, DatasetSchema.ROWS), fx, 50, 1);
+        FeatureMoments noisy = FeatureStatistics.compute(spark,
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(noise), fx, 50, 1);
         double halves = FrechetDistance.between(first, second), againstNoise = FrechetDistance.between(first, noisy);
         assertTrue(halves * 10 < againstNoise, "FD(halves) " + halves + " vs FD(noise) " + againstNoise);
     }
@@ -94,7 +101,7 @@ class FeatureStatisticsTest {
     void statisticsFilesRecordAndCheckTheirExtractor() throws Exception {
         FeatureExtractor a = FeatureExtractor.classifier(new FeatureClassifier(3, 16, 8, 2, 1), "a.safetensors");
         FeatureExtractor b = FeatureExtractor.classifier(new FeatureClassifier(3, 16, 8, 2, 2), "b.safetensors");
-        FeatureMoments m = FeatureStatistics.compute(spark, ImageSets.dataset(spark, data, "test"), a, 16, 1);
+        FeatureMoments m = FeatureStatistics.compute(spark, dataset().images(spark, DatasetSplit.TEST), a, 16, 1);
         Path npz = new Path(new File(dir, "a.npz").toURI());
         ImageStatistics.of(m, a, "shapes").write(npz, new Configuration());
         ImageStatistics back = ImageStatistics.read(npz, new Configuration());

@@ -8,14 +8,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.nn.FidInceptionV3;
-import org.atdiff.prep.DatasetSchema;
+import org.atdiff.prep.DatasetImage;
+import org.atdiff.prep.Pixels;
 import org.atdiff.random.RandomStream;
 import org.atdiff.stats.FeatureMoments;
 import org.bytedeco.javacpp.PointerScope;
@@ -85,14 +85,15 @@ class InceptionFeaturesTest {
         assertEquals(2048, fx.dimension());
         assertEquals("fid", fx.scoreName());
         assertTrue(fx.id().startsWith("inception:"));
-        java.util.List<Row> rows = new java.util.ArrayList<>();
+        java.util.List<DatasetImage> rows = new java.util.ArrayList<>();
         RandomStream px = new RandomStream(5);
         for (int i = 0; i < 3; i++) {
             byte[] p = new byte[3 * 8 * 8];
             for (int j = 0; j < p.length; j++) p[j] = (byte) px.nextInt(256);
-            rows.add(RowFactory.create((long) i, -1, "", "sample", 8, 8, 3, p, "noise"));
+            rows.add(new DatasetImage(i, -1, new Pixels(3, 8, 8, p)));
         }
-        FeatureMoments m = FeatureStatistics.compute(spark, spark.createDataFrame(rows, DatasetSchema.ROWS).repartition(2),
+        FeatureMoments m = FeatureStatistics.compute(spark,
+                JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 2),
                 fx, 2, 1);
         assertEquals(3, m.count());
         ImageStatistics stats = ImageStatistics.of(m, fx, "noise");

@@ -48,7 +48,7 @@ class PipelineCommandsTest {
         run(new StatsJob(), "data.path=" + data, "output.path=" + new File(dir, "ref"));
         assertTrue(new File(dir, "ref/classifier.safetensors").isFile(), "stats trained and saved a classifier");
         JsonNode side = new ObjectMapper().readTree(new File(dir, "ref/stats.json"));
-        long train = org.atdiff.prep.Manifest.read(data, new org.apache.hadoop.conf.Configuration()).split().get("train");
+        long train = org.atdiff.prep.PreparedDataset.open(data, new org.apache.hadoop.conf.Configuration()).manifest().split().get("train");
         assertEquals(train, side.get("count").asLong(), "the train split (reference.split)");
         assertTrue(side.get("extractor").asText().startsWith("classifier:"));
 

@@ -14,6 +14,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.DatasetSchema;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.AfterAll;
@@ -53,7 +54,7 @@ class SampleGenerationTest {
     static Map<Long, byte[]> images(File set) {
         Map<Long, byte[]> m = new HashMap<>();
         for (Row r : spark().read().parquet(new File(set, "data").toString()).collectAsList()) {
-            m.put(r.getLong(r.fieldIndex("id")), DatasetSchema.pixels(r).chw());
+            m.put(r.getLong(r.fieldIndex("id")), DatasetImage.of(r).pixels().chw());
         }
         return m;
     }
