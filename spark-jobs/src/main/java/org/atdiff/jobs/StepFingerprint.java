@@ -25,7 +25,7 @@ import org.apache.hadoop.fs.ContentSummary;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.prep.Manifest;
+import org.atdiff.prep.PreparedDataset;
 
 /**
  * What a step's output was made from: the settings that decide it and the identity of its inputs, with a SHA-256
@@ -156,8 +156,8 @@ public final class StepFingerprint {
         FileStatus st = fs.getFileStatus(p);
         Optional<JsonNode> step = read(fs, st.isDirectory() ? inFolder(p) : beside(p));
         if (step.isPresent()) return input + " (step " + step.get().path("fingerprint").asText() + ")";
-        if (st.isDirectory() && fs.exists(new Path(p, "manifest.json"))) {
-            return input + " (dataset " + Manifest.read(input, hadoop).checksum() + ")";
+        if (st.isDirectory() && PreparedDataset.isAt(input, hadoop)) {
+            return input + " (dataset " + PreparedDataset.open(input, hadoop).manifest().checksum() + ")";
         }
         ContentSummary cs = fs.getContentSummary(p);
         return input + " (" + cs.getFileCount() + " files, " + cs.getLength() + " bytes, modified "
