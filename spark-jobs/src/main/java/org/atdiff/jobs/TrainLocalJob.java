@@ -63,7 +63,7 @@ public final class TrainLocalJob implements Atdiff.Command {
         ImageTable images = shapes(config.getInt("input.builtin-count"), size, config.getLong("input.builtin-seed"));
         RunDirectory run = new RunDirectory(settings.runDir(), new Configuration());
         System.out.printf("train-local: %,d generated shapes %dx%dx3, objective %s, batch %d, %d steps, %d threads, run.dir %s%n",
-                images.size(), size, size, settings.objectiveLabel(), settings.batchSize(), settings.steps(), threads,
+                images.size(), size, size, settings.objective().label(), settings.batchSize(), settings.steps(), threads,
                 settings.runDir());
         run.writeText("config.conf", TrainSettings.toHocon(config));
 

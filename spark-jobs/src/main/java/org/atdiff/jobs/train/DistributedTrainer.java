@@ -107,11 +107,7 @@ public final class DistributedTrainer {
             if (latest.isPresent()) {
                 Checkpoint.Header c = run.read(latest.get(), in -> Checkpoint.readHeader(in, latest.get().toString()));
                 requireSameShapes(c, spec, latest.get().toString());
-                if (settings.objective().equals("cd") && !c.hasTarget()) {
-                    throw new IllegalArgumentException("run.dir holds checkpoint " + latest.get() + " without a target "
-                            + "network (target.* tensors): it was not written by a train.objective = cd run, so cd "
-                            + "cannot resume from it; use another run.dir");
-                }
+                settings.objective().requireResumable(c.objectiveState(), latest.get().toString());
                 startStep = c.step();
                 RandomStream data = c.rng().get(ReplicaTrainer.DATA);
                 if (data == null) {
@@ -123,9 +119,10 @@ public final class DistributedTrainer {
             } else if (!settings.initCheckpoint().isBlank()) {
                 start = "fine-tuning from " + settings.initCheckpoint() + " (fresh optimizer, step 0)";
             }
-            if (settings.objective().equals("cd")) {
-                ConsistencyReplica.readTeacher(settings.cm().requireTeacher(), spec, hadoop);
-                if (latest.isEmpty()) start = "distilling " + settings.cm().teacher();
+            Optional<String> teacher = settings.objective().teacher();
+            if (teacher.isPresent()) {
+                TeacherCheckpoint.read(teacher.get(), spec, hadoop);
+                if (latest.isEmpty()) start = "distilling " + teacher.get();
             }
         }
         return new DistributedTrainer(config, settings, shape, spec, startStep, dataSeed, start);
@@ -201,11 +198,11 @@ public final class DistributedTrainer {
                         ceilDiv(count, workers) + settings.batchSize())
                 : "data replicated (every worker holds all images)";
         out.printf("train: objective %s%s%s, %d workers x batch %d = global batch %d, %s, lr %g, %d steps, %s, run.dir %s%n",
-                settings.objectiveLabel(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
-                settings.timestepSampler().equals("uniform") ? "" : ", t by " + settings.timestepSampler(), workers,
+                settings.objective().label(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
+                samplerNote(settings.objective().timestepSampler()), workers,
                 settings.batchSize(), global, placement, settings.lr(), settings.steps(), start, settings.runDir());
 
-        String name = "atdiff train " + settings.objectiveLabel() + " -> " + settings.runDir();
+        String name = "atdiff train " + settings.objective().label() + " -> " + settings.runDir();
         DataParallelStage stage = DataParallelStage.fromConfig(sc, name, config);
         SerializableConfiguration hadoop = new SerializableConfiguration(sc.hadoopConfiguration());
         String configJson = TrainSettings.toJson(config), specJson = spec.toJson();
@@ -239,6 +236,10 @@ public final class DistributedTrainer {
         Outcome o = outcome(run, Arrays.stream(held).boxed().toList());
         out.printf("train: done at step %d; checkpoint %s%n", o.step(), o.checkpoint());
         return o;
+    }
+
+    private static String samplerNote(String timestepSampler) {
+        return timestepSampler.equals("uniform") ? "" : ", t by " + timestepSampler;
     }
 
     private static long ceilDiv(long a, long b) {
