@@ -11,6 +11,7 @@ import org.atdiff.jobs.train.ImageRow;
 import org.atdiff.jobs.train.ImageTable;
 import org.atdiff.jobs.train.ReplicaTrainer;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.TrainPlan;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.jobs.train.WorkerOutcome;
 import org.atdiff.nn.ModelSpec;
@@ -68,7 +69,8 @@ public final class TrainLocalJob implements Atdiff.Command {
         run.writeText("config.conf", TrainSettings.toHocon(config));
 
         LossWindow losses = new LossWindow(settings.steps(), settings.logEvery());
-        WorkerOutcome o = new ReplicaTrainer(settings, TrainSettings.toJson(config), spec, run).observe(losses)
+        TrainPlan plan = new TrainPlan(settings, spec, TrainSettings.toJson(config), 0, null); // resumes what run.dir holds
+        WorkerOutcome o = new ReplicaTrainer(plan, run).observe(losses)
                 .train(images, 0, 1, 1, GradientSync.LOCAL);
         if (!o.completed()) throw new IllegalStateException("train-local stopped: " + o.nonFiniteReason());
         if (losses.first.isEmpty()) {

@@ -197,20 +197,22 @@ public final class DistributedTrainer {
                 ? String.format("data sharded (at most %,d images per worker, one stage per epoch)",
                         ceilDiv(count, workers) + settings.batchSize())
                 : "data replicated (every worker holds all images)";
+        String sampler = settings.objective().timestepSampler();
         out.printf("train: objective %s%s%s, %d workers x batch %d = global batch %d, %s, lr %g, %d steps, %s, run.dir %s%n",
                 settings.objective().label(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
-                samplerNote(settings.objective().timestepSampler()), workers,
+                sampler.equals("uniform") ? "" : ", t by " + sampler, workers,
                 settings.batchSize(), global, placement, settings.lr(), settings.steps(), start, settings.runDir());
 
         String name = "atdiff train " + settings.objective().label() + " -> " + settings.runDir();
         DataParallelStage stage = DataParallelStage.fromConfig(sc, name, config);
         SerializableConfiguration hadoop = new SerializableConfiguration(sc.hadoopConfiguration());
-        String configJson = TrainSettings.toJson(config), specJson = spec.toJson();
+        String configJson = TrainSettings.toJson(config);
         int[] held = new int[workers];
         List<WorkerOutcome> outcomes;
         try (ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2))) {
             if (!sharded) {
-                outcomes = stage.run(replicate(images, workers), workers, new TrainWorker(configJson, specJson, hadoop, null));
+                TrainPlan plan = new TrainPlan(settings, spec, configJson, startStep, null);
+                outcomes = stage.run(replicate(images, workers), workers, new TrainWorker(plan, hadoop));
                 printRows(outcomes, held, out);
             } else {
                 Broadcast<long[]> sortedIds = sc.broadcast(ids);
@@ -218,7 +220,8 @@ public final class DistributedTrainer {
                 do {
                     ShardSpan span = new ShardSpan(dataSeed, step, ShardRouting.spanEnd(step, count, global, settings.steps()));
                     JavaRDD<ImageRow> routed = shard(images, sortedIds, workers, settings.batchSize(), span);
-                    outcomes = stage.run(routed, workers, new TrainWorker(configJson, specJson, hadoop, span));
+                    TrainPlan plan = new TrainPlan(settings, spec, configJson, step, span);
+                    outcomes = stage.run(routed, workers, new TrainWorker(plan, hadoop));
                     if (step == startStep) printRows(outcomes, held, out);
                     else outcomes.forEach(o -> held[o.rank()] = Math.max(held[o.rank()], o.rows()));
                     step = outcomes.get(0).step();
@@ -236,10 +239,6 @@ public final class DistributedTrainer {
         Outcome o = outcome(run, Arrays.stream(held).boxed().toList());
         out.printf("train: done at step %d; checkpoint %s%n", o.step(), o.checkpoint());
         return o;
-    }
-
-    private static String samplerNote(String timestepSampler) {
-        return timestepSampler.equals("uniform") ? "" : ", t by " + timestepSampler;
     }
 
     private static long ceilDiv(long a, long b) {

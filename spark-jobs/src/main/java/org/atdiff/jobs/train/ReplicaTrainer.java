@@ -40,16 +40,16 @@ public final class ReplicaTrainer {
     static final String DATA = "data", NOISE = "noise", DROPOUT = "dropout";
     private static final long MODEL_KEY = 0, DATA_KEY = 1, NOISE_KEY = 2, DROPOUT_KEY = 3;
 
+    private final TrainPlan plan;
     private final TrainSettings settings;
-    private final String configJson;
     private final ModelSpec spec;
     private final RunDirectory run;
     private StepListener observer;
 
-    public ReplicaTrainer(TrainSettings settings, String configJson, ModelSpec spec, RunDirectory run) {
-        this.settings = settings;
-        this.configJson = configJson;
-        this.spec = spec;
+    public ReplicaTrainer(TrainPlan plan, RunDirectory run) {
+        this.plan = plan;
+        this.settings = plan.settings();
+        this.spec = plan.spec();
         this.run = run;
     }
 
@@ -75,22 +75,15 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * Trains from the newest state in the run directory to {@code train.steps} on a table holding the whole split
-     * (replicated placement), visiting it in the {@link GlobalBatchOrder}.
+     * Trains from the newest state in the run directory: without a span in the plan to {@code train.steps} on a table
+     * holding the whole split (replicated placement), visiting it in the {@link GlobalBatchOrder}; with one to the end
+     * of the span on a table holding the samples the driver routed to this rank for it (sharded placement),
+     * checkpointing at its end so the next span's stage starts there.
      *
      * @param attempt 1 for the first launch; a fault injection file may name it
      */
     public WorkerOutcome train(ImageTable data, int rank, int workers, int attempt, GradientSync sync) throws IOException {
-        return train(data, null, rank, workers, attempt, sync);
-    }
-
-    /**
-     * Trains from the newest state in the run directory to the end of {@code span} on a table holding the samples
-     * the driver routed to this rank for that span (sharded placement), and checkpoints at its end so the next span's
-     * stage starts there.
-     */
-    public WorkerOutcome train(ImageTable data, ShardSpan span, int rank, int workers, int attempt, GradientSync sync)
-            throws IOException {
+        ShardSpan span = plan.span();
         Optional<FailureInjection> injection = FailureInjection.read(run);
         try (PointerScope scope = new PointerScope()) {
             UNet model = spec.build(modelSeed(settings.seed()));
@@ -111,6 +104,11 @@ public final class ReplicaTrainer {
                     objective.restore(c.objective(), latest.get().toString());
                     streams = new LinkedHashMap<>(c.rng());
                     start = c.step();
+                    if (start < plan.startStep()) {
+                        throw new IllegalStateException("rank " + rank + " finds checkpoint " + latest.get() + " at step "
+                                + start + " but the driver planned from step " + plan.startStep() + " (run.dir changed "
+                                + "during the run?)");
+                    }
                 } else if (!settings.initCheckpoint().isBlank()) {
                     // fine-tuning start: weights and EMA from the checkpoint, a fresh optimizer, step 0
                     Checkpoint c = readInitCheckpoint(settings.initCheckpoint());
@@ -223,7 +221,7 @@ public final class ReplicaTrainer {
             RandomStream mine = model.dropoutStream();
             rng.put(DROPOUT, new RandomStream(streams.get(DROPOUT).seed(), mine.counter()));
             return new Checkpoint(new LinkedHashMap<>(model.stateDict()), loop.ema().stateDict(),
-                    loop.optimizer().stateDict(), step, rng, configJson, spec.toJson(),
+                    loop.optimizer().stateDict(), step, rng, plan.configJson(), spec.toJson(),
                     objective.state());
         }
     }

@@ -24,7 +24,7 @@ import org.atdiff.nn.TrainableDenoiser;
  * The {@code train.*}, {@code at.*}, {@code ip.*}, {@code cm.*}, {@code run.*} and {@code data.*} keys of a training
  * run, checked when built: every bad value is an {@link IllegalArgumentException} naming its configuration path,
  * before any Spark work starts. The learning rate and its schedule are defined on the global batch (per-worker batch
- * x workers).
+ * x workers). Serializable: the driver ships them to the workers in a {@link TrainPlan}.
  *
  * @param objective     {@code train.objective} with the keys it reads ({@code ip.*}, {@code at.*}, {@code cm.*},
  *                      {@code train.adversarial}, {@code train.timestep-sampler})
