@@ -1,9 +1,13 @@
 package org.atdiff.consistency;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.objective.AdversarialSettings;
+import org.atdiff.objective.CheckpointedState;
 import org.atdiff.objective.FreeAdversarialObjective;
 import org.atdiff.objective.ParameterUpdate;
 import org.atdiff.objective.StepStats;
@@ -28,6 +32,9 @@ import org.bytedeco.pytorch.global.torch;
  * network's input scale, x_t + delta with x_t = sqrt(abar) x, so that rho and alpha mean what they mean for the DPM;
  * in CM coordinates the student sees x_{n+1} + delta / sqrt(abar_{n+1}). The target at t_n is not perturbed (so
  * {@code at.target} has no effect here); it is re-evaluated at every replay because theta^- follows theta.
+ *
+ * <p>The objective's checkpointed state is the target network's own weights (an EMA target) under
+ * {@link Checkpoint#TARGET}.
  */
 abstract class ConsistencyObjective implements TrainingObjective {
     /** Test hook: sees each replay's perturbation (network-input scale) and its input gradient (null without AT). */
@@ -109,6 +116,18 @@ abstract class ConsistencyObjective implements TrainingObjective {
 
     public ConsistencyMetric metric() {
         return metric;
+    }
+
+    @Override
+    public LinkedHashMap<String, Tensor> state() {
+        LinkedHashMap<String, Tensor> s = new LinkedHashMap<>();
+        CheckpointedState.putPrefixed(s, Checkpoint.TARGET, target);
+        return s;
+    }
+
+    @Override
+    public void restore(Map<String, Tensor> saved, String source) {
+        target.restore(CheckpointedState.under(Checkpoint.TARGET, saved), source);
     }
 
     void observe(ReplayObserver observer) {

@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import java.io.Serializable;
 import java.util.Arrays;
 
 /**
@@ -24,7 +25,8 @@ import java.util.Arrays;
  *                        trailing timesteps of k steps
  */
 public record ConsistencySettings(String teacher, TeacherSolver solver, int discretization, int ctInitialSteps,
-        int ctFinalSteps, double rho, ConsistencyMetric metric, double emaRate, double sigmaData, int[] samplingTimes) {
+        int ctFinalSteps, double rho, ConsistencyMetric metric, double emaRate, double sigmaData, int[] samplingTimes)
+        implements Serializable {
 
     /** conf/application.conf's defaults. */
     public static final ConsistencySettings DEFAULTS = new ConsistencySettings("", TeacherSolver.DDIM, 18, 10, 1280,
@@ -58,6 +60,12 @@ public record ConsistencySettings(String teacher, TeacherSolver solver, int disc
     @Override
     public int[] samplingTimes() {
         return samplingTimes.clone();
+    }
+
+    /** These settings with the re-noising times {@code times} (a sampling command's {@code cm.sampling-times}). */
+    public ConsistencySettings withSamplingTimes(int[] times) {
+        return new ConsistencySettings(teacher, solver, discretization, ctInitialSteps, ctFinalSteps, rho, metric,
+                emaRate, sigmaData, times);
     }
 
     /** The teacher checkpoint, required for {@code train.objective = cd}. */

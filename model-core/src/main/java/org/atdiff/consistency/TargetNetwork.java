@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.nn.TrainableDenoiser;
+import org.atdiff.objective.CheckpointedState;
 import org.atdiff.optim.NoGradScope;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
@@ -15,9 +16,10 @@ import org.bytedeco.pytorch.Tensor;
  * The target network theta^- of the consistency loss, evaluated without gradient. Either an EMA copy of the student,
  * theta^- <- mu theta^- + (1 - mu) theta after every optimizer step (Song et al., "Consistency Models", 2023,
  * Algorithm 2, mu = 0.95 for CD), or the student itself behind a stop-gradient (mu = 0; Song and Dhariwal,
- * "Improved Techniques for Training Consistency Models", 2023, sec. 3.2).
+ * "Improved Techniques for Training Consistency Models", 2023, sec. 3.2). The EMA copy's weights are its
+ * {@link CheckpointedState}.
  */
-public final class TargetNetwork {
+public final class TargetNetwork implements CheckpointedState {
     private final TrainableDenoiser network;
     private final double rate;
     private final LinkedHashMap<String, Tensor> student = new LinkedHashMap<>();
@@ -73,7 +75,7 @@ public final class TargetNetwork {
         return rate;
     }
 
-    /** True when the target has its own weights (to checkpoint with {@link #stateDict()}). */
+    /** True when the target has its own weights (to checkpoint with {@link #state()}). */
     public boolean hasOwnWeights() {
         return !target.isEmpty();
     }
@@ -92,12 +94,23 @@ public final class TargetNetwork {
     }
 
     /** The target weights by name (empty for the stop-gradient target); live tensors: copy before modifying. */
-    public LinkedHashMap<String, Tensor> stateDict() {
+    @Override
+    public LinkedHashMap<String, Tensor> state() {
         return new LinkedHashMap<>(target);
     }
 
-    /** Restores target weights saved by {@link #stateDict()}. */
-    public void loadStateDict(Map<String, Tensor> state) {
+    /**
+     * Restores target weights saved by {@link #state()}; a checkpoint without them cannot resume an EMA target (it
+     * was written by another objective). Nothing to restore for the stop-gradient target.
+     */
+    @Override
+    public void restore(Map<String, Tensor> state, String source) {
+        if (!hasOwnWeights()) return;
+        if (state.isEmpty()) {
+            throw new IllegalArgumentException("checkpoint " + source + " has no target network (target.* tensors), so "
+                    + "a train.objective = cd run cannot resume from it; it was written by another objective: use "
+                    + "another run.dir");
+        }
         if (!state.keySet().equals(target.keySet())) {
             throw new IllegalArgumentException("target state names " + state.keySet() + " do not match "
                     + target.keySet());

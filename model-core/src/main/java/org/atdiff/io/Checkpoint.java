@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -18,24 +19,27 @@ import org.bytedeco.pytorch.Tensor;
 
 /**
  * A training checkpoint: model and EMA weights, optimizer state, the step, the state of every named random stream,
- * the resolved configuration as JSON, optionally the weights of a consistency model's target network (the EMA
- * theta^- of consistency distillation; empty otherwise) and the state of a loss-aware timestep sampler (its loss
- * history; empty otherwise). Saved as one safetensors file: tensors under the prefixes
- * {@code model.}, {@code ema.}, {@code optim.}, {@code target.} and {@code timesteps.}, and metadata {@code format} = {@value #FORMAT}, {@code step},
+ * the resolved configuration as JSON, and the training objective's state ({@code objective}, tensors by their full
+ * names, see {@link org.atdiff.objective.TrainingObjective#state()}): the weights of a consistency model's target
+ * network (the EMA theta^- of consistency distillation) under {@value #TARGET} and a loss-aware timestep sampler's loss
+ * history under {@value #TIMESTEPS}; empty for a stateless objective. Saved as one safetensors file: tensors under the
+ * prefixes {@code model.}, {@code ema.}, {@code optim.} and the objective's, and metadata {@code format} = {@value #FORMAT}, {@code step},
  * {@code rng.NAME.seed}, {@code rng.NAME.counter}, {@code config} and {@code model} (the
  * {@link org.atdiff.nn.ModelSpec} JSON that rebuilds the network from this file alone). Random streams are snapshotted when the record
  * is built and when it is loaded, so later draws do not change it.
  */
 public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
         LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
-        String configJson, String modelSpecJson, LinkedHashMap<String, Tensor> target,
-        LinkedHashMap<String, Tensor> timesteps) {
+        String configJson, String modelSpecJson, LinkedHashMap<String, Tensor> objective) {
     public static final String FORMAT = "atdiff-checkpoint-v1";
     private static final String MODEL = "model.";
     private static final String EMA = "ema.";
     private static final String OPTIM = "optim.";
-    private static final String TARGET = "target.";
-    private static final String TIMESTEPS = "timesteps.";
+    /** Prefix of a consistency model's target network in the objective's state. */
+    public static final String TARGET = "target.";
+    /** Prefix of a loss-aware timestep sampler's history in the objective's state. */
+    public static final String TIMESTEPS = "timesteps.";
+    private static final List<String> OBJECTIVE_PREFIXES = List.of(TARGET, TIMESTEPS);
     private static final String RNG = "rng.";
 
     public Checkpoint {
@@ -44,8 +48,10 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(configJson, "configJson");
         Objects.requireNonNull(modelSpecJson, "modelSpecJson");
-        Objects.requireNonNull(target, "target");
-        Objects.requireNonNull(timesteps, "timesteps");
+        Objects.requireNonNull(objective, "objective");
+        for (String name : objective.keySet()) {
+            if (!objectiveState(name)) throw new IllegalArgumentException(unknownPrefix(name));
+        }
         if (step < 0) throw new IllegalArgumentException("negative step " + step);
         LinkedHashMap<String, RandomStream> snapshot = new LinkedHashMap<>();
         for (Map.Entry<String, RandomStream> e : rng.entrySet()) {
@@ -55,11 +61,11 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         rng = snapshot;
     }
 
-    /** A checkpoint without target-network weights. */
+    /** A checkpoint of a stateless objective. */
     public Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,
                       LinkedHashMap<String, Tensor> optimizer, long step, LinkedHashMap<String, RandomStream> rng,
                       String configJson, String modelSpecJson) {
-        this(model, ema, optimizer, step, rng, configJson, modelSpecJson, new LinkedHashMap<>(), new LinkedHashMap<>());
+        this(model, ema, optimizer, step, rng, configJson, modelSpecJson, new LinkedHashMap<>());
     }
 
     /** The random stream saved under {@code name}, positioned where it was (a fresh copy on every call). */
@@ -74,8 +80,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         model.forEach((k, v) -> tensors.put(MODEL + k, v));
         ema.forEach((k, v) -> tensors.put(EMA + k, v));
         optimizer.forEach((k, v) -> tensors.put(OPTIM + k, v));
-        target.forEach((k, v) -> tensors.put(TARGET + k, v));
-        timesteps.forEach((k, v) -> tensors.put(TIMESTEPS + k, v));
+        tensors.putAll(objective);
         LinkedHashMap<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("step", Long.toString(step));
@@ -107,8 +112,7 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         LinkedHashMap<String, Tensor> model = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> ema = new LinkedHashMap<>();
         LinkedHashMap<String, Tensor> optim = new LinkedHashMap<>();
-        LinkedHashMap<String, Tensor> target = new LinkedHashMap<>();
-        LinkedHashMap<String, Tensor> timesteps = new LinkedHashMap<>();
+        LinkedHashMap<String, Tensor> objective = new LinkedHashMap<>();
         for (Map.Entry<String, Tensor> e : file.tensors().entrySet()) {
             String k = e.getKey();
             if (k.startsWith(MODEL)) {
@@ -117,27 +121,26 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
                 ema.put(k.substring(EMA.length()), e.getValue());
             } else if (k.startsWith(OPTIM)) {
                 optim.put(k.substring(OPTIM.length()), e.getValue());
-            } else if (k.startsWith(TARGET)) {
-                target.put(k.substring(TARGET.length()), e.getValue());
-            } else if (k.startsWith(TIMESTEPS)) {
-                timesteps.put(k.substring(TIMESTEPS.length()), e.getValue());
+            } else if (objectiveState(k)) {
+                objective.put(k, e.getValue());
             } else {
-                throw unknownPrefix(k, source);
+                throw new MalformedFileException(source, unknownPrefix(k));
             }
         }
         try {
-            return new Checkpoint(model, ema, optim, meta.step, meta.rng, meta.config, meta.spec, target, timesteps);
+            return new Checkpoint(model, ema, optim, meta.step, meta.rng, meta.config, meta.spec, objective);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(source, e.getMessage(), e);
         }
     }
 
     /**
-     * A checkpoint's step, random streams, configuration, model spec and the model tensors' signatures, read from
-     * its header without loading any tensor (a driver checking a run directory before its workers load it).
+     * A checkpoint's step, random streams, configuration, model spec, the model tensors' signatures and the names of
+     * the objective's state tensors, read from its header without loading any tensor (a driver checking a run
+     * directory before its workers load it).
      */
     public record Header(long step, LinkedHashMap<String, RandomStream> rng, String configJson, String modelSpecJson,
-                         LinkedHashMap<String, String> modelSignature, boolean hasTarget) {
+                         LinkedHashMap<String, String> modelSignature, Set<String> objectiveState) {
         /** As {@link Checkpoint#requireSameShapes}. */
         public void requireSameShapes(Map<String, Tensor> modelState) {
             Checkpoint.requireSameShapes(modelSignature, modelState);
@@ -149,19 +152,23 @@ public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<Stri
         SafeTensorsHeader header = SafeTensors.readHeader(in, source);
         Metadata meta = Metadata.parse(header.metadata(), source);
         LinkedHashMap<String, String> model = new LinkedHashMap<>();
-        boolean target = false;
+        Set<String> objective = new LinkedHashSet<>();
         for (Map.Entry<String, String> e : header.signatures().entrySet()) {
             String k = e.getKey();
             if (k.startsWith(MODEL)) model.put(k.substring(MODEL.length()), e.getValue());
-            else if (k.startsWith(TARGET)) target = true;
-            else if (!k.startsWith(EMA) && !k.startsWith(OPTIM) && !k.startsWith(TIMESTEPS)) throw unknownPrefix(k, source);
+            else if (objectiveState(k)) objective.add(k);
+            else if (!k.startsWith(EMA) && !k.startsWith(OPTIM)) throw new MalformedFileException(source, unknownPrefix(k));
         }
-        return new Header(meta.step, meta.rng, meta.config, meta.spec, model, target);
+        return new Header(meta.step, meta.rng, meta.config, meta.spec, model, objective);
     }
 
-    private static MalformedFileException unknownPrefix(String tensor, String source) {
-        return new MalformedFileException(source, "tensor '" + tensor + "' has none of the prefixes "
-                + MODEL + ", " + EMA + ", " + OPTIM + ", " + TARGET + ", " + TIMESTEPS);
+    private static boolean objectiveState(String tensor) {
+        return OBJECTIVE_PREFIXES.stream().anyMatch(tensor::startsWith);
+    }
+
+    private static String unknownPrefix(String tensor) {
+        return "tensor '" + tensor + "' has none of the prefixes " + MODEL + ", " + EMA + ", " + OPTIM + ", " + TARGET
+                + ", " + TIMESTEPS;
     }
 
     /** The checked metadata of a checkpoint file. */

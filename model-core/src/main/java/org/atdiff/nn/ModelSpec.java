@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.Serializable;
 import org.atdiff.diffusion.NoiseSchedule;
 
 /**
@@ -11,7 +12,7 @@ import org.atdiff.diffusion.NoiseSchedule;
  * and the noise schedule it was trained with. Stored as JSON in every checkpoint (metadata key {@code model}),
  * so sampling never depends on the configuration of the command that reads the checkpoint.
  */
-public record ModelSpec(UNetConfig unet, String schedule, int timesteps) {
+public record ModelSpec(UNetConfig unet, String schedule, int timesteps) implements Serializable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public ModelSpec {

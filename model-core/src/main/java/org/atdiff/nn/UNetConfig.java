@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -34,7 +35,7 @@ import java.util.Set;
  */
 public record UNetConfig(String preset, int inChannels, int imageSize, int baseChannels, int[] channelMult,
         int resBlocks, int[] attentionResolutions, int headChannels, double dropout, int numClasses,
-        boolean learnSigma, boolean resblockUpdown, AttentionOrder attentionOrder) {
+        boolean learnSigma, boolean resblockUpdown, AttentionOrder attentionOrder) implements Serializable {
 
     /** The preset names {@link #preset(String, int, int)} accepts. */
     public static final List<String> PRESETS = List.of("tiny", "small", "cifar10-adm", "cifar10-iddpm");

@@ -1,5 +1,6 @@
 package org.atdiff.objective;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -14,7 +15,7 @@ import java.util.stream.Collectors;
  * @param norm   the geometry of the ascent step and the projection
  * @param target what the network should predict for the perturbed input
  */
-public record AdversarialSettings(int steps, double rho, double alpha, Norm norm, Target target) {
+public record AdversarialSettings(int steps, double rho, double alpha, Norm norm, Target target) implements Serializable {
     /** The released configuration of Wang et al. 2025: K = 3, rho = 0.1, alpha = 0.1, l2, delta_detach. */
     public static final AdversarialSettings DEFAULTS = new AdversarialSettings(3, 0.1, 0.1, Norm.L2, Target.DELTA_DETACH);
 

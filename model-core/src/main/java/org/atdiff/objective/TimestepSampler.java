@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
  * loss stays the uniform-t objective (improved-diffusion's resample.py; Nichol and Dhariwal 2021, sec. 3.3). Config
  * key {@code train.timestep-sampler}: {@code uniform} or {@code loss-second-moment}.
  */
-public interface TimestepSampler {
+public interface TimestepSampler extends CheckpointedState {
     /** The names {@link #named} accepts. */
     List<String> NAMES = List.of("uniform", "loss-second-moment");
 
@@ -46,11 +46,13 @@ public interface TimestepSampler {
     default void record(int[] t, double[] losses) {}
 
     /** The state a checkpoint keeps (tensors by name); empty for a stateless sampler. */
+    @Override
     default LinkedHashMap<String, Tensor> state() {
         return new LinkedHashMap<>();
     }
 
     /** Restores {@link #state()} from a checkpoint ({@code source} names it in errors); an empty map is a fresh start. */
+    @Override
     default void restore(Map<String, Tensor> state, String source) {}
 
     /** The sampler called {@code name} for a schedule of {@code timesteps} steps. */

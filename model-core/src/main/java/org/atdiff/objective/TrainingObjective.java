@@ -1,8 +1,11 @@
 package org.atdiff.objective;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.random.BatchNoise;
 import org.bytedeco.pytorch.Tensor;
@@ -10,9 +13,11 @@ import org.bytedeco.pytorch.Tensor;
 /**
  * A training objective for an epsilon-prediction diffusion model: given a clean minibatch it draws timesteps and
  * noise, runs forward and backward passes and calls {@code update} once per optimizer step it wants taken.
- * Parameter gradients are expected to be zero (or undefined) on entry; {@code update} leaves them zeroed.
+ * Parameter gradients are expected to be zero (or undefined) on entry; {@code update} leaves them zeroed. What it
+ * keeps between steps besides the model (a loss-aware sampler's history, a target network) is its
+ * {@link CheckpointedState}.
  */
-public interface TrainingObjective {
+public interface TrainingObjective extends CheckpointedState {
     /** Names accepted by {@link #named}. */
     List<String> NAMES = List.of("plain", "ip", "at");
 
@@ -39,6 +44,20 @@ public interface TrainingObjective {
      */
     default Optional<TimestepSampler> lossAwareTimesteps() {
         return Optional.empty();
+    }
+
+    /** The loss-aware timestep sampler's history under {@link Checkpoint#TIMESTEPS} (empty without one). */
+    @Override
+    default LinkedHashMap<String, Tensor> state() {
+        LinkedHashMap<String, Tensor> s = new LinkedHashMap<>();
+        lossAwareTimesteps().ifPresent(t -> CheckpointedState.putPrefixed(s, Checkpoint.TIMESTEPS, t));
+        return s;
+    }
+
+    /** Restores the loss-aware timestep sampler's history; a checkpoint without one starts a fresh history. */
+    @Override
+    default void restore(Map<String, Tensor> saved, String source) {
+        lossAwareTimesteps().ifPresent(t -> t.restore(CheckpointedState.under(Checkpoint.TIMESTEPS, saved), source));
     }
 
     /**

@@ -96,7 +96,7 @@ class ConsistencyDistillationTest {
             }
             assertEquals(ub.losses, ua.losses);
             assertArrayEquals(b.weights(), a.weights(), "student weights bit for bit");
-            assertArrayEquals(flat(plain.target().stateDict()), flat(at.target().stateDict()), "target weights bit for bit");
+            assertArrayEquals(flat(plain.target().state()), flat(at.target().state()), "target weights bit for bit");
             assertNotEquals(ua.losses.get(0), ua.losses.get(2));
         }
     }
@@ -115,7 +115,7 @@ class ConsistencyDistillationTest {
             for (int k = 0; k < 3; k++) plain.step(b, schedule, x0, null, BatchNoise.forSamples(21, 0, 8), ub);
             assertEquals(ub.losses, ua.losses);
             assertArrayEquals(b.weights(), a.weights());
-            assertArrayEquals(flat(plain.target().stateDict()), flat(at.target().stateDict()));
+            assertArrayEquals(flat(plain.target().state()), flat(at.target().state()));
         }
     }
 
@@ -229,12 +229,12 @@ class ConsistencyDistillationTest {
             NoiseSchedule schedule = new LinearSchedule(T);
             TinyConvDenoiser student = new TinyConvDenoiser(1, 16, T, 1);
             ConsistencyDistillationObjective objective = cd(schedule, student, 2, null);
-            float[] before = flat(objective.target().stateDict());
+            float[] before = flat(objective.target().state());
             assertArrayEquals(student.weights(), before, "the target starts as the student");
             AdamWUpdate update = new AdamWUpdate(student, 1e-2);
             objective.step(student, schedule, GaussianData.batch(new RandomStream(3), 4, 1, SIZE, M, S), null,
                     BatchNoise.forSamples(4, 0, 4), update);
-            float[] w = student.weights(), after = flat(objective.target().stateDict());
+            float[] w = student.weights(), after = flat(objective.target().state());
             double moved = 0;
             for (int i = 0; i < w.length; i++) {
                 assertEquals(0.95 * before[i] + 0.05 * w[i], after[i], 1e-6); // theta- <- mu theta- + (1 - mu) theta

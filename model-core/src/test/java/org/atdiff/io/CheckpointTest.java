@@ -96,8 +96,7 @@ class CheckpointTest {
         try (PointerScope scope = new PointerScope()) {
             RandomStream r = new RandomStream(42);
             Checkpoint c = new Checkpoint(weights(r, 8), weights(r, 8), new LinkedHashMap<>(), 1234,
-                    new LinkedHashMap<>(Map.of("data", new RandomStream(7, 3))), CONFIG, SPEC, weights(r, 8),
-                    new LinkedHashMap<>());
+                    new LinkedHashMap<>(Map.of("data", new RandomStream(7, 3))), CONFIG, SPEC, prefixed(Checkpoint.TARGET, weights(r, 8)));
             byte[] file = bytes(c);
             long headerBytes = 8 + java.nio.ByteBuffer.wrap(file, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
             // the header followed by no data at all: a full load fails, the header read does not touch the data
@@ -109,14 +108,14 @@ class CheckpointTest {
             assertEquals(SPEC, h.modelSpecJson());
             assertEquals(7, h.rng().get("data").seed());
             assertEquals(3, h.rng().get("data").counter());
-            assertTrue(h.hasTarget());
+            assertEquals(c.objective().keySet(), h.objectiveState(), "the objective's state tensors by name");
             assertEquals(c.shapeSignature(), h.modelSignature());
             h.requireSameShapes(weights(r, 8));
             String m = assertThrows(IllegalArgumentException.class, () -> h.requireSameShapes(weights(r, 16))).getMessage();
             assertEquals(assertThrows(IllegalArgumentException.class, () -> c.requireSameShapes(weights(r, 16))).getMessage(), m);
             Checkpoint plain = new Checkpoint(weights(r, 4), new LinkedHashMap<>(), new LinkedHashMap<>(), 0,
                     new LinkedHashMap<>(), "{}", SPEC);
-            assertFalse(Checkpoint.readHeader(new ByteArrayInputStream(bytes(plain)), "p").hasTarget());
+            assertTrue(Checkpoint.readHeader(new ByteArrayInputStream(bytes(plain)), "p").objectiveState().isEmpty());
             // the same format check as a full load
             byte[] other = SafeTensors.toBytes(weights(r, 4), Map.of("format", "other"));
             m = assertThrows(MalformedFileException.class, () -> Checkpoint.readHeader(new ByteArrayInputStream(other), "o"))
@@ -143,16 +142,15 @@ class CheckpointTest {
         try (PointerScope scope = new PointerScope()) {
             RandomStream r = new RandomStream(3);
             Checkpoint c = new Checkpoint(weights(r, 4), weights(r, 4), new LinkedHashMap<>(), 7, new LinkedHashMap<>(),
-                    "{}", SPEC, weights(r, 4), new LinkedHashMap<>());
+                    "{}", SPEC, prefixed(Checkpoint.TARGET, weights(r, 4)));
             byte[] file = bytes(c);
             Checkpoint back = Checkpoint.load(new ByteArrayInputStream(file), "mem");
-            assertSameTensors(c.target(), back.target());
+            assertSameTensors(c.objective(), back.objective());
             assertSameTensors(c.model(), back.model());
             assertTrue(SafeTensors.read(file, "mem").tensors().containsKey("target.in.bias"));
             Checkpoint plain = Checkpoint.load(new ByteArrayInputStream(bytes(new Checkpoint(weights(r, 4),
                     new LinkedHashMap<>(), new LinkedHashMap<>(), 0, new LinkedHashMap<>(), "{}", SPEC))), "mem");
-            assertTrue(plain.target().isEmpty(), "checkpoints without a target network load with an empty one");
-            assertTrue(plain.timesteps().isEmpty());
+            assertTrue(plain.objective().isEmpty(), "checkpoints without objective state load with an empty one");
         }
     }
 
@@ -163,13 +161,19 @@ class CheckpointTest {
             org.atdiff.objective.LossSecondMomentSampler sampler = new org.atdiff.objective.LossSecondMomentSampler(5);
             sampler.record(new int[] {0, 3, 3}, new double[] {0.25, 1.5, 1e-7});
             Checkpoint c = new Checkpoint(weights(r, 4), weights(r, 4), new LinkedHashMap<>(), 9, new LinkedHashMap<>(),
-                    "{}", SPEC, new LinkedHashMap<>(), sampler.state());
+                    "{}", SPEC, prefixed(Checkpoint.TIMESTEPS, sampler.state()));
             byte[] file = bytes(c);
             Checkpoint back = Checkpoint.load(new ByteArrayInputStream(file), "mem");
-            assertSameTensors(c.timesteps(), back.timesteps());
+            assertSameTensors(c.objective(), back.objective());
             assertTrue(SafeTensors.read(file, "mem").tensors().containsKey("timesteps.loss_history"));
-            assertEquals(ScalarType.Double, back.timesteps().get("loss_history").scalar_type().intern(), "losses in double");
+            assertEquals(ScalarType.Double, back.objective().get("timesteps.loss_history").scalar_type().intern(), "losses in double");
         }
+    }
+
+    private static LinkedHashMap<String, Tensor> prefixed(String prefix, Map<String, Tensor> tensors) {
+        LinkedHashMap<String, Tensor> named = new LinkedHashMap<>();
+        tensors.forEach((k, v) -> named.put(prefix + k, v));
+        return named;
     }
 
     private static void assertRejected(Map<String, Tensor> tensors, Map<String, String> meta, String fault) {

@@ -11,6 +11,7 @@ import org.atdiff.jobs.train.ImageRow;
 import org.atdiff.jobs.train.ImageTable;
 import org.atdiff.jobs.train.ReplicaTrainer;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.TrainPlan;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.jobs.train.WorkerOutcome;
 import org.atdiff.nn.ModelSpec;
@@ -64,12 +65,13 @@ public final class TrainLocalJob implements Atdiff.Command {
         ImageTable images = shapes(config.getInt("input.builtin-count"), size, config.getLong("input.builtin-seed"));
         RunDirectory run = new RunDirectory(settings.runDir(), new Configuration());
         System.out.printf("train-local: %,d generated shapes %dx%dx3, objective %s, batch %d, %d steps, %d threads, run.dir %s%n",
-                images.size(), size, size, settings.objectiveLabel(), settings.batchSize(), settings.steps(), threads,
+                images.size(), size, size, settings.objective().label(), settings.batchSize(), settings.steps(), threads,
                 settings.runDir());
         run.writeText("config.conf", TrainSettings.toHocon(config));
 
         LossWindow losses = new LossWindow(settings.steps(), settings.logEvery());
-        WorkerOutcome o = new ReplicaTrainer(settings, TrainSettings.toJson(config), spec, run).observe(losses)
+        TrainPlan plan = new TrainPlan(settings, spec, TrainSettings.toJson(config), 0, null); // resumes what run.dir holds
+        WorkerOutcome o = new ReplicaTrainer(plan, run).observe(losses)
                 .train(images, 0, 1, 1, GradientSync.LOCAL);
         if (!o.completed()) throw new IllegalStateException("train-local stopped: " + o.nonFiniteReason());
         if (losses.first.isEmpty()) {

@@ -10,7 +10,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.io.SafeTensors;
-import org.atdiff.jobs.train.TrainedObjective;
+import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.nn.ModelSpec;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -52,7 +52,7 @@ public final class WeightsExport {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("checkpoint " + checkpoint + ": " + e.getMessage(), e);
             }
-            String objective = TrainedObjective.of(c, checkpoint.toString()).objective();
+            String objective = TrainSettings.trainedObjective(c.configJson(), checkpoint.toString()).name();
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", FORMAT);
             meta.put("model", c.modelSpecJson());

@@ -73,7 +73,7 @@ public final class NllJob implements Atdiff.Command {
         SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
         if (model.objective().consistencyModel()) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " is a consistency model (train.objective = "
-                    + model.objective().objective() + "): it has no variational bound; evaluate a DPM (plain, ip, at)");
+                    + model.objective().name() + "): it has no variational bound; evaluate a DPM (plain, ip, at)");
         }
         JavaRDD<DatasetImage> images;
         try {

@@ -78,7 +78,7 @@ public final class EpsMseJob implements Atdiff.Command {
         SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
         if (model.objective().consistencyModel()) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " is a consistency model (train.objective = "
-                    + model.objective().objective() + "): it predicts no noise; evaluate a DPM (plain, ip, at)");
+                    + model.objective().name() + "): it predicts no noise; evaluate a DPM (plain, ip, at)");
         }
         int[] edges = s.timestepBins();
         if (edges[edges.length - 1] > model.spec().timesteps()) {

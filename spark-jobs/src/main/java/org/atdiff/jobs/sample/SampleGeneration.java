@@ -129,7 +129,7 @@ public final class SampleGeneration {
         m.put("precision", s.precision().key());
         m.put("count", s.count());
         m.put("seed", s.seed());
-        m.put("objective", model.objective().objective());
+        m.put("objective", model.objective().name());
         m.put("checkpoint", model.checkpoint());
         m.put("step", model.step());
         m.put("ema", model.ema());

@@ -13,13 +13,14 @@ import org.atdiff.io.Checkpoint;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.io.SafeTensorsFile;
 import org.atdiff.jobs.train.RunDirectory;
-import org.atdiff.jobs.train.TrainedObjective;
+import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.sampling.EpsilonScaling;
 import org.atdiff.sampling.Sampler;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.nn.UNet;
+import org.atdiff.train.ObjectiveSettings;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 
@@ -57,15 +58,15 @@ public record SamplingModel(String checkpoint, long step, boolean ema, String sp
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("checkpoint " + path + ": " + e.getMessage(), e);
             }
-            TrainedObjective.of(c, path.toString()); // a configuration that names an unknown objective fails here
+            TrainSettings.trainedObjective(c.configJson(), path.toString()); // a configuration that names an unknown objective fails here
             return new SamplingModel(path.toString(), c.step(), ema, c.modelSpecJson(),
                     SafeTensors.toBytes(w, Map.of()), c.configJson());
         }
     }
 
     /** What the network was trained as: a noise predictor (plain, ip, at) or a consistency model (cd, ct). */
-    public TrainedObjective objective() {
-        return TrainedObjective.fromConfigJson(configJson, checkpoint);
+    public ObjectiveSettings objective() {
+        return TrainSettings.trainedObjective(configJson, checkpoint);
     }
 
     /**

@@ -106,11 +106,7 @@ public final class DistributedTrainer {
             if (latest.isPresent()) {
                 Checkpoint.Header c = run.read(latest.get(), in -> Checkpoint.readHeader(in, latest.get().toString()));
                 requireSameShapes(c, spec, latest.get().toString());
-                if (settings.objective().equals("cd") && !c.hasTarget()) {
-                    throw new IllegalArgumentException("run.dir holds checkpoint " + latest.get() + " without a target "
-                            + "network (target.* tensors): it was not written by a train.objective = cd run, so cd "
-                            + "cannot resume from it; use another run.dir");
-                }
+                settings.objective().requireResumable(c.objectiveState(), latest.get().toString());
                 startStep = c.step();
                 RandomStream data = c.rng().get(ReplicaTrainer.DATA);
                 if (data == null) {
@@ -122,9 +118,10 @@ public final class DistributedTrainer {
             } else if (!settings.initCheckpoint().isBlank()) {
                 start = "fine-tuning from " + settings.initCheckpoint() + " (fresh optimizer, step 0)";
             }
-            if (settings.objective().equals("cd")) {
-                ConsistencyReplica.readTeacher(settings.cm().requireTeacher(), spec, hadoop);
-                if (latest.isEmpty()) start = "distilling " + settings.cm().teacher();
+            Optional<String> teacher = settings.objective().teacher();
+            if (teacher.isPresent()) {
+                TeacherCheckpoint.read(teacher.get(), spec, hadoop);
+                if (latest.isEmpty()) start = "distilling " + teacher.get();
             }
         }
         return new DistributedTrainer(config, settings, dataset, spec, startStep, dataSeed, start);
@@ -193,21 +190,23 @@ public final class DistributedTrainer {
                 ? String.format("data sharded (at most %,d images per worker, one stage per epoch)",
                         ceilDiv(count, workers) + settings.batchSize())
                 : "data replicated (every worker holds all images)";
+        String sampler = settings.objective().timestepSampler();
         out.printf("train: objective %s%s%s, %d workers x batch %d = global batch %d, %s, lr %g, %d steps, %s, run.dir %s%n",
-                settings.objectiveLabel(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
-                settings.timestepSampler().equals("uniform") ? "" : ", t by " + settings.timestepSampler(), workers,
+                settings.objective().label(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
+                sampler.equals("uniform") ? "" : ", t by " + sampler, workers,
                 settings.batchSize(), global, placement, settings.lr(), settings.steps(), start, settings.runDir());
 
-        String name = "atdiff train " + settings.objectiveLabel() + " -> " + settings.runDir();
+        String name = "atdiff train " + settings.objective().label() + " -> " + settings.runDir();
         DataParallelStage stage = DataParallelStage.fromConfig(sc, name, config);
         SerializableConfiguration hadoop = new SerializableConfiguration(sc.hadoopConfiguration());
-        String configJson = TrainSettings.toJson(config), specJson = spec.toJson();
+        String configJson = TrainSettings.toJson(config);
         int[] held = new int[workers];
         List<WorkerOutcome> outcomes;
         try (TrainProgressSource metrics = TrainProgressSource.register();
              ProgressPrinter progress = ProgressPrinter.start(run, out, Duration.ofSeconds(2), metrics)) {
             if (!sharded) {
-                outcomes = stage.run(replicate(images.map(ImageRow::byId), workers), workers, new TrainWorker(configJson, specJson, hadoop, null));
+                TrainPlan plan = new TrainPlan(settings, spec, configJson, startStep, null);
+                outcomes = stage.run(replicate(images.map(ImageRow::byId), workers), workers, new TrainWorker(plan, hadoop));
                 printRows(outcomes, held, out);
             } else {
                 Broadcast<long[]> sortedIds = sc.broadcast(ids);
@@ -215,7 +214,8 @@ public final class DistributedTrainer {
                 do {
                     ShardSpan span = new ShardSpan(dataSeed, step, ShardRouting.spanEnd(step, count, global, settings.steps()));
                     JavaRDD<ImageRow> routed = shard(images, sortedIds, workers, settings.batchSize(), span);
-                    outcomes = stage.run(routed, workers, new TrainWorker(configJson, specJson, hadoop, span));
+                    TrainPlan plan = new TrainPlan(settings, spec, configJson, step, span);
+                    outcomes = stage.run(routed, workers, new TrainWorker(plan, hadoop));
                     if (step == startStep) printRows(outcomes, held, out);
                     else outcomes.forEach(o -> held[o.rank()] = Math.max(held[o.rank()], o.rows()));
                     step = outcomes.get(0).step();

@@ -10,7 +10,7 @@ import org.atdiff.engine.EngineReport;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.UNet;
-import org.atdiff.objective.TimestepSampler;
+import org.atdiff.objective.TrainingObjective;
 import org.atdiff.random.RandomStream;
 import org.atdiff.train.GradientSync;
 import org.atdiff.train.NonFiniteLossException;
@@ -32,25 +32,24 @@ import org.bytedeco.javacpp.PointerScope;
  * {@code rng.dropout} (the per-rank streams' base seed with their common position: every rank runs the same forward
  * passes), so a resumed run continues exactly where the uninterrupted one would be.
  *
- * <p>The consistency objectives ({@code cd}, {@code ct}) come from a {@link ConsistencyReplica}; a cd run's
- * checkpoints also hold its target network (tensors {@code target.*}), restored on resume. With
- * {@code train.timestep-sampler = loss-second-moment} the checkpoints hold the sampler's loss history (tensors
- * {@code timesteps.*}, identical on every replica), restored on resume; a fine-tuning start begins a fresh history.
+ * <p>The objective comes from {@link org.atdiff.train.ObjectiveSettings#build}; its state (a cd run's target network,
+ * tensors {@code target.*}; a loss-second-moment sampler's history, tensors {@code timesteps.*}, identical on every
+ * replica) is saved in every checkpoint and restored on resume; a fine-tuning start begins a fresh state.
  */
 public final class ReplicaTrainer {
     static final String DATA = "data", NOISE = "noise", DROPOUT = "dropout";
     private static final long MODEL_KEY = 0, DATA_KEY = 1, NOISE_KEY = 2, DROPOUT_KEY = 3;
 
+    private final TrainPlan plan;
     private final TrainSettings settings;
-    private final String configJson;
     private final ModelSpec spec;
     private final RunDirectory run;
     private StepListener observer;
 
-    public ReplicaTrainer(TrainSettings settings, String configJson, ModelSpec spec, RunDirectory run) {
-        this.settings = settings;
-        this.configJson = configJson;
-        this.spec = spec;
+    public ReplicaTrainer(TrainPlan plan, RunDirectory run) {
+        this.plan = plan;
+        this.settings = plan.settings();
+        this.spec = plan.spec();
         this.run = run;
     }
 
@@ -76,22 +75,15 @@ public final class ReplicaTrainer {
     }
 
     /**
-     * Trains from the newest state in the run directory to {@code train.steps} on a table holding the whole split
-     * (replicated placement), visiting it in the {@link GlobalBatchOrder}.
+     * Trains from the newest state in the run directory: without a span in the plan to {@code train.steps} on a table
+     * holding the whole split (replicated placement), visiting it in the {@link GlobalBatchOrder}; with one to the end
+     * of the span on a table holding the samples the driver routed to this rank for it (sharded placement),
+     * checkpointing at its end so the next span's stage starts there.
      *
      * @param attempt 1 for the first launch; a fault injection file may name it
      */
     public WorkerOutcome train(ImageTable data, int rank, int workers, int attempt, GradientSync sync) throws IOException {
-        return train(data, null, rank, workers, attempt, sync);
-    }
-
-    /**
-     * Trains from the newest state in the run directory to the end of {@code span} on a table holding the samples
-     * the driver routed to this rank for that span (sharded placement), and checkpoints at its end so the next span's
-     * stage starts there.
-     */
-    public WorkerOutcome train(ImageTable data, ShardSpan span, int rank, int workers, int attempt, GradientSync sync)
-            throws IOException {
+        ShardSpan span = plan.span();
         Optional<FailureInjection> injection = FailureInjection.read(run);
         try (PointerScope scope = new PointerScope()) {
             UNet model = spec.build(modelSeed(settings.seed()));
@@ -100,9 +92,8 @@ public final class ReplicaTrainer {
             var ema = settings.ema(model);
             long start = 0;
             Optional<Path> latest = run.latestCheckpoint();
-            ConsistencyReplica cm = settings.consistencyObjective() ? ConsistencyReplica.create(settings, spec, model,
-                    ema, latest.isEmpty(), modelSeed(settings.seed()), run.hadoop()) : null;
-            TimestepSampler timesteps = settings.timestepSampler(spec.timesteps());
+            TrainingObjective objective = settings.objective().build(spec, model, ema, settings.steps(),
+                    latest.isEmpty(), modelSeed(settings.seed()), t -> TeacherCheckpoint.read(t, spec, run.hadoop()));
             try (PointerScope loading = new PointerScope()) { // the loaded tensors are copied, then freed
                 if (latest.isPresent()) {
                     Checkpoint c = run.read(latest.get(), in -> Checkpoint.load(in, latest.get().toString()));
@@ -110,10 +101,14 @@ public final class ReplicaTrainer {
                     model.loadStateDict(c.model());
                     ema.loadStateDict(c.ema());
                     optimizer.loadStateDict(c.optimizer());
-                    if (cm != null) cm.restore(c, latest.get().toString());
-                    timesteps.restore(c.timesteps(), latest.get().toString());
+                    objective.restore(c.objective(), latest.get().toString());
                     streams = new LinkedHashMap<>(c.rng());
                     start = c.step();
+                    if (start < plan.startStep()) {
+                        throw new IllegalStateException("rank " + rank + " finds checkpoint " + latest.get() + " at step "
+                                + start + " but the driver planned from step " + plan.startStep() + " (run.dir changed "
+                                + "during the run?)");
+                    }
                 } else if (!settings.initCheckpoint().isBlank()) {
                     // fine-tuning start: weights and EMA from the checkpoint, a fresh optimizer, step 0
                     Checkpoint c = readInitCheckpoint(settings.initCheckpoint());
@@ -139,13 +134,13 @@ public final class ReplicaTrainer {
             batches.seek(start);
             // bf16: the objective sees an autocast wrapper; weights, gradients, AdamW and EMA stay fp32
             TrainingLoop loop = new TrainingLoop(settings.precision().apply(model), spec.noiseSchedule(),
-                    cm != null ? cm.objective() : settings.trainingObjective(timesteps), optimizer,
+                    objective, optimizer,
                     settings.learningRate(), settings.clipping(), ema, batches, streams.get(NOISE), sync,
                     (long) rank * settings.batchSize());
             loop.resumeAt(start);
             MetricsLog metrics = rank == 0 ? new MetricsLog(run, start) : null;
             if (rank == 0) {
-                loop.addListener(new RootOutputs(metrics, model, cm, timesteps, streams, start, until, attempt, workers));
+                loop.addListener(new RootOutputs(metrics, model, objective, streams, start, until, attempt, workers));
             }
             if (rank == 0 && observer != null) loop.addListener(observer);
             injection.ifPresent(f -> loop.addListener((m, l) -> f.maybeFail(rank, m.step(), attempt)));
@@ -176,20 +171,18 @@ public final class ReplicaTrainer {
     private final class RootOutputs implements StepListener {
         private final MetricsLog metrics;
         private final UNet model;
-        private final ConsistencyReplica cm;
-        private final TimestepSampler timesteps;
+        private final TrainingObjective objective;
         private final LinkedHashMap<String, RandomStream> streams;
         private final long startStep, until;
         private final int attempt, workers;
         private final long startNanos = System.nanoTime();
         private boolean engineLogged;
 
-        RootOutputs(MetricsLog metrics, UNet model, ConsistencyReplica cm, TimestepSampler timesteps,
+        RootOutputs(MetricsLog metrics, UNet model, TrainingObjective objective,
                     LinkedHashMap<String, RandomStream> streams, long startStep, long until, int attempt, int workers) {
             this.metrics = metrics;
             this.model = model;
-            this.cm = cm;
-            this.timesteps = timesteps;
+            this.objective = objective;
             this.streams = streams;
             this.startStep = startStep;
             this.until = until;
@@ -228,8 +221,8 @@ public final class ReplicaTrainer {
             RandomStream mine = model.dropoutStream();
             rng.put(DROPOUT, new RandomStream(streams.get(DROPOUT).seed(), mine.counter()));
             return new Checkpoint(new LinkedHashMap<>(model.stateDict()), loop.ema().stateDict(),
-                    loop.optimizer().stateDict(), step, rng, configJson, spec.toJson(),
-                    cm != null ? cm.targetState() : new LinkedHashMap<>(), timesteps.state());
+                    loop.optimizer().stateDict(), step, rng, plan.configJson(), spec.toJson(),
+                    objective.state());
         }
     }
 }

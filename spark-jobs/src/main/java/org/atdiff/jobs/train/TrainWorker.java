@@ -15,28 +15,24 @@ import org.slf4j.LoggerFactory;
  * placement, the samples routed to it for one span of steps with sharded placement, see {@link DistributedTrainer}),
  * keeps them in memory as uint8, logs how many it holds, and trains one {@link ReplicaTrainer} whose gradients are
  * averaged over the Gloo group once per optimizer update and, with a loss-aware timestep sampler, whose per-sample
- * (t, loss) pairs are gathered once per step. Captures the resolved configuration and the model spec as JSON, the
- * session's Hadoop configuration (so {@code spark.hadoop.*} keys reach the workers' file systems) and the span.
+ * (t, loss) pairs are gathered once per step. Captures the driver's {@link TrainPlan} (checked settings, model spec,
+ * start step, span) and the session's Hadoop configuration (so {@code spark.hadoop.*} keys reach the workers' file
+ * systems).
  */
 final class TrainWorker implements WorkerBody<ImageRow, WorkerOutcome> {
     private static final Logger LOG = LoggerFactory.getLogger(TrainWorker.class);
-    private final String configJson;
-    private final String specJson;
+    private final TrainPlan plan;
     private final SerializableConfiguration hadoop;
-    private final ShardSpan span;
 
-    /** @param span the steps of a sharded stage, or null for a replicated one (the whole run) */
-    TrainWorker(String configJson, String specJson, SerializableConfiguration hadoop, ShardSpan span) {
-        this.configJson = configJson;
-        this.specJson = specJson;
+    TrainWorker(TrainPlan plan, SerializableConfiguration hadoop) {
+        this.plan = plan;
         this.hadoop = hadoop;
-        this.span = span;
     }
 
     @Override
     public WorkerOutcome run(WorkerContext worker, Iterator<ImageRow> partition) throws Exception {
-        TrainSettings settings = TrainSettings.fromConfig(TrainSettings.parse(configJson));
-        ModelSpec spec = ModelSpec.fromJson(specJson);
+        ModelSpec spec = plan.spec();
+        ShardSpan span = plan.span();
         int c = spec.unet().inChannels(), size = spec.unet().imageSize();
         ImageTable data = ImageTable.collect(partition, c, size, size);
         LOG.info("train worker {} of {} holds {} rows ({} placement{})", worker.rank(), worker.worldSize(), data.size(),
@@ -57,8 +53,7 @@ final class TrainWorker implements WorkerBody<ImageRow, WorkerOutcome> {
                 return worker.worldSize();
             }
         };
-        RunDirectory run = new RunDirectory(settings.runDir(), hadoop.value());
-        return new ReplicaTrainer(settings, configJson, spec, run)
-                .train(data, span, worker.rank(), worker.worldSize(), worker.attempt(), sync);
+        RunDirectory run = new RunDirectory(plan.settings().runDir(), hadoop.value());
+        return new ReplicaTrainer(plan, run).train(data, worker.rank(), worker.worldSize(), worker.attempt(), sync);
     }
 }

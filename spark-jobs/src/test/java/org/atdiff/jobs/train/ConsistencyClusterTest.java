@@ -17,6 +17,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.cluster.TestSparkHome;
 import org.atdiff.jobs.cluster.TorchSparkSession;
+import org.atdiff.objective.CheckpointedState;
 import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,15 +50,15 @@ class ConsistencyClusterTest {
             assertEquals(2, first.step());
             run(spark, cd(data, resumed, teacher, "train.steps=3"));
             Checkpoint a = checkpoint(straight, 3), b = checkpoint(resumed, 3);
-            assertEquals(a.model().keySet(), a.target().keySet(), "the cd checkpoint holds the target network");
-            floats(a.target()).forEach((k, v) -> assertArrayEquals(v, floats(b.target()).get(k), "target " + k));
+            assertEquals(a.model().keySet(), target(a).keySet(), "the cd checkpoint holds the target network");
+            floats(target(a)).forEach((k, v) -> assertArrayEquals(v, floats(target(b)).get(k), "target " + k));
             floats(a.model()).forEach((k, v) -> assertArrayEquals(v, floats(b.model()).get(k), k));
             // the target starts as the teacher's EMA weights (as the student does) and follows the student after every
             // update: theta^-_k = mu theta^-_{k-1} + (1 - mu) theta_k with mu = cm.ema-rate = 0.5
             Map<String, float[]> previous = floats(t.ema());
             for (int k = 1; k <= 3; k++) {
                 Checkpoint ck = checkpoint(straight, k);
-                Map<String, float[]> student = floats(ck.model()), target = floats(ck.target());
+                Map<String, float[]> student = floats(ck.model()), target = floats(target(ck));
                 for (String name : previous.keySet()) {
                     float[] p = previous.get(name), s = student.get(name), want = new float[p.length];
                     for (int i = 0; i < p.length; i++) want[i] = 0.5f * p[i] + 0.5f * s[i];
@@ -69,17 +70,22 @@ class ConsistencyClusterTest {
             // step 1's student starts from the teacher's EMA weights: one AdamW step moves a coordinate by about lr
             assertTrue(maxAbsoluteDifference(floats(t.ema()), floats(checkpoint(straight, 1).model())) < 3e-3);
             metrics(straight, 3, false);
-            assertEquals("cd", TrainedObjective.of(a, "cd").objective());
+            assertEquals("cd", TrainSettings.trainedObjective(a.configJson(), "cd").name());
 
             // cd with free AT, K = 2 replays
             Path at = dir.resolve("cd-at");
             Checkpoint c = run(spark, cd(data, at, teacher, "train.steps=2", "train.adversarial=true", "at.steps=2"));
-            assertEquals(a.model().keySet(), c.target().keySet());
+            assertEquals(a.model().keySet(), target(c).keySet());
             assertTrue(TrainSettings.parse(c.configJson()).getBoolean("train.adversarial"));
             metrics(at, 2, true);
         } finally {
             spark.stop();
         }
+    }
+
+    /** The target network a cd checkpoint holds (its objective state under target.). */
+    private static Map<String, org.bytedeco.pytorch.Tensor> target(Checkpoint c) {
+        return CheckpointedState.under(Checkpoint.TARGET, c.objective());
     }
 
     private static Config cd(Path data, Path run, Path teacher, String... more) {

@@ -19,6 +19,7 @@ import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.cluster.TorchSparkSession;
 import org.atdiff.nn.ModelSpec;
 import org.atdiff.nn.UNet;
+import org.atdiff.train.ObjectiveSettings;
 import org.atdiff.sampling.DdimSampler;
 import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.AfterAll;
@@ -77,7 +78,7 @@ class ConsistencyTrainTest {
             Checkpoint a = checkpoint(straight, 3), b = checkpoint(resumed, 3);
             floats(a.model()).forEach((k, v) -> assertArrayEquals(v, floats(b.model()).get(k), k));
             floats(a.ema()).forEach((k, v) -> assertArrayEquals(v, floats(b.ema()).get(k), "ema " + k));
-            assertTrue(a.target().isEmpty(), "ct's target is the student: nothing to save");
+            assertTrue(a.objective().isEmpty(), "ct's target is the student: nothing to save");
             List<String> x = Files.readAllLines(straight.resolve("metrics.jsonl")),
                     y = Files.readAllLines(resumed.resolve("metrics.jsonl"));
             assertEquals(3, x.size());
@@ -87,8 +88,8 @@ class ConsistencyTrainTest {
                 assertEquals(n.get("loss"), MetricsLog.parse(y.get(i)).get("loss"), "step " + (i + 1));
             }
             // the sampling side tells a consistency model from the checkpoint alone
-            TrainedObjective o = TrainedObjective.of(a, "ct-straight");
-            assertEquals("ct", o.objective());
+            ObjectiveSettings o = TrainSettings.trainedObjective(a.configJson(), "ct-straight");
+            assertEquals("ct", o.name());
             assertTrue(o.consistencyModel());
             assertEquals(0.4, o.cm().sigmaData());
             ConsistencySampler cm = (ConsistencySampler) o.sampler("cm", 0.0, TimestepSpacing.TRAILING, new int[] {50}, StatePerturbation.NONE);
@@ -108,8 +109,8 @@ class ConsistencyTrainTest {
     void aDpmCheckpointIsNotAConsistencyModel() throws Exception {
         try (PointerScope scope = new PointerScope()) {
             Checkpoint c = checkpoint(teacher, 1);
-            TrainedObjective o = TrainedObjective.of(c, "teacher");
-            assertEquals("plain", o.objective());
+            ObjectiveSettings o = TrainSettings.trainedObjective(c.configJson(), "teacher");
+            assertEquals("plain", o.name());
             assertFalse(o.consistencyModel());
             String m = assertThrows(IllegalArgumentException.class, () -> o.sampler("cm", 0.0, TimestepSpacing.TRAILING, new int[0], StatePerturbation.NONE)).getMessage();
             assertTrue(m.contains("sample.sampler = cm") && m.contains("plain"), m);

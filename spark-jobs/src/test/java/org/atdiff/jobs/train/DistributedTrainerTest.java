@@ -178,8 +178,8 @@ class DistributedTrainerTest {
 
     /** The loss-second-moment sampler's state in a checkpoint: its loss history and counts. */
     static double[][] history(Checkpoint c) {
-        return new double[][] {HostTensors.toDoubles(c.timesteps().get("loss_history")),
-            HostTensors.toDoubles(c.timesteps().get("loss_counts"))};
+        return new double[][] {HostTensors.toDoubles(c.objective().get("timesteps.loss_history")),
+            HostTensors.toDoubles(c.objective().get("timesteps.loss_counts"))};
     }
 
     @Test
@@ -206,7 +206,7 @@ class DistributedTrainerTest {
             train(config(data, uniform, with(LEARNED, "train.workers=1", "train.batch-size=8", "train.eps=1e-3",
                     "train.steps=8", "train.timestep-sampler=uniform")));
             assertTrue(maxRelativeDifference(floats(checkpoint(uniform, 8).model()), floats(b.model())) > 1e-3);
-            assertTrue(checkpoint(uniform, 8).timesteps().isEmpty());
+            assertTrue(checkpoint(uniform, 8).objective().isEmpty());
         }
     }
 
