@@ -205,7 +205,8 @@ fi
 RESULTS=${RESULTS:-docs/results/$EXPERIMENT}
 if wants report; then
     runs=$(for r in $RUNS; do printf '"%s",' "$ROOT/ft/${r%%:*}/train${r##*:}"; done)
-    paired=("compare.paired.treatments=[at,at-pp]" compare.paired.control=at-rho0 compare.paired.baseline=plain)
+    treatments=$(for r in $RUNS; do n=${r%%:*}; [[ $n == plain || $n == at-rho0 ]] || echo $n; done | sort -u | paste -sd,)
+    paired=("compare.paired.treatments=[$treatments]" compare.paired.control=at-rho0 compare.paired.baseline=plain)
     $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores "compare.runs=[${runs%,}]" "${paired[@]}" \
         output.path=$RESULTS
     if [[ -d $ROOT/robust/scores ]]; then
