@@ -27,24 +27,6 @@ import org.atdiff.jobs.sample.SampleJob;
  * ({@link CommandSession}).
  */
 public final class Atdiff {
-    /** A command of the launcher. */
-    public interface Command {
-        String summary();
-
-        /** Runs the command, its Spark work in {@code session}; throws on failure. */
-        CommandResult run(Config config, CommandSession session) throws Exception;
-
-        /** A profile in {@code conf/} used when no {@code --conf} is given, or null for none. */
-        default String defaultProfile() {
-            return null;
-        }
-
-        /** The folder or file the command writes, which names its job group: {@code output.path} unless overridden. */
-        default String target(Config config) {
-            return config.getString("output.path");
-        }
-    }
-
     static Map<String, Command> commands() {
         Map<String, Command> c = new LinkedHashMap<>();
         c.put("train-local", new TrainLocalJob());

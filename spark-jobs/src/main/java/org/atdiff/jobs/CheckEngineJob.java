@@ -29,7 +29,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code engine.conv-path} selects; then prints the engine line and a table of those shapes' errors on every path
  * this process can run. Exits 0 when a correct path exists (the engine line names it), non-zero otherwise.
  */
-public final class CheckEngineJob implements Atdiff.Command {
+public final class CheckEngineJob implements Command {
     @Override
     public String summary() {
         return "check libtorch's convolutions for the configured model on this CPU on every path (engine.conv-path)";

@@ -39,7 +39,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * outputs (samples, statistics, scores, report) are rewritten. Holds the {@link RunLease} of {@code run.dir} (and of
  * {@code samples.path} when it lies outside) while it runs.
  */
-public final class PipelineJob implements Atdiff.Command {
+public final class PipelineJob implements Command {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @Override

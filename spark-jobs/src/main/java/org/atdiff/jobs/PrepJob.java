@@ -13,7 +13,7 @@ import org.atdiff.prep.PrepSettings;
  * {@code atdiff prep}: turns the raw dataset at {@code input.path} into the Parquet dataset at
  * {@code output.path} ({@link DatasetPrep}). Also a main for {@code spark-submit --class org.atdiff.jobs.PrepJob}.
  */
-public final class PrepJob implements Atdiff.Command {
+public final class PrepJob implements Command {
     @Override
     public String summary() {
         return "raw images (folder, cifar10-bin, idx, parquet, builtin:shapes) -> Parquet dataset + manifest";

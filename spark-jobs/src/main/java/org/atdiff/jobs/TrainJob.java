@@ -12,7 +12,7 @@ import org.atdiff.jobs.train.RunLease;
  * ({@link DistributedTrainer}), resuming from {@code run.dir}'s latest checkpoint when there is one. Also a main for
  * {@code spark-submit --class org.atdiff.jobs.TrainJob}. Holds {@code run.dir}'s {@link RunLease} while it runs.
  */
-public final class TrainJob implements Atdiff.Command {
+public final class TrainJob implements Command {
     @Override
     public String summary() {
         return "train the model data-parallel on data.path (plain / ip / at), checkpoints and metrics in run.dir";

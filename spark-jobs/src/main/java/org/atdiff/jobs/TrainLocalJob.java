@@ -27,7 +27,7 @@ import org.atdiff.train.StepMetrics;
  * uses {@link #DEFAULTS}: the tiny model on 16x16 images, 300 steps of free adversarial training, run.dir
  * {@code runs/train-local}; any {@code path=value} or {@code --conf} setting wins. About two minutes on two cores.
  */
-public final class TrainLocalJob implements Atdiff.Command {
+public final class TrainLocalJob implements Command {
     /** What train-local sets unless the user set it. */
     public static final Map<String, Object> DEFAULTS = defaults();
 

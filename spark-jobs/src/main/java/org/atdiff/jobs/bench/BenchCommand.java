@@ -3,7 +3,7 @@ package org.atdiff.jobs.bench;
 import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.EngineSetup;
@@ -13,7 +13,7 @@ import org.atdiff.tensor.EngineThreads;
  * {@code atdiff bench}: measures what the project claims about speed and prints one table per section (also written
  * as {@code output.path}/bench.json): the sections of {@link BenchRunner#SECTIONS}, selected by {@code bench.sections}.
  */
-public final class BenchCommand implements Atdiff.Command {
+public final class BenchCommand implements Command {
     @Override
     public String summary() {
         return "benchmark training, all-reduce, sampling and FID statistics; writes output.path/bench.json";

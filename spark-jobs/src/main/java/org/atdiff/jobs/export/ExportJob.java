@@ -7,7 +7,7 @@ import org.apache.hadoop.fs.Path;
 import java.util.ArrayList;
 import java.util.Map;
 import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.train.LeaseSettings;
@@ -20,7 +20,7 @@ import org.atdiff.jobs.train.RunLease;
  * {@code export.checkpoint} or of {@code run.dir}'s latest checkpoint as a standalone safetensors file
  * ({@link WeightsExport}, no Spark session). Holds the {@link RunLease} of the folder it writes to.
  */
-public final class ExportJob implements Atdiff.Command {
+public final class ExportJob implements Command {
     public static final List<String> WHAT = List.of("samples", "weights");
 
     @Override

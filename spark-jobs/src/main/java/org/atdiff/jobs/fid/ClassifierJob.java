@@ -3,7 +3,7 @@ package org.atdiff.jobs.fid;
 import com.typesafe.config.Config;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
@@ -15,7 +15,7 @@ import org.atdiff.tensor.EngineThreads;
  * ({@code fid.classifier-*} keys) and saves it to {@code output.path} (a {@code .safetensors} file, or a folder
  * receiving {@code classifier.safetensors}); prints its test accuracy and checksum. Use it as {@code fid.classifier}.
  */
-public final class ClassifierJob implements Atdiff.Command {
+public final class ClassifierJob implements Command {
     @Override
     public String summary() {
         return "prepared dataset -> small feature classifier (.safetensors) for fd_classifier scores";

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
@@ -20,7 +20,7 @@ import org.atdiff.jobs.train.RunLease;
  * dataset or an .npz) and writes {@code output.path}/fid.json and fid.png ({@link FidScoring}), holding
  * {@code output.path}'s {@link RunLease}.
  */
-public final class FidJob implements Atdiff.Command {
+public final class FidJob implements Command {
     /** The scores of a fid.json by {@code "<set> <score name>"}. */
     private static Map<String, Double> scores(Path fidJson, Configuration hadoop) throws java.io.IOException {
         Map<String, Double> scores = new LinkedHashMap<>();

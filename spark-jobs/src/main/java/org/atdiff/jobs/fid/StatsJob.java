@@ -5,7 +5,7 @@ import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
@@ -21,7 +21,7 @@ import org.atdiff.stats.FeatureMoments;
  * a classifier trained on the way (features=classifier, empty fid.classifier) is saved beside it. Holds the
  * {@link RunLease} of the folder the .npz goes to.
  */
-public final class StatsJob implements Atdiff.Command {
+public final class StatsJob implements Command {
     @Override
     public String summary() {
         return "prepared dataset -> feature statistics .npz (mu, sigma) for fid";

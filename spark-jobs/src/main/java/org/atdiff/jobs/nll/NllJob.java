@@ -10,7 +10,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.VariationalBound;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import java.util.List;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
@@ -29,7 +29,7 @@ import org.atdiff.stats.VariationalBoundSums;
  * distributed over partitions of images ({@link BoundStatistics}); printed and written to {@code output.path}/nll.json,
  * holding {@code output.path}'s {@link RunLease}.
  */
-public final class NllJob implements Atdiff.Command {
+public final class NllJob implements Command {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** What one evaluation found. */

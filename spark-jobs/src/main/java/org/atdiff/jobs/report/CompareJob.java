@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 
@@ -14,7 +14,7 @@ import org.atdiff.jobs.CommandSession;
  * set the paired differences of treatments against that control ({@link PairedDifferences}: paired.json, paired.md).
  * Runs on the driver alone (no Spark job).
  */
-public final class CompareJob implements Atdiff.Command {
+public final class CompareJob implements Command {
     @Override
     public String summary() {
         return "fid.json files of several runs and seeds -> summary.md/json, score and loss plots";

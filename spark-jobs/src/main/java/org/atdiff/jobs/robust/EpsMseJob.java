@@ -12,7 +12,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
@@ -31,7 +31,7 @@ import org.atdiff.stats.RunningMeans;
  * on a prepared dataset's split; a direct measure of the robustness free AT trains for, without sampling. Printed and
  * written to {@code output.path}/eps-mse.json, holding {@code output.path}'s {@link RunLease}.
  */
-public final class EpsMseJob implements Atdiff.Command {
+public final class EpsMseJob implements Command {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** One cell: the mean error of a timestep bin under one attack and radius. */

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.jobs.Atdiff;
+import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.train.LeaseSettings;
@@ -17,7 +17,7 @@ import org.atdiff.jobs.train.RunLease;
  * generated on executors, one sample set per sampler and NFE under {@code output.path} ({@link SampleGeneration}),
  * holding {@code output.path}'s {@link RunLease}.
  */
-public final class SampleJob implements Atdiff.Command {
+public final class SampleJob implements Command {
     @Override
     public String summary() {
         return "checkpoint -> sample sets (Parquet + grid.png) per sampler and NFE";

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.Command;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,7 +35,7 @@ class PipelineCommandsTest {
         torch.set_num_threads(1);
     }
 
-    static void run(org.atdiff.jobs.Atdiff.Command command, String... overrides) throws Exception {
+    static void run(org.atdiff.jobs.Command command, String... overrides) throws Exception {
         List<String> o = new ArrayList<>(List.of("fid.classifier-epochs=3", "fid.classifier-width=8", "fid.batch-size=16"));
         o.addAll(List.of(overrides));
         org.atdiff.jobs.Atdiff.runAlone("test", command, AtdiffConfig.load(null, o), "local[2]");

@@ -1,0 +1,21 @@
+package org.atdiff.jobs;
+
+import com.typesafe.config.Config;
+
+/** A command of the launcher ({@code atdiff <command>}), run by {@link Atdiff} from the command line or a session. */
+public interface Command {
+    String summary();
+
+    /** Runs the command, its Spark work in {@code session}; throws on failure. */
+    CommandResult run(Config config, CommandSession session) throws Exception;
+
+    /** A profile in {@code conf/} used when no {@code --conf} is given, or null for none. */
+    default String defaultProfile() {
+        return null;
+    }
+
+    /** The folder or file the command writes, which names its job group: {@code output.path} unless overridden. */
+    default String target(Config config) {
+        return config.getString("output.path");
+    }
+}
