@@ -207,8 +207,9 @@ if wants report; then
     runs=$(for r in $RUNS; do printf '"%s",' "$ROOT/ft/${r%%:*}/train${r##*:}"; done)
     treatments=$(for r in $RUNS; do n=${r%%:*}; [[ $n == plain || $n == at-rho0 ]] || echo $n; done | sort -u | paste -sd,)
     paired=("compare.paired.treatments=[$treatments]" compare.paired.control=at-rho0 compare.paired.baseline=plain)
+    EPS=""; [[ -d $ROOT/eps-mse ]] && EPS=1
     $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores "compare.runs=[${runs%,}]" "${paired[@]}" \
-        output.path=$RESULTS
+        ${EPS:+compare.eps-mse=$ROOT/eps-mse} output.path=$RESULTS
     if [[ -d $ROOT/robust/scores ]]; then
         $ATDIFF compare --conf $CONF compare.scores=$ROOT/robust/scores "${paired[@]}" output.path=$RESULTS/robustness
     fi

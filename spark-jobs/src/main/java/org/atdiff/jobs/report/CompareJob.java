@@ -1,6 +1,7 @@
 package org.atdiff.jobs.report;
 
 import com.typesafe.config.Config;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -11,7 +12,8 @@ import org.atdiff.jobs.CommandSession;
 /**
  * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),
  * from {@code compare.scores} and {@code compare.runs} to {@code output.path}, and with {@code compare.paired.control}
- * set the paired differences of treatments against that control ({@link PairedDifferences}: paired.json, paired.md).
+ * set the paired differences of treatments against that control ({@link PairedDifferences}: paired.json, paired.md);
+ * and the eps-MSE files of {@code compare.eps-mse} side by side ({@link EpsMseComparison}: eps-mse.md, eps-mse.json).
  * Runs on the driver alone (no Spark job).
  */
 public final class CompareJob implements Command {
@@ -22,24 +24,38 @@ public final class CompareJob implements Command {
 
     @Override
     public CommandResult run(Config config, CommandSession session) throws Exception {
-        String scores = config.getString("compare.scores");
-        if (scores.isBlank()) throw new IllegalArgumentException("compare.scores is empty: name the folder of fid.json files");
-        List<Path> runs = config.getStringList("compare.runs").stream().map(Path::new).toList();
+        String scores = config.getString("compare.scores"), epsMse = config.getString("compare.eps-mse");
+        if (scores.isBlank() && epsMse.isBlank()) {
+            throw new IllegalArgumentException("compare.scores and compare.eps-mse are both empty: name the folder of "
+                    + "fid.json files, of eps-mse.json files, or both");
+        }
         Path out = new Path(config.getString("output.path"));
         Configuration hadoop = new Configuration();
-        List<ScoreComparison.Cell> cells = ScoreComparison.write(new Path(scores), runs, out, hadoop);
-        System.out.print(ScoreComparison.markdown(cells));
-        System.out.println("compare: " + cells.size() + " set configurations -> " + out + "/summary.md");
         String control = config.getString("compare.paired.control");
-        if (!control.isBlank()) {
-            List<String> treatments = config.getStringList("compare.paired.treatments");
-            String baseline = config.getString("compare.paired.baseline");
-            List<PairedDifferences.Row> rows = PairedDifferences.of(cells, treatments, control, baseline);
-            PairedDifferences.write(rows, control, baseline, out, hadoop);
-            System.out.print(PairedDifferences.markdown(rows, control, baseline));
-            System.out.println("compare: " + rows.size() + " paired rows -> " + out + "/paired.json");
-            return CommandResult.wrote("compare", List.of(new Path(out, "summary.md"), new Path(out, "paired.json")));
+        List<String> treatments = config.getStringList("compare.paired.treatments");
+        List<Path> written = new ArrayList<>();
+        if (!scores.isBlank()) {
+            List<Path> runs = config.getStringList("compare.runs").stream().map(Path::new).toList();
+            List<ScoreComparison.Cell> cells = ScoreComparison.write(new Path(scores), runs, out, hadoop);
+            System.out.print(ScoreComparison.markdown(cells));
+            System.out.println("compare: " + cells.size() + " set configurations -> " + out + "/summary.md");
+            written.add(new Path(out, "summary.md"));
+            if (!control.isBlank()) {
+                String baseline = config.getString("compare.paired.baseline");
+                List<PairedDifferences.Row> rows = PairedDifferences.of(cells, treatments, control, baseline);
+                PairedDifferences.write(rows, control, baseline, out, hadoop);
+                System.out.print(PairedDifferences.markdown(rows, control, baseline));
+                System.out.println("compare: " + rows.size() + " paired rows -> " + out + "/paired.json");
+                written.add(new Path(out, "paired.json"));
+            }
         }
-        return CommandResult.wrote("compare", List.of(new Path(out, "summary.md")));
+        if (!epsMse.isBlank()) {
+            EpsMseComparison.Table table = EpsMseComparison.collect(new Path(epsMse), hadoop);
+            EpsMseComparison.write(table, treatments, control, out, hadoop);
+            System.out.print(EpsMseComparison.markdown(table, treatments, control));
+            System.out.println("compare: " + table.errors().size() + " models' eps-MSE -> " + out + "/eps-mse.md");
+            written.add(new Path(out, "eps-mse.md"));
+        }
+        return CommandResult.wrote("compare", written);
     }
 }
