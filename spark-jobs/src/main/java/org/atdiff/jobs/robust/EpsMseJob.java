@@ -6,7 +6,6 @@ import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -34,11 +33,8 @@ import org.atdiff.stats.RunningMeans;
 public final class EpsMseJob implements Command {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** One cell: the mean error of a timestep bin under one attack and radius. */
-    public record Row(int tLow, int tHigh, String attack, double radius, double mse, double standardError, long count) {}
-
     /** What one evaluation found. */
-    public record Result(List<Row> rows, Path file) {}
+    public record Result(List<PerturbedErrorCell> rows, Path file) {}
 
     @Override
     public String summary() {
@@ -60,7 +56,7 @@ public final class EpsMseJob implements Command {
             }
             session.attach(lease);
             Result r = run(session.spark(), s);
-            System.out.print(table(r.rows()));
+            System.out.print(PerturbedErrorCell.table(r.rows()));
             System.out.println("eps-mse: " + r.rows().size() + " cells -> " + r.file());
             step.commit(marker, hadoop);
             return CommandResult.wrote("eps-mse", List.of(r.file()));
@@ -97,18 +93,18 @@ public final class EpsMseJob implements Command {
         if (sums.count(0) == 0) {
             throw new IllegalArgumentException("data.path " + s.dataPath() + " has no images in eps-mse.split '" + s.split() + "'");
         }
-        List<Row> rows = new ArrayList<>();
+        List<PerturbedErrorCell> rows = new ArrayList<>();
         for (int j = 0; j < s.bins(); j++) {
             for (int a = 0; a < s.attacks().size(); a++) {
                 for (int r = 0; r < s.radii().length; r++) {
                     int cell = s.cell(j, a, r);
-                    rows.add(new Row(edges[j], edges[j + 1], s.attacks().get(a).configName(), s.radii()[r],
+                    rows.add(new PerturbedErrorCell(edges[j], edges[j + 1], s.attacks().get(a).configName(), s.radii()[r],
                             sums.mean(cell), sums.standardError(cell), sums.count(cell)));
                 }
             }
         }
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("rows", rows.stream().map(EpsMseJob::json).toList());
+        doc.put("rows", rows.stream().map(PerturbedErrorCell::json).toList());
         doc.put("target", "eps + delta / sqrt(1 - abar_t)");
         doc.put("checkpoint", checkpoint.toString());
         doc.put("step", model.step());
@@ -119,41 +115,5 @@ public final class EpsMseJob implements Command {
         byte[] bytes = JSON.writeValueAsBytes(doc);
         new RunDirectory(s.outputPath(), hadoop).writeAtomically(EpsMseSettings.RESULT_FILE, o -> o.write(bytes));
         return new Result(rows, out);
-    }
-
-    private static Map<String, Object> json(Row r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("t_bin", r.tLow() + "-" + r.tHigh());
-        m.put("t_low", r.tLow());
-        m.put("t_high", r.tHigh());
-        m.put("attack", r.attack());
-        m.put("radius", r.radius());
-        m.put("mse", r.mse());
-        m.put("standard_error", r.standardError());
-        m.put("count", r.count());
-        return m;
-    }
-
-    /** A text table: one line per t-bin, one column per attack and radius ("mean +- standard error"). */
-    static String table(List<Row> rows) {
-        List<String> columns = new ArrayList<>();
-        Map<String, Map<String, Row>> byBin = new LinkedHashMap<>();
-        for (Row r : rows) {
-            String col = r.attack() + " " + r.radius();
-            if (!columns.contains(col)) columns.add(col);
-            byBin.computeIfAbsent(r.tLow() + "-" + r.tHigh(), k -> new LinkedHashMap<>()).put(col, r);
-        }
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-10s", "t"));
-        for (String c : columns) sb.append(String.format(Locale.ROOT, "  %-20s", c));
-        sb.append('\n');
-        byBin.forEach((bin, cells) -> {
-            sb.append(String.format(Locale.ROOT, "%-10s", bin));
-            for (String c : columns) {
-                Row r = cells.get(c);
-                sb.append(String.format(Locale.ROOT, "  %-20s", String.format(Locale.ROOT, "%.5f +- %.5f", r.mse(), r.standardError())));
-            }
-            sb.append('\n');
-        });
-        return sb.toString();
     }
 }

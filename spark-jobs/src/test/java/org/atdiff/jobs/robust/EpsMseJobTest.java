@@ -52,24 +52,24 @@ class EpsMseJobTest {
     @Test
     void cellsArePairedAcrossAttacksAndIndependentOfPartitions() throws Exception {
         try (PointerScope scope = new PointerScope()) {
-            List<EpsMseJob.Row> one = EpsMseJob.run(spark, EpsMseSettings.fromConfig(config(shared.resolve("p1"),
+            List<PerturbedErrorCell> one = EpsMseJob.run(spark, EpsMseSettings.fromConfig(config(shared.resolve("p1"),
                     "eps-mse.partitions=1"))).rows();
-            List<EpsMseJob.Row> three = EpsMseJob.run(spark, EpsMseSettings.fromConfig(config(shared.resolve("p3"),
+            List<PerturbedErrorCell> three = EpsMseJob.run(spark, EpsMseSettings.fromConfig(config(shared.resolve("p3"),
                     "eps-mse.partitions=3"))).rows();
             assertEquals(2 * 2 * 3, one.size(), "2 bins x 2 attacks x 3 radii");
             for (int i = 0; i < one.size(); i++) {
-                EpsMseJob.Row a = one.get(i), b = three.get(i);
+                PerturbedErrorCell a = one.get(i), b = three.get(i);
                 assertEquals(8, a.count(), "the 8 test images, once per bin");
                 assertTrue(a.mse() > 0 && Double.isFinite(a.standardError()), a.toString());
                 assertEquals(a.mse(), b.mse(), 1e-6 * a.mse(), "images draw by id, not by partition: " + a);
             }
             for (int bin = 0; bin < 2; bin++) {
-                EpsMseJob.Row cleanRandom = one.get(bin * 6), cleanGradient = one.get(bin * 6 + 3);
+                PerturbedErrorCell cleanRandom = one.get(bin * 6), cleanGradient = one.get(bin * 6 + 3);
                 assertEquals(0.0, cleanRandom.radius());
                 assertEquals("gradient", cleanGradient.attack());
                 assertEquals(cleanRandom.mse(), cleanGradient.mse(), "radius 0 is the same clean error for both attacks");
                 for (int r = 1; r < 3; r++) {
-                    EpsMseJob.Row random = one.get(bin * 6 + r), gradient = one.get(bin * 6 + 3 + r);
+                    PerturbedErrorCell random = one.get(bin * 6 + r), gradient = one.get(bin * 6 + 3 + r);
                     assertTrue(gradient.mse() > random.mse(), "the ascent direction raises the error more than a random "
                             + "one of the same norm: " + gradient + " vs " + random);
                     assertTrue(gradient.mse() > cleanGradient.mse(), "the ascent step raises the error: " + gradient);
@@ -77,7 +77,7 @@ class EpsMseJobTest {
             }
             String json = Files.readString(shared.resolve("p1").resolve("eps-mse.json"));
             assertTrue(json.contains("\"t_bin\" : \"0-10\"") && json.contains("\"attack\" : \"gradient\""), json);
-            String table = EpsMseJob.table(one);
+            String table = PerturbedErrorCell.table(one);
             assertTrue(table.startsWith("t ") && table.contains("gradient 0.5"), table);
         }
     }
