@@ -1,12 +1,17 @@
 package org.atdiff.jobs.sample;
 
+import static org.atdiff.jobs.SettingsReader.atLeast;
+import static org.atdiff.jobs.SettingsReader.given;
+import static org.atdiff.jobs.SettingsReader.inRange;
+import static org.atdiff.jobs.SettingsReader.nonEmpty;
+import static org.atdiff.jobs.SettingsReader.positive;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValueType;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.atdiff.diffusion.TimestepSpacing;
+import org.atdiff.jobs.SettingsReader;
 import org.atdiff.sampling.Samplers;
 import org.atdiff.sampling.StatePerturbation;
 import org.atdiff.train.Precision;
@@ -38,10 +43,10 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         if (checkpoint.isBlank() && runDir.isBlank()) {
             throw new IllegalArgumentException("sample.checkpoint and run.dir are both empty: name a checkpoint or a run");
         }
-        if (count < 1) throw new IllegalArgumentException("sample.count must be >= 1 but is " + count);
+        atLeast("sample.count", count, 1);
         if (samplers.isEmpty()) throw new IllegalArgumentException("sample.sampler names no sampler");
-        if (!(eta >= 0 && eta <= 1)) throw new IllegalArgumentException("sample.eta must be in [0, 1] but is " + eta);
-        if (spacing == null) throw new IllegalArgumentException("sample.spacing is null");
+        inRange("sample.eta", eta, 0, 1, false);
+        given("sample.spacing", spacing);
         for (String name : samplers) {
             try {
                 Samplers.named(name, eta, spacing);
@@ -55,16 +60,14 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         }
         if (steps.isEmpty()) throw new IllegalArgumentException("sample.steps names no NFE");
         for (int nfe : steps) {
-            if (nfe < 1) throw new IllegalArgumentException("sample.steps must be >= 1 but has " + nfe);
+            atLeast("sample.steps", nfe, 1);
         }
-        if (!(esFactor > 0) || Double.isInfinite(esFactor)) {
-            throw new IllegalArgumentException("sample.es-factor must be positive but is " + esFactor);
-        }
-        if (batchSize < 1) throw new IllegalArgumentException("sample.batch-size must be >= 1 but is " + batchSize);
-        if (partitions < 0) throw new IllegalArgumentException("sample.partitions must be >= 0 but is " + partitions);
-        if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
-        if (outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
-        if (precision == null) throw new IllegalArgumentException("sample.precision is null");
+        positive("sample.es-factor", esFactor);
+        atLeast("sample.batch-size", batchSize, 1);
+        atLeast("sample.partitions", partitions, 0);
+        atLeast("engine.threads", threads, 0);
+        nonEmpty("output.path", outputPath);
+        given("sample.precision", precision);
         try {
             StatePerturbation.named(perturbation, perturbationRadius);
         } catch (IllegalArgumentException e) {
@@ -94,37 +97,30 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
     }
 
     public static SampleSettings fromConfig(Config c) {
+        return read(new SettingsReader(c));
+    }
+
+    /** As {@link #fromConfig}, recording the paths read in {@code r}. */
+    public static SampleSettings read(SettingsReader r) {
+        return new SampleSettings(r.string("sample.checkpoint"), r.string("run.dir"), r.bool("sample.ema"),
+                r.integer("sample.count"), r.strings("sample.sampler"), nfe(r), r.bool("sample.es"),
+                r.number("sample.es-factor"), r.number("sample.eta"), r.longValue("sample.seed"),
+                r.integer("sample.batch-size"), r.integer("sample.partitions"), r.integer("engine.threads"),
+                r.string("output.path"), r.bool("output.overwrite"), r.ints("cm.sampling-times"),
+                r.named("sample.precision", Precision::named), r.string("sample.perturbation"),
+                r.number("sample.perturbation-radius"), r.named("sample.spacing", TimestepSpacing::named));
+    }
+
+    private static List<Integer> nfe(SettingsReader r) {
         List<Integer> steps = new ArrayList<>();
-        for (String s : values(c, "sample.steps")) {
+        for (String s : r.strings("sample.steps")) {
             try {
                 steps.add(Integer.parseInt(s.trim()));
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("sample.steps must be integers but has '" + s + "'");
             }
         }
-        return new SampleSettings(c.getString("sample.checkpoint"), c.getString("run.dir"), c.getBoolean("sample.ema"),
-                c.getInt("sample.count"), values(c, "sample.sampler"), steps, c.getBoolean("sample.es"),
-                c.getDouble("sample.es-factor"), c.getDouble("sample.eta"), c.getLong("sample.seed"),
-                c.getInt("sample.batch-size"), c.getInt("sample.partitions"), c.getInt("engine.threads"),
-                c.getString("output.path"), c.getBoolean("output.overwrite"), c.getIntList("cm.sampling-times"),
-                precision(c.getString("sample.precision")), c.getString("sample.perturbation"),
-                c.getDouble("sample.perturbation-radius"), spacing(c.getString("sample.spacing")));
-    }
-
-    private static TimestepSpacing spacing(String name) {
-        try {
-            return TimestepSpacing.named(name);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("sample.spacing: " + e.getMessage(), e);
-        }
-    }
-
-    private static Precision precision(String name) {
-        try {
-            return Precision.named(name);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("sample.precision: " + e.getMessage(), e);
-        }
+        return steps;
     }
 
     /** The state perturbation of every sample set. */
@@ -146,15 +142,5 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                     perturbation.equals("none") ? 0 : perturbationRadius, timesteps));
         }
         return sets;
-    }
-
-    /** A list key's values as strings; a single value (e.g. {@code sampler = "ddim"} in a --conf file) is a list of one. */
-    static List<String> values(Config c, String path) {
-        if (c.getValue(path).valueType() == ConfigValueType.LIST) {
-            List<String> out = new ArrayList<>();
-            c.getList(path).forEach(v -> out.add(String.valueOf(v.unwrapped())));
-            return out;
-        }
-        return List.of(c.getString(path));
     }
 }

@@ -1,0 +1,210 @@
+package org.atdiff.jobs;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The one way a command's settings class reads the configuration: typed readers that check the value and name the key
+ * in every error (a missing or ill-typed key included), and record every path read, so a test can show that every key
+ * of {@code conf/application.conf} has a reader. The static checks serve records' constructors, which check values
+ * built without a configuration with the same words.
+ */
+public final class SettingsReader {
+    private final Config config;
+    private final Set<String> read = new TreeSet<>();
+
+    public SettingsReader(Config config) {
+        this.config = config;
+    }
+
+    /** The configuration read (for what needs it whole, e.g. a step fingerprint). */
+    public Config config() {
+        return config;
+    }
+
+    /** Every path a reader asked for, sorted. */
+    public Set<String> pathsRead() {
+        return Set.copyOf(read);
+    }
+
+    private <T> T get(String key, Supplier<T> value) {
+        read.add(key);
+        try {
+            return value.get();
+        } catch (ConfigException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+
+    public String string(String key) {
+        return get(key, () -> config.getString(key));
+    }
+
+    /** A string that must not be blank (a path, a name). */
+    public String nonEmpty(String key) {
+        return nonEmpty(key, string(key));
+    }
+
+    public boolean bool(String key) {
+        return get(key, () -> config.getBoolean(key));
+    }
+
+    public int integer(String key) {
+        return get(key, () -> config.getInt(key));
+    }
+
+    public long longValue(String key) {
+        return get(key, () -> config.getLong(key));
+    }
+
+    public double number(String key) {
+        return get(key, () -> config.getDouble(key));
+    }
+
+    public int atLeast(String key, int min) {
+        return (int) atLeast(key, integer(key), min);
+    }
+
+    public long longAtLeast(String key, long min) {
+        return atLeast(key, longValue(key), min);
+    }
+
+    /** A finite number >= min. */
+    public double atLeast(String key, double min) {
+        return atLeast(key, number(key), min);
+    }
+
+    /** A finite number > 0. */
+    public double positive(String key) {
+        return positive(key, number(key));
+    }
+
+    /** A number in [lo, hi], or [lo, hi) when {@code hiOpen}. */
+    public double inRange(String key, double lo, double hi, boolean hiOpen) {
+        return inRange(key, number(key), lo, hi, hiOpen);
+    }
+
+    /** A string that is one of {@code choices}. */
+    public String oneOf(String key, Collection<String> choices) {
+        return oneOf(key, string(key), choices);
+    }
+
+    /** The value {@code lookup} finds by name (e.g. an enum's {@code named}); its error is prefixed with the key. */
+    public <T> T named(String key, Function<String, T> lookup) {
+        return named(key, string(key), lookup);
+    }
+
+    /** A strictly positive duration. */
+    public Duration positiveDuration(String key) {
+        Duration d = get(key, () -> config.getDuration(key));
+        if (d.isNegative() || d.isZero()) throw new IllegalArgumentException(key + " must be positive but is " + d);
+        return d;
+    }
+
+    /** A list's values as strings; a single value (e.g. {@code sampler = "ddim"} in a --conf file) is a list of one. */
+    public List<String> strings(String key) {
+        return get(key, () -> {
+            if (config.getValue(key).valueType() != ConfigValueType.LIST) return List.of(config.getString(key));
+            List<String> out = new ArrayList<>();
+            config.getList(key).forEach(v -> out.add(String.valueOf(v.unwrapped())));
+            return out;
+        });
+    }
+
+    /** Each of a list's values looked up by name; errors are prefixed with the key. */
+    public <T> List<T> namedList(String key, Function<String, T> lookup) {
+        return strings(key).stream().map(s -> named(key, s, lookup)).toList();
+    }
+
+    /** A list of strings, each one of {@code choices}. */
+    public List<String> oneOfList(String key, Collection<String> choices) {
+        List<String> values = strings(key);
+        for (String v : values) oneOf(key, v, choices);
+        return values;
+    }
+
+    public List<Integer> ints(String key) {
+        return get(key, () -> config.getIntList(key));
+    }
+
+    public int[] intArray(String key) {
+        return ints(key).stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    public List<Long> longs(String key) {
+        return get(key, () -> config.getLongList(key));
+    }
+
+    public double[] doubleArray(String key) {
+        return get(key, () -> config.getDoubleList(key)).stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    /** A list of integers, each in [lo, hi]. */
+    public List<Integer> intsInRange(String key, int lo, int hi) {
+        List<Integer> values = ints(key);
+        for (int v : values) {
+            if (v < lo || v > hi) throw new IllegalArgumentException(key + ": " + v + " is outside " + lo + ".." + hi);
+        }
+        return values;
+    }
+
+    // ---- checks shared with records' constructors ----
+
+    public static long atLeast(String key, long v, long min) {
+        if (v < min) throw new IllegalArgumentException(key + " must be >= " + min + " but is " + v);
+        return v;
+    }
+
+    public static double atLeast(String key, double v, double min) {
+        if (!(v >= min) || Double.isInfinite(v)) throw new IllegalArgumentException(key + " must be >= " + min + " but is " + v);
+        return v;
+    }
+
+    public static double positive(String key, double v) {
+        if (!(v > 0) || Double.isInfinite(v)) throw new IllegalArgumentException(key + " must be > 0 but is " + v);
+        return v;
+    }
+
+    public static double inRange(String key, double v, double lo, double hi, boolean hiOpen) {
+        if (!(v >= lo && (hiOpen ? v < hi : v <= hi))) {
+            throw new IllegalArgumentException(key + " must be in [" + lo + ", " + hi + (hiOpen ? ")" : "]")
+                    + " but is " + v);
+        }
+        return v;
+    }
+
+    public static String nonEmpty(String key, String v) {
+        if (v == null || v.isBlank()) throw new IllegalArgumentException(key + " must not be empty");
+        return v;
+    }
+
+    public static <T> T given(String key, T v) {
+        if (v == null) throw new IllegalArgumentException(key + " must be given");
+        return v;
+    }
+
+    public static String oneOf(String key, String v, Collection<String> choices) {
+        if (!choices.contains(v)) {
+            throw new IllegalArgumentException(key + " must be one of " + String.join(", ", choices) + " but is '" + v + "'");
+        }
+        return v;
+    }
+
+    public static <T> T named(String key, String v, Function<String, T> lookup) {
+        try {
+            return lookup.apply(v);
+        } catch (IllegalArgumentException e) {
+            if (e.getMessage() != null && e.getMessage().contains(key)) throw e;
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
+    }
+}
