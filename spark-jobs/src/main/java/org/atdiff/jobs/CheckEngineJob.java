@@ -113,4 +113,15 @@ public final class CheckEngineJob implements Command {
     private static String cell(ConvolutionCheck.Result r) {
         return (r.passed() ? "ok " : "FAIL ") + ConvolutionCheck.format(r.worst());
     }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        r.integer("engine.threads");
+        r.string("engine.conv-path");
+        r.named("train.precision", org.atdiff.train.Precision::named);
+        r.named("sample.precision", org.atdiff.train.Precision::named);
+        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), 0);
+        r.string("fid.features");
+        r.integer("fid.classifier-width");
+    }
 }

@@ -51,6 +51,12 @@ public final class PrepJob implements Command {
                 r.longValue("split.seed"), r.string("output.path"), r.bool("output.overwrite"), r.integer("output.shards"));
     }
 
+    @Override
+    public void readSettings(SettingsReader r) {
+        settings(r);
+        SparkSessions.readSettings(r);
+    }
+
     public static void main(String[] args) {
         String[] all = new String[args.length + 1];
         all[0] = "prep";

@@ -1,11 +1,8 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValueFactory;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.atdiff.jobs.train.ImageRow;
 import org.atdiff.jobs.train.ImageTable;
@@ -23,28 +20,14 @@ import org.atdiff.train.StepMetrics;
 
 /**
  * {@code atdiff train-local}: the trainer of {@code train} (one replica, no Spark, no dataset to prepare) on the
- * built-in generated shapes ({@link ShapesDataset}), printing the loss as it falls. Where the user sets nothing it
- * uses {@link #DEFAULTS}: the tiny model on 16x16 images, 300 steps of free adversarial training, run.dir
- * {@code runs/train-local}; any {@code path=value} or {@code --conf} setting wins. About two minutes on two cores.
+ * built-in generated shapes ({@link ShapesDataset}), printing the loss as it falls. Without {@code --conf} it runs the
+ * profile conf/train-local.conf (the tiny model on 16x16 images, 300 steps of free adversarial training, run.dir
+ * {@code runs/train-local}); any {@code path=value} wins. About two minutes on two cores.
  */
 public final class TrainLocalJob implements Command {
-    /** What train-local sets unless the user set it. */
-    public static final Map<String, Object> DEFAULTS = defaults();
-
-    private static Map<String, Object> defaults() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("model.preset", "tiny");
-        d.put("image.size", 16);
-        d.put("input.builtin-count", 2000);
-        d.put("train.objective", "at");
-        d.put("train.steps", 300);
-        d.put("train.batch-size", 16);
-        d.put("train.lr", 1e-3);
-        d.put("train.warmup-steps", 20);
-        d.put("train.ema-rate", 0.999);
-        d.put("train.log-every", 25);
-        d.put("run.dir", "runs/train-local");
-        return d;
+    @Override
+    public String defaultProfile() {
+        return "train-local.conf";
     }
 
     @Override
@@ -53,8 +36,7 @@ public final class TrainLocalJob implements Command {
     }
 
     @Override
-    public CommandResult run(Config userConfig, CommandSession session) throws Exception {
-        Config config = withDefaults(userConfig);
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         TrainSettings settings = TrainSettings.fromConfig(config);
         int size = config.getInt("image.size");
         if (config.getInt("image.channels") != 3) throw new IllegalArgumentException("image.channels: train-local generates RGB shapes (3)");
@@ -92,20 +74,17 @@ public final class TrainLocalJob implements Command {
     }
 
     @Override
-    public String target(Config config) {
-        return withDefaults(config).getString("run.dir");
+    public void readSettings(SettingsReader r) {
+        TrainSettings.read(r);
+        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), ShapesDataset.classes());
+        r.integer("input.builtin-count");
+        r.longValue("input.builtin-seed");
+        r.string("engine.conv-path");
     }
 
-    /** The user's configuration with {@link #DEFAULTS} where the reference configuration's value was left. */
-    static Config withDefaults(Config user) {
-        Config c = user;
-        for (Map.Entry<String, Object> e : DEFAULTS.entrySet()) {
-            String resource = user.getValue(e.getKey()).origin().resource();
-            if (AtdiffConfig.REFERENCE_RESOURCE.equals(resource)) {
-                c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue(), "train-local default"));
-            }
-        }
-        return c;
+    @Override
+    public String target(Config config) {
+        return config.getString("run.dir");
     }
 
     static ImageTable shapes(int count, int size, long seed) {

@@ -1,5 +1,7 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -45,5 +47,14 @@ public final class ClassifierJob implements Command {
         FeatureExtractors.report(r, file);
         step.commit(marker, hadoop);
         return CommandResult.wrote("classifier", java.util.List.of(file));
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        FidSettings.read(r);
+        r.nonEmpty("data.path");
+        r.nonEmpty("output.path");
+        r.bool("output.overwrite");
+        SparkSessions.readSettings(r);
     }
 }

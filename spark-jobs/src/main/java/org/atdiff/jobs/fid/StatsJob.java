@@ -1,5 +1,7 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
@@ -83,5 +85,15 @@ public final class StatsJob implements Command {
         ImageStatistics stats = ImageStatistics.of(m, fx, dataPath + " (split " + s.split() + ")");
         stats.write(npz, spark.sparkContext().hadoopConfiguration());
         return stats;
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        FidSettings.read(r);
+        LeaseSettings.read(r);
+        r.nonEmpty("data.path");
+        r.nonEmpty("output.path");
+        r.bool("output.overwrite");
+        SparkSessions.readSettings(r);
     }
 }

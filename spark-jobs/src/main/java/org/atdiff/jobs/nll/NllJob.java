@@ -1,5 +1,7 @@
 package org.atdiff.jobs.nll;
 
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
@@ -107,5 +109,12 @@ public final class NllJob implements Command {
         byte[] bytes = JSON.writeValueAsBytes(doc);
         new RunDirectory(s.outputPath(), hadoop).writeAtomically(NllSettings.RESULT_FILE, o -> o.write(bytes));
         return new Result(sums.count(), sums.bitsPerDim(), sums.standardError(), out);
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        NllSettings.read(r);
+        LeaseSettings.read(r);
+        SparkSessions.readSettings(r);
     }
 }

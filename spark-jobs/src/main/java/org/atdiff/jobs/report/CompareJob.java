@@ -1,5 +1,6 @@
 package org.atdiff.jobs.report;
 
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -41,5 +42,15 @@ public final class CompareJob implements Command {
             return CommandResult.wrote("compare", List.of(new Path(out, "summary.md"), new Path(out, "paired.json")));
         }
         return CommandResult.wrote("compare", List.of(new Path(out, "summary.md")));
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        r.string("compare.scores");
+        r.strings("compare.runs");
+        r.nonEmpty("output.path");
+        r.strings("compare.paired.treatments");
+        r.string("compare.paired.control");
+        r.string("compare.paired.baseline");
     }
 }

@@ -1,5 +1,7 @@
 package org.atdiff.jobs.robust;
 
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
@@ -155,5 +157,12 @@ public final class EpsMseJob implements Command {
             sb.append('\n');
         });
         return sb.toString();
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        EpsMseSettings.read(r);
+        LeaseSettings.read(r);
+        SparkSessions.readSettings(r);
     }
 }
