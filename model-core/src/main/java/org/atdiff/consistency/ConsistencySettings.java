@@ -28,10 +28,6 @@ public record ConsistencySettings(String teacher, TeacherSolver solver, int disc
         int ctFinalSteps, double rho, ConsistencyMetric metric, double emaRate, double sigmaData, int[] samplingTimes)
         implements Serializable {
 
-    /** conf/application.conf's defaults. */
-    public static final ConsistencySettings DEFAULTS = new ConsistencySettings("", TeacherSolver.DDIM, 18, 10, 1280,
-            7.0, ConsistencyMetric.PSEUDO_HUBER, 0.95, ConsistencyParameterization.DEFAULT_SIGMA_DATA, new int[0]);
-
     public ConsistencySettings {
         if (teacher == null) throw new IllegalArgumentException("cm.teacher must be given (\"\" when unused)");
         if (solver == null) throw new IllegalArgumentException("cm.solver must be given");

@@ -16,9 +16,6 @@ import java.util.stream.Collectors;
  * @param target what the network should predict for the perturbed input
  */
 public record AdversarialSettings(int steps, double rho, double alpha, Norm norm, Target target) implements Serializable {
-    /** The released configuration of Wang et al. 2025: K = 3, rho = 0.1, alpha = 0.1, l2, delta_detach. */
-    public static final AdversarialSettings DEFAULTS = new AdversarialSettings(3, 0.1, 0.1, Norm.L2, Target.DELTA_DETACH);
-
     public AdversarialSettings {
         if (steps < 1) throw new IllegalArgumentException("at.steps must be >= 1: " + steps);
         if (!(rho >= 0) || Double.isInfinite(rho)) throw new IllegalArgumentException("at.rho must be >= 0: " + rho);

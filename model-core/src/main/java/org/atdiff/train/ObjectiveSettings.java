@@ -178,7 +178,7 @@ public record ObjectiveSettings(String name, double ipGamma, AdversarialSettings
                     + "timesteps, but a consistency model (train.objective = " + name + ") is defined at integer "
                     + "timesteps only; sample it with cm, ddim or ddpm");
         }
-        return Samplers.named(sampler, eta, spacing, ConsistencySettings.DEFAULTS, perturbation);
+        return Samplers.named(sampler, eta, spacing, cm, perturbation);
     }
 
     /**

@@ -10,8 +10,9 @@ public interface Command {
     CommandResult run(Config config, CommandSession session) throws Exception;
 
     /**
-     * Reads and checks through {@code r} every key the command reads (SettingsCoverageTest drives every command's on
-     * conf/application.conf to show that every key has a reader and every reader a key).
+     * Reads and checks through {@code r} every key the command reads; {@link Atdiff} calls it before {@link #run}, so
+     * a bad value fails before any work, and SettingsCoverageTest drives every command's on conf/application.conf to
+     * show that every key has a reader and every reader a key.
      */
     void readSettings(SettingsReader r);
 

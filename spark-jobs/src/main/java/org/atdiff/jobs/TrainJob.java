@@ -36,8 +36,7 @@ public final class TrainJob implements Command {
     public void readSettings(SettingsReader r) {
         TrainSettings.read(r);
         LeaseSettings.read(r);
-        // checked on the configured image shape here; the run builds the model on the prepared dataset's shape
-        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), 0);
+        // model.* is checked on the prepared dataset's image shape, once DistributedTrainer.prepare has opened it
         SparkSessions.readSettings(r);
     }
 

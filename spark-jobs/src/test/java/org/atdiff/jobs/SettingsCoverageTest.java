@@ -7,12 +7,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.atdiff.jobs.train.TrainSettings;
+import org.atdiff.prep.PrepSettingsBuilder;
+import org.atdiff.train.ReferenceSettings;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every key of conf/application.conf (outside the passthrough block spark.conf) is read by some command's settings
- * binding, every key a binding reads is in the file, and every command's binding accepts the reference values and
- * its own profile.
+ * binding, every key a binding reads is in the file, every command's binding accepts the reference values and its own
+ * profile, and the values the tests of model-core and data-prep (which cannot read the file) take for its defaults are
+ * the file's.
  */
 class SettingsCoverageTest {
     private static Set<String> leafKeys(Config c) {
@@ -36,6 +40,14 @@ class SettingsCoverageTest {
         missing.removeAll(keys);
         assertEquals(Set.of(), missing, "keys read that conf/application.conf does not define");
         assertTrue(keys.size() > 150, "walked " + keys.size() + " keys");
+    }
+
+    @Test
+    void theTestFixturesOfModelCoreAndDataPrepHoldTheFilesValues() {
+        SettingsReader r = new SettingsReader(AtdiffConfig.load(null, List.of("input.path=in", "output.path=out")));
+        assertEquals(TrainSettings.adversarial(r), ReferenceSettings.AT);
+        assertEquals(TrainSettings.consistency(r), ReferenceSettings.CM);
+        assertEquals(PrepJob.settings(r), PrepSettingsBuilder.of("in", "out").build());
     }
 
     @Test

@@ -5,16 +5,18 @@ import static org.atdiff.jobs.SettingsReader.atLeast;
 import java.util.List;
 import java.util.Set;
 import org.atdiff.jobs.SettingsReader;
+import org.atdiff.jobs.train.TrainSettings;
+import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.sampling.Samplers;
 import org.atdiff.train.Precision;
 
-/** The {@code bench.*} configuration keys, validated (each error names its key). */
+/** The {@code bench.*} configuration keys, validated (each error names its key), and the {@code at.*} of the AT step timed. */
 public record BenchSettings(List<String> presets, int steps, int warmup, int batchSize, int rounds, Set<String> sections,
         List<String> objectives, List<Precision> precisions, String python, int threads, int imageSize,
         List<Integer> allReduceWorkers, List<Long> allReduceFloats, int allReduceReps, String samplePreset,
         List<String> samplers, List<Integer> sampleNfe, int sampleBatch, int fidCount, int fidDimension, int placementImages, String placementMaster,
-        String placementPreset, int placementSteps, String output) {
+        String placementPreset, int placementSteps, String output, AdversarialSettings adversarial) {
 
     public static BenchSettings fromConfig(Config c) {
         return read(new SettingsReader(c));
@@ -35,11 +37,11 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
                 r.namedList("bench.precisions", Precision::named), r.string("bench.python"),
                 r.atLeast("bench.threads", 1), r.atLeast("bench.image-size", 1), workers, floats,
                 r.atLeast("bench.allreduce-reps", 1), r.oneOf("bench.sample-preset", UNetConfig.PRESETS),
-                r.oneOfList("bench.samplers", Samplers.NAMES), r.intsInRange("bench.sample-nfe", 1, 1000),
+                r.oneOfList("bench.samplers", Samplers.NOISE_PREDICTION), r.intsInRange("bench.sample-nfe", 1, 1000),
                 r.atLeast("bench.sample-batch", 1), r.atLeast("bench.fid-count", 1), r.atLeast("bench.fid-dimension", 1),
                 r.atLeast("bench.placement-images", 1), r.string("bench.placement-master"),
                 r.oneOf("bench.placement-preset", UNetConfig.PRESETS), r.atLeast("bench.placement-steps", 1),
-                r.string("output.path"));
+                r.string("output.path"), TrainSettings.adversarial(r));
     }
 
     public boolean runs(String section) {

@@ -4,6 +4,7 @@ import static org.atdiff.jobs.SettingsReader.atLeast;
 import static org.atdiff.jobs.SettingsReader.given;
 import static org.atdiff.jobs.SettingsReader.inRange;
 import static org.atdiff.jobs.SettingsReader.nonEmpty;
+import static org.atdiff.jobs.SettingsReader.oneOf;
 import static org.atdiff.jobs.SettingsReader.positive;
 import com.typesafe.config.Config;
 import java.io.Serializable;
@@ -47,13 +48,7 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         if (samplers.isEmpty()) throw new IllegalArgumentException("sample.sampler names no sampler");
         inRange("sample.eta", eta, 0, 1, false);
         given("sample.spacing", spacing);
-        for (String name : samplers) {
-            try {
-                Samplers.named(name, eta, spacing);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("sample.sampler: " + e.getMessage(), e);
-            }
-        }
+        for (String name : samplers) oneOf("sample.sampler", name, Samplers.NAMES);
         if (es && samplers.contains("cm")) {
             throw new IllegalArgumentException("sample.es does not apply to sample.sampler = cm (a consistency model "
                     + "predicts x0, not noise to scale); sample cm with sample.es=false");

@@ -92,11 +92,14 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
 
     /** The objective settings ({@code train.objective}, {@code ip.*}, {@code at.*}, {@code cm.*}). */
     private static ObjectiveSettings objective(SettingsReader r) {
-        AdversarialSettings at = new AdversarialSettings(r.integer("at.steps"), r.number("at.rho"),
-                r.number("at.alpha"), r.named("at.norm", AdversarialSettings.Norm::named),
-                r.named("at.target", AdversarialSettings.Target::named));
-        return new ObjectiveSettings(r.string("train.objective"), r.number("ip.gamma"), at,
+        return new ObjectiveSettings(r.string("train.objective"), r.number("ip.gamma"), adversarial(r),
                 r.bool("train.adversarial"), consistency(r), r.string("train.timestep-sampler"));
+    }
+
+    /** The {@code at.*} settings of free adversarial training. */
+    public static AdversarialSettings adversarial(SettingsReader r) {
+        return new AdversarialSettings(r.integer("at.steps"), r.number("at.rho"), r.number("at.alpha"),
+                r.named("at.norm", AdversarialSettings.Norm::named), r.named("at.target", AdversarialSettings.Target::named));
     }
 
     /**
@@ -115,7 +118,7 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
     }
 
     /** The {@code cm.*} settings. */
-    private static ConsistencySettings consistency(SettingsReader r) {
+    public static ConsistencySettings consistency(SettingsReader r) {
         return new ConsistencySettings(r.string("cm.teacher"), r.named("cm.solver", TeacherSolver::named),
                 r.integer("cm.discretization"), r.integer("cm.ct-initial-steps"), r.integer("cm.ct-final-steps"),
                 r.number("cm.rho"), r.named("cm.metric", ConsistencyMetric::named), r.number("cm.ema-rate"),
