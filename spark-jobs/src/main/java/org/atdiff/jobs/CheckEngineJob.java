@@ -37,8 +37,7 @@ public final class CheckEngineJob implements Command {
 
     @Override
     public CommandResult run(Config config, CommandSession session) {
-        EngineThreads.use(config.getInt("engine.threads") > 0 ? config.getInt("engine.threads")
-                : Runtime.getRuntime().availableProcessors());
+        EngineThreads.use(EngineThreads.resolve(config.getInt("engine.threads"), Runtime.getRuntime().availableProcessors()));
         EngineSetup.configure(config, System.out);
         boolean bf16 = config.getString("train.precision").equals("bf16") || config.getString("sample.precision").equals("bf16");
         List<ConvolutionShape> shapes = ConvolutionEngine.shapesOf(() -> traceModels(config, bf16));

@@ -8,6 +8,7 @@ import org.atdiff.jobs.train.ImageRow;
 import org.atdiff.jobs.train.ImageTable;
 import org.atdiff.jobs.train.ReplicaTrainer;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.StepClock;
 import org.atdiff.jobs.train.TrainPlan;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.jobs.train.WorkerOutcome;
@@ -40,7 +41,7 @@ public final class TrainLocalJob implements Command {
         TrainSettings settings = TrainSettings.fromConfig(config);
         int size = config.getInt("image.size");
         if (config.getInt("image.channels") != 3) throw new IllegalArgumentException("image.channels: train-local generates RGB shapes (3)");
-        int threads = settings.threads() > 0 ? settings.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = EngineThreads.resolve(settings.threads(), Runtime.getRuntime().availableProcessors());
         EngineThreads.use(threads);
         EngineSetup.configure(config, System.out);
         ModelSpec spec = ModelSettings.fromConfig(config, size, 3, ShapesDataset.classes());
@@ -101,8 +102,7 @@ public final class TrainLocalJob implements Command {
         private static final int WINDOW = 10;
         final List<Double> first = new ArrayList<>(), last = new ArrayList<>();
         private final long steps, every;
-        private final long startNanos = System.nanoTime();
-        private long startStep = -1;
+        private StepClock clock; // started at the first step, when the step resumed from is known
 
         LossWindow(long steps, long every) {
             this.steps = steps;
@@ -111,14 +111,13 @@ public final class TrainLocalJob implements Command {
 
         @Override
         public void onStep(StepMetrics m, org.atdiff.train.TrainingLoop loop) {
-            if (startStep < 0) startStep = m.step() - 1;
+            if (clock == null) clock = new StepClock(m.step() - 1);
             if (first.size() < WINDOW) first.add(m.loss());
             last.add(m.loss());
             if (last.size() > WINDOW) last.remove(0);
             if (m.step() % every == 0 || m.step() == steps) {
-                double perStep = (System.nanoTime() - startNanos) * 1e-9 / (m.step() - startStep);
                 System.out.printf("train-local: step %d/%d  loss %.4f  %.1f img/s  ETA %.0fs%n", m.step(), steps, m.loss(),
-                        m.imagesPerSec(), perStep * (steps - m.step()));
+                        m.imagesPerSec(), clock.secondsLeft(m.step(), steps));
             }
         }
 

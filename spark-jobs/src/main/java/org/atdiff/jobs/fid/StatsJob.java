@@ -1,5 +1,6 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.ExistingOutput;
 import org.atdiff.jobs.SparkSessions;
 import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
@@ -68,9 +69,7 @@ public final class StatsJob implements Command {
                                         boolean overwrite) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path npz = npzPath(outputPath);
-        if (npz.getFileSystem(hadoop).exists(npz) && !overwrite) {
-            throw new IllegalStateException("output.path " + npz + " already exists; set output.overwrite=true to replace it");
-        }
+        ExistingOutput.refuseUnlessOverwrite(npz, overwrite, hadoop);
         FeatureExtractor fx = FeatureExtractors.resolve(spark, s, null, dataPath, classifierPath(npz));
         return compute(spark, s, fx, dataPath, npz);
     }

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.nll;
 
+import org.atdiff.jobs.ExistingOutput;
 import org.atdiff.jobs.SparkSessions;
 import org.atdiff.jobs.SettingsReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -68,9 +69,7 @@ public final class NllJob implements Command {
     public static Result run(SparkSession spark, NllSettings s) throws Exception {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path out = s.resultPath();
-        if (out.getFileSystem(hadoop).exists(out) && !s.overwrite()) {
-            throw new IllegalStateException("output.path " + out + " already exists; set output.overwrite=true to replace it");
-        }
+        ExistingOutput.refuseUnlessOverwrite(out, s.overwrite(), hadoop);
         Path checkpoint = s.resolveCheckpoint(hadoop);
         SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
         if (model.objective().consistencyModel()) {
