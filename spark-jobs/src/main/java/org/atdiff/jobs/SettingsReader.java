@@ -45,6 +45,11 @@ public final class SettingsReader {
         }
     }
 
+    /** True when {@code key} was set over conf/application.conf's value (by a profile, --conf file or override). */
+    public boolean isSet(String key) {
+        return get(key, () -> !AtdiffConfig.REFERENCE_RESOURCE.equals(config.getValue(key).origin().resource()));
+    }
+
     public String string(String key) {
         return get(key, () -> config.getString(key));
     }

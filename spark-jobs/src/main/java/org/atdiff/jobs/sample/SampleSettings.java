@@ -19,8 +19,10 @@ import org.atdiff.train.Precision;
 
 /**
  * The {@code sample.*} keys (plus {@code run.dir}, {@code engine.threads}, {@code output.*}) as typed, checked
- * settings. {@code sample.sampler} and {@code sample.steps} take one value or a list; the job writes one sample set
- * per (sampler, NFE) pair.
+ * settings. {@code sample.sampler} and {@code sample.nfe} (formerly {@code sample.steps}, an alias for one release)
+ * take one value or a list; the job writes one sample set per (sampler, NFE) pair.
+ *
+ * @param steps           {@code sample.nfe}: the numbers of network evaluations per image
  *
  * @param checkpoint      a checkpoint file, or "" for the latest checkpoint of {@code runDir}
  * @param threads         libtorch threads per task (0 = the cores Spark gives a task)
@@ -53,10 +55,8 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
             throw new IllegalArgumentException("sample.es does not apply to sample.sampler = cm (a consistency model "
                     + "predicts x0, not noise to scale); sample cm with sample.es=false");
         }
-        if (steps.isEmpty()) throw new IllegalArgumentException("sample.steps names no NFE");
-        for (int nfe : steps) {
-            atLeast("sample.steps", nfe, 1);
-        }
+        if (steps.isEmpty()) throw new IllegalArgumentException("sample.nfe names no NFE");
+        for (int nfe : steps) atLeast("sample.nfe", nfe, 1);
         positive("sample.es-factor", esFactor);
         atLeast("sample.batch-size", batchSize, 1);
         atLeast("sample.partitions", partitions, 0);
@@ -106,16 +106,27 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                 r.number("sample.perturbation-radius"), r.named("sample.spacing", TimestepSpacing::named));
     }
 
+    /** {@code sample.nfe}, or its alias {@code sample.steps} (one release) when only that is set. */
     private static List<Integer> nfe(SettingsReader r) {
-        List<Integer> steps = new ArrayList<>();
-        for (String s : r.strings("sample.steps")) {
+        List<Integer> nfe = integers(r, "sample.nfe"), alias = integers(r, "sample.steps");
+        if (alias.isEmpty()) return nfe;
+        if (r.isSet("sample.nfe") && !nfe.equals(alias)) {
+            throw new IllegalArgumentException("sample.nfe = " + nfe + " and its former name sample.steps = " + alias
+                    + " are both set and differ; set sample.nfe only");
+        }
+        return alias;
+    }
+
+    private static List<Integer> integers(SettingsReader r, String key) {
+        List<Integer> values = new ArrayList<>();
+        for (String s : r.strings(key)) {
             try {
-                steps.add(Integer.parseInt(s.trim()));
+                values.add((int) atLeast(key, Integer.parseInt(s.trim()), 1));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("sample.steps must be integers but has '" + s + "'");
+                throw new IllegalArgumentException(key + " must be integers but has '" + s + "'");
             }
         }
-        return steps;
+        return values;
     }
 
     /** The state perturbation of every sample set. */
