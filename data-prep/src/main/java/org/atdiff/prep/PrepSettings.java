@@ -1,5 +1,8 @@
 package org.atdiff.prep;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.inRange;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -30,21 +33,17 @@ public record PrepSettings(String inputPath, String inputFormat, String imageCol
         String resize, double testFraction, long splitSeed, String outputPath, boolean overwrite, int shards) {
 
     public PrepSettings {
-        if (inputPath == null || inputPath.isBlank()) throw new IllegalArgumentException("input.path is empty");
-        if (outputPath == null || outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
+        nonEmpty("input.path", inputPath);
+        nonEmpty("output.path", outputPath);
         InputFormat.named(inputFormat);
         ImageResizer.Filter.named(resize);
-        if (!(maxRejectedFraction >= 0 && maxRejectedFraction <= 1)) {
-            throw new IllegalArgumentException("input.max-rejected-fraction must be in [0, 1]: " + maxRejectedFraction);
-        }
-        if (builtinCount <= 0) throw new IllegalArgumentException("input.builtin-count must be positive: " + builtinCount);
-        if (partitions < 0) throw new IllegalArgumentException("input.partitions must be >= 0: " + partitions);
-        if (imageSize <= 0) throw new IllegalArgumentException("image.size must be positive: " + imageSize);
+        inRange("input.max-rejected-fraction", maxRejectedFraction, 0, 1, false);
+        atLeast("input.builtin-count", builtinCount, 1);
+        atLeast("input.partitions", partitions, 0);
+        atLeast("image.size", imageSize, 1);
         if (channels != 1 && channels != 3) throw new IllegalArgumentException("image.channels must be 1 or 3: " + channels);
-        if (!(testFraction >= 0 && testFraction <= 1)) {
-            throw new IllegalArgumentException("split.test-fraction must be in [0, 1]: " + testFraction);
-        }
-        if (shards < 0) throw new IllegalArgumentException("output.shards must be >= 0: " + shards);
+        inRange("split.test-fraction", testFraction, 0, 1, false);
+        atLeast("output.shards", shards, 0);
     }
 
     public ImageResizer resizer() {

@@ -1,5 +1,6 @@
 package org.atdiff.jobs;
 
+
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValueType;
@@ -11,12 +12,13 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.atdiff.settings.SettingChecks;
 
 /**
  * The one way a command's settings class reads the configuration: typed readers that check the value and name the key
  * in every error (a missing or ill-typed key included), and record every path read, so a test can show that every key
- * of {@code conf/application.conf} has a reader. The static checks serve records' constructors, which check values
- * built without a configuration with the same words.
+ * of {@code conf/application.conf} has a reader. The checks are {@link SettingChecks}', which records' constructors
+ * use on values built without a configuration.
  */
 public final class SettingsReader {
     private final Config config;
@@ -56,7 +58,7 @@ public final class SettingsReader {
 
     /** A string that must not be blank (a path, a name). */
     public String nonEmpty(String key) {
-        return nonEmpty(key, string(key));
+        return SettingChecks.nonEmpty(key, string(key));
     }
 
     public boolean bool(String key) {
@@ -76,36 +78,36 @@ public final class SettingsReader {
     }
 
     public int atLeast(String key, int min) {
-        return (int) atLeast(key, integer(key), min);
+        return (int) SettingChecks.atLeast(key, integer(key), min);
     }
 
     public long longAtLeast(String key, long min) {
-        return atLeast(key, longValue(key), min);
+        return SettingChecks.atLeast(key, longValue(key), min);
     }
 
     /** A finite number >= min. */
     public double atLeast(String key, double min) {
-        return atLeast(key, number(key), min);
+        return SettingChecks.atLeast(key, number(key), min);
     }
 
     /** A finite number > 0. */
     public double positive(String key) {
-        return positive(key, number(key));
+        return SettingChecks.positive(key, number(key));
     }
 
     /** A number in [lo, hi], or [lo, hi) when {@code hiOpen}. */
     public double inRange(String key, double lo, double hi, boolean hiOpen) {
-        return inRange(key, number(key), lo, hi, hiOpen);
+        return SettingChecks.inRange(key, number(key), lo, hi, hiOpen);
     }
 
     /** A string that is one of {@code choices}. */
     public String oneOf(String key, Collection<String> choices) {
-        return oneOf(key, string(key), choices);
+        return SettingChecks.oneOf(key, string(key), choices);
     }
 
     /** The value {@code lookup} finds by name (e.g. an enum's {@code named}); its error is prefixed with the key. */
     public <T> T named(String key, Function<String, T> lookup) {
-        return named(key, string(key), lookup);
+        return SettingChecks.named(key, string(key), lookup);
     }
 
     /** A strictly positive duration. */
@@ -127,13 +129,13 @@ public final class SettingsReader {
 
     /** Each of a list's values looked up by name; errors are prefixed with the key. */
     public <T> List<T> namedList(String key, Function<String, T> lookup) {
-        return strings(key).stream().map(s -> named(key, s, lookup)).toList();
+        return strings(key).stream().map(s -> SettingChecks.named(key, s, lookup)).toList();
     }
 
     /** A list of strings, each one of {@code choices}. */
     public List<String> oneOfList(String key, Collection<String> choices) {
         List<String> values = strings(key);
-        for (String v : values) oneOf(key, v, choices);
+        for (String v : values) SettingChecks.oneOf(key, v, choices);
         return values;
     }
 
@@ -160,56 +162,5 @@ public final class SettingsReader {
             if (v < lo || v > hi) throw new IllegalArgumentException(key + ": " + v + " is outside " + lo + ".." + hi);
         }
         return values;
-    }
-
-    // ---- checks shared with records' constructors ----
-
-    public static long atLeast(String key, long v, long min) {
-        if (v < min) throw new IllegalArgumentException(key + " must be >= " + min + " but is " + v);
-        return v;
-    }
-
-    public static double atLeast(String key, double v, double min) {
-        if (!(v >= min) || Double.isInfinite(v)) throw new IllegalArgumentException(key + " must be >= " + min + " but is " + v);
-        return v;
-    }
-
-    public static double positive(String key, double v) {
-        if (!(v > 0) || Double.isInfinite(v)) throw new IllegalArgumentException(key + " must be > 0 but is " + v);
-        return v;
-    }
-
-    public static double inRange(String key, double v, double lo, double hi, boolean hiOpen) {
-        if (!(v >= lo && (hiOpen ? v < hi : v <= hi))) {
-            throw new IllegalArgumentException(key + " must be in [" + lo + ", " + hi + (hiOpen ? ")" : "]")
-                    + " but is " + v);
-        }
-        return v;
-    }
-
-    public static String nonEmpty(String key, String v) {
-        if (v == null || v.isBlank()) throw new IllegalArgumentException(key + " must not be empty");
-        return v;
-    }
-
-    public static <T> T given(String key, T v) {
-        if (v == null) throw new IllegalArgumentException(key + " must be given");
-        return v;
-    }
-
-    public static String oneOf(String key, String v, Collection<String> choices) {
-        if (!choices.contains(v)) {
-            throw new IllegalArgumentException(key + " must be one of " + String.join(", ", choices) + " but is '" + v + "'");
-        }
-        return v;
-    }
-
-    public static <T> T named(String key, String v, Function<String, T> lookup) {
-        try {
-            return lookup.apply(v);
-        } catch (IllegalArgumentException e) {
-            if (e.getMessage() != null && e.getMessage().contains(key)) throw e;
-            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
-        }
     }
 }

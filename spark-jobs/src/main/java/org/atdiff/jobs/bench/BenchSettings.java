@@ -1,7 +1,7 @@
 package org.atdiff.jobs.bench;
 
 import com.typesafe.config.Config;
-import static org.atdiff.jobs.SettingsReader.atLeast;
+import static org.atdiff.settings.SettingChecks.atLeast;
 import java.util.List;
 import java.util.Set;
 import org.atdiff.jobs.SettingsReader;

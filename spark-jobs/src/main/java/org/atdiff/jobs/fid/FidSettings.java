@@ -1,9 +1,9 @@
 package org.atdiff.jobs.fid;
 
 import com.typesafe.config.Config;
-import static org.atdiff.jobs.SettingsReader.atLeast;
-import static org.atdiff.jobs.SettingsReader.given;
-import static org.atdiff.jobs.SettingsReader.oneOf;
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.oneOf;
 import java.io.Serializable;
 import java.util.List;
 import org.atdiff.jobs.SettingsReader;

@@ -1,8 +1,8 @@
 package org.atdiff.jobs.robust;
 
-import static org.atdiff.jobs.SettingsReader.atLeast;
-import static org.atdiff.jobs.SettingsReader.given;
-import static org.atdiff.jobs.SettingsReader.nonEmpty;
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.Serializable;

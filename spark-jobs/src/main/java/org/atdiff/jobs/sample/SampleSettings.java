@@ -1,11 +1,11 @@
 package org.atdiff.jobs.sample;
 
-import static org.atdiff.jobs.SettingsReader.atLeast;
-import static org.atdiff.jobs.SettingsReader.given;
-import static org.atdiff.jobs.SettingsReader.inRange;
-import static org.atdiff.jobs.SettingsReader.nonEmpty;
-import static org.atdiff.jobs.SettingsReader.oneOf;
-import static org.atdiff.jobs.SettingsReader.positive;
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.inRange;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
+import static org.atdiff.settings.SettingChecks.oneOf;
+import static org.atdiff.settings.SettingChecks.positive;
 import com.typesafe.config.Config;
 import java.io.Serializable;
 import java.util.ArrayList;
