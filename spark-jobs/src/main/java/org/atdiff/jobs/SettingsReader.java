@@ -28,11 +28,6 @@ public final class SettingsReader {
         this.config = config;
     }
 
-    /** The configuration read (for what needs it whole, e.g. a step fingerprint). */
-    public Config config() {
-        return config;
-    }
-
     /** Every path a reader asked for, sorted. */
     public Set<String> pathsRead() {
         return Set.copyOf(read);
@@ -79,25 +74,6 @@ public final class SettingsReader {
 
     public int atLeast(String key, int min) {
         return (int) SettingChecks.atLeast(key, integer(key), min);
-    }
-
-    public long longAtLeast(String key, long min) {
-        return SettingChecks.atLeast(key, longValue(key), min);
-    }
-
-    /** A finite number >= min. */
-    public double atLeast(String key, double min) {
-        return SettingChecks.atLeast(key, number(key), min);
-    }
-
-    /** A finite number > 0. */
-    public double positive(String key) {
-        return SettingChecks.positive(key, number(key));
-    }
-
-    /** A number in [lo, hi], or [lo, hi) when {@code hiOpen}. */
-    public double inRange(String key, double lo, double hi, boolean hiOpen) {
-        return SettingChecks.inRange(key, number(key), lo, hi, hiOpen);
     }
 
     /** A string that is one of {@code choices}. */

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.prep.PrepSettingsBuilder;
+import org.atdiff.settings.SettingChecks;
 import org.atdiff.train.ReferenceSettings;
 import org.junit.jupiter.api.Test;
 
@@ -73,9 +74,9 @@ class SettingsCoverageTest {
         SettingsReader r = new SettingsReader(AtdiffConfig.load(null, List.of("train.steps=0", "train.beta1=1",
                 "export.what=everything", "train.precision=fp8", "run.dir=\"\"", "train.collective-timeout=0s")));
         assertEquals("train.steps must be >= 1 but is 0",
-                assertThrows(IllegalArgumentException.class, () -> r.longAtLeast("train.steps", 1)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> r.atLeast("train.steps", 1)).getMessage());
         assertEquals("train.beta1 must be in [0.0, 1.0) but is 1.0",
-                assertThrows(IllegalArgumentException.class, () -> r.inRange("train.beta1", 0, 1, true)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> SettingChecks.inRange("train.beta1", r.number("train.beta1"), 0, 1, true)).getMessage());
         assertEquals("export.what must be one of samples, weights but is 'everything'", assertThrows(
                 IllegalArgumentException.class, () -> r.oneOf("export.what", List.of("samples", "weights"))).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class,
