@@ -3,6 +3,7 @@ package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigValueType;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,9 +43,16 @@ public final class SettingsReader {
         }
     }
 
-    /** True when {@code key} was set over conf/application.conf's value (by a profile, --conf file or override). */
-    public boolean isSet(String key) {
-        return get(key, () -> !AtdiffConfig.REFERENCE_RESOURCE.equals(config.getValue(key).origin().resource()));
+    /**
+     * Where {@code key}'s value was set, in the order {@link AtdiffConfig#load} applies them: 0 = conf/application.conf
+     * or a command's default profile, 1 = a {@code --conf} file, 2 = a {@code path=value} override.
+     */
+    public int layer(String key) {
+        return get(key, () -> {
+            ConfigOrigin origin = config.getValue(key).origin();
+            if (origin.resource() != null && origin.resource().startsWith("atdiff-conf/")) return 0;
+            return origin.filename() != null || origin.url() != null ? 1 : 2;
+        });
     }
 
     public String string(String key) {

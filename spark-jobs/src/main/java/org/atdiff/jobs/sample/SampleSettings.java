@@ -106,11 +106,15 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                 r.number("sample.perturbation-radius"), r.named("sample.spacing", TimestepSpacing::named));
     }
 
-    /** {@code sample.nfe}, or its alias {@code sample.steps} (one release) when only that is set. */
+    /**
+     * {@code sample.nfe}, or its alias {@code sample.steps} (one release) when that is set later (a path=value over a
+     * --conf file or profile, a file over a profile); both set in the same place to different values is an error.
+     */
     private static List<Integer> nfe(SettingsReader r) {
         List<Integer> nfe = integers(r, "sample.nfe"), alias = integers(r, "sample.steps");
-        if (alias.isEmpty()) return nfe;
-        if (r.isSet("sample.nfe") && !nfe.equals(alias)) {
+        int nfeLayer = r.layer("sample.nfe"), aliasLayer = r.layer("sample.steps");
+        if (alias.isEmpty() || nfeLayer > aliasLayer) return nfe;
+        if (nfeLayer == aliasLayer && !nfe.equals(alias)) {
             throw new IllegalArgumentException("sample.nfe = " + nfe + " and its former name sample.steps = " + alias
                     + " are both set and differ; set sample.nfe only");
         }

@@ -137,6 +137,8 @@ class SampleGenerationTest {
                 AtdiffConfig.load(null, List.of("sample.nfe=[5]", "sample.steps=[10]"))));
         assertTrue(e.getMessage().contains("sample.nfe") && e.getMessage().contains("sample.steps"), e.getMessage());
         assertEquals(List.of(5, 10, 20), SampleSettings.fromConfig(AtdiffConfig.load(null, "quickstart.conf", List.of())).steps());
+        assertEquals(List.of(2), SampleSettings.fromConfig(AtdiffConfig.load(null, "quickstart.conf",
+                List.of("sample.steps=[2]"))).steps(), "an override of the alias beats the profile's sample.nfe");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> SampleSettings.fromConfig(
                 AtdiffConfig.load(null, List.of("sample.nfe=[0]")))).getMessage().contains("sample.nfe"));
     }
