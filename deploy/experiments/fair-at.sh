@@ -68,7 +68,7 @@ if wants pretrain && [[ ! -f $ROOT/plateau/step ]]; then
                     train.objective=plain train.steps=$s
             fi
             timed plateau-sample-$s $ATDIFF sample --conf $CONF run.dir=$ROOT/pretrain sample.seed=0 \
-                sample.count=$PLATEAU_COUNT sample.sampler=ddim sample.steps=10 engine.threads=1 \
+                sample.count=$PLATEAU_COUNT sample.sampler=ddim sample.nfe=10 engine.threads=1 \
                 output.path=$ROOT/plateau/samples-$s output.overwrite=true
             timed plateau-score-$s score $ROOT/plateau/samples-$s $ROOT/plateau/step-$s
             rm -rf $ROOT/plateau/samples-$s
@@ -136,9 +136,9 @@ sample() { # sample RUN_DIR SEED COUNT OUT key=value...
 }
 part_keys() { # part_keys PART: the sample.* keys of a part
     case $1 in
-        grid) echo "sample.sampler=[ddim,dpm-solver++] sample.spacing=trailing sample.steps=$NFES" ;;
-        leading) echo "sample.sampler=ddim sample.spacing=leading sample.steps=$NFES" ;;
-        ddpm) echo "sample.sampler=ddpm sample.spacing=linspace sample.steps=$NFES" ;;
+        grid) echo "sample.sampler=[ddim,dpm-solver++] sample.spacing=trailing sample.nfe=$NFES" ;;
+        leading) echo "sample.sampler=ddim sample.spacing=leading sample.nfe=$NFES" ;;
+        ddpm) echo "sample.sampler=ddpm sample.spacing=linspace sample.nfe=$NFES" ;;
     esac
 }
 PARTS="grid leading ddpm"
@@ -191,7 +191,7 @@ if wants robustness; then
                 [[ -f $scores/fid.json ]] && continue
                 out=$ROOT/robust/samples/$name/train$k/seed$seed/$kind
                 timed "robust-$name-train$k-seed$seed-$kind" sample $ROOT/ft/$name/train$k $seed $COUNT $out \
-                    sample.sampler=ddim sample.spacing=leading sample.steps=10 sample.perturbation=$kind \
+                    sample.sampler=ddim sample.spacing=leading sample.nfe=10 sample.perturbation=$kind \
                     sample.perturbation-radius=$([[ $kind == none ]] && echo 0 || echo $radius)
                 timed "score-robust-$name-train$k-seed$seed-$kind" score $out $scores
                 rm -rf $out

@@ -1,12 +1,14 @@
 package org.atdiff.prep;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.inRange;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Everything {@code prep} needs, typed; field names follow the configuration paths ({@code input.*},
- * {@code image.*}, {@code split.*}, {@code output.*}). Build one with {@link #builder(String, String)}, whose
- * defaults are those of {@code conf/application.conf}.
+ * {@code image.*}, {@code split.*}, {@code output.*}); spark-jobs' PrepJob reads them from the configuration.
  *
  * @param inputPath           Hadoop path of the raw dataset, or {@code builtin:shapes}
  * @param inputFormat         auto | folder | cifar10-bin | idx | parquet | builtin
@@ -31,25 +33,17 @@ public record PrepSettings(String inputPath, String inputFormat, String imageCol
         String resize, double testFraction, long splitSeed, String outputPath, boolean overwrite, int shards) {
 
     public PrepSettings {
-        if (inputPath == null || inputPath.isBlank()) throw new IllegalArgumentException("input.path is empty");
-        if (outputPath == null || outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
+        nonEmpty("input.path", inputPath);
+        nonEmpty("output.path", outputPath);
         InputFormat.named(inputFormat);
         ImageResizer.Filter.named(resize);
-        if (!(maxRejectedFraction >= 0 && maxRejectedFraction <= 1)) {
-            throw new IllegalArgumentException("input.max-rejected-fraction must be in [0, 1]: " + maxRejectedFraction);
-        }
-        if (builtinCount <= 0) throw new IllegalArgumentException("input.builtin-count must be positive: " + builtinCount);
-        if (partitions < 0) throw new IllegalArgumentException("input.partitions must be >= 0: " + partitions);
-        if (imageSize <= 0) throw new IllegalArgumentException("image.size must be positive: " + imageSize);
+        inRange("input.max-rejected-fraction", maxRejectedFraction, 0, 1, false);
+        atLeast("input.builtin-count", builtinCount, 1);
+        atLeast("input.partitions", partitions, 0);
+        atLeast("image.size", imageSize, 1);
         if (channels != 1 && channels != 3) throw new IllegalArgumentException("image.channels must be 1 or 3: " + channels);
-        if (!(testFraction >= 0 && testFraction <= 1)) {
-            throw new IllegalArgumentException("split.test-fraction must be in [0, 1]: " + testFraction);
-        }
-        if (shards < 0) throw new IllegalArgumentException("output.shards must be >= 0: " + shards);
-    }
-
-    public static Builder builder(String inputPath, String outputPath) {
-        return new Builder(inputPath, outputPath);
+        inRange("split.test-fraction", testFraction, 0, 1, false);
+        atLeast("output.shards", shards, 0);
     }
 
     public ImageResizer resizer() {
@@ -76,53 +70,5 @@ public record PrepSettings(String inputPath, String inputFormat, String imageCol
         m.put("output.overwrite", overwrite);
         m.put("output.shards", shards);
         return m;
-    }
-
-    /** Fluent construction with the reference configuration's defaults. */
-    public static final class Builder {
-        private String inputPath;
-        private String outputPath;
-        private String inputFormat = "auto";
-        private String imageColumn = "image";
-        private String labelColumn = "label";
-        private double maxRejectedFraction = 0.01;
-        private int builtinCount = 6000;
-        private long builtinSeed = 0;
-        private int partitions = 0;
-        private int imageSize = 32;
-        private int channels = 3;
-        private String resize = "area";
-        private double testFraction = 0.1;
-        private long splitSeed = 0;
-        private boolean overwrite = false;
-        private int shards = 0;
-
-        private Builder(String inputPath, String outputPath) {
-            this.inputPath = inputPath;
-            this.outputPath = outputPath;
-        }
-
-        public Builder inputPath(String v) { inputPath = v; return this; }
-        public Builder outputPath(String v) { outputPath = v; return this; }
-        public Builder inputFormat(String v) { inputFormat = v; return this; }
-        public Builder imageColumn(String v) { imageColumn = v; return this; }
-        public Builder labelColumn(String v) { labelColumn = v; return this; }
-        public Builder maxRejectedFraction(double v) { maxRejectedFraction = v; return this; }
-        public Builder builtinCount(int v) { builtinCount = v; return this; }
-        public Builder builtinSeed(long v) { builtinSeed = v; return this; }
-        public Builder partitions(int v) { partitions = v; return this; }
-        public Builder imageSize(int v) { imageSize = v; return this; }
-        public Builder channels(int v) { channels = v; return this; }
-        public Builder resize(String v) { resize = v; return this; }
-        public Builder testFraction(double v) { testFraction = v; return this; }
-        public Builder splitSeed(long v) { splitSeed = v; return this; }
-        public Builder overwrite(boolean v) { overwrite = v; return this; }
-        public Builder shards(int v) { shards = v; return this; }
-
-        public PrepSettings build() {
-            return new PrepSettings(inputPath, inputFormat, imageColumn, labelColumn, maxRejectedFraction, builtinCount,
-                    builtinSeed, partitions, imageSize, channels, resize, testFraction, splitSeed, outputPath, overwrite,
-                    shards);
-        }
     }
 }

@@ -48,7 +48,7 @@ class BadInputTest {
     void truncatedPngIsSkippedAndRecorded() throws Exception {
         File in = foldersWithOneTruncatedPng(4);
         File out = new File(dir, "out");
-        Manifest m = DatasetPrep.run(spark, PrepSettings.builder(in.toString(), out.toString()).imageSize(8)
+        Manifest m = DatasetPrep.run(spark, PrepSettingsBuilder.of(in.toString(), out.toString()).imageSize(8)
                 .maxRejectedFraction(0.25).build());
         assertEquals(4, m.rows());
         assertEquals(1, m.rejected());
@@ -70,7 +70,7 @@ class BadInputTest {
         File out = new File(dir, "out");
         spark.sparkContext().hadoopConfiguration().set("fs." + LockedFileSystem.SCHEME + ".impl",
                 LockedFileSystem.class.getName());
-        Manifest m = DatasetPrep.run(spark, PrepSettings.builder(LockedFileSystem.SCHEME + "://" + in, out.toString())
+        Manifest m = DatasetPrep.run(spark, PrepSettingsBuilder.of(LockedFileSystem.SCHEME + "://" + in, out.toString())
                 .imageSize(8).maxRejectedFraction(0.5).build());
         assertEquals(4, m.rows());
         assertEquals(2, m.rejected());
@@ -89,7 +89,7 @@ class BadInputTest {
     void tooManyRejectedImagesFailNamingOneAndWriteNothing() throws Exception {
         File in = foldersWithOneTruncatedPng(4);
         File out = new File(dir, "out");
-        String msg = failure(IllegalStateException.class, PrepSettings.builder(in.toString(), out.toString()).imageSize(8).build());
+        String msg = failure(IllegalStateException.class, PrepSettingsBuilder.of(in.toString(), out.toString()).imageSize(8).build());
         assertTrue(msg.contains("broken.png") && msg.contains("1 of 5"), msg);
         assertFalse(out.exists());
         assertEquals(List.of("in"), List.of(dir.list())); // no staging folder left behind
@@ -101,14 +101,14 @@ class BadInputTest {
         String out = new File(dir, "out").toString();
         for (String format : new String[] {"idx", "cifar10-bin", "parquet"}) {
             String msg = failure(IllegalArgumentException.class,
-                    PrepSettings.builder(in.toString(), out).inputFormat(format).build());
+                    PrepSettingsBuilder.of(in.toString(), out).inputFormat(format).build());
             assertTrue(msg.contains(in.toString()), format + ": " + msg);
         }
         File notIdx = TinyInputs.write(new File(dir, "x/train-images-idx3-ubyte"), "PNG? no".getBytes());
-        String msg = failure(IllegalArgumentException.class, PrepSettings.builder(notIdx.toString(), out).build());
+        String msg = failure(IllegalArgumentException.class, PrepSettingsBuilder.of(notIdx.toString(), out).build());
         assertTrue(msg.contains("not an IDX file") && msg.contains(notIdx.toString()), msg);
         File cifar = TinyInputs.write(new File(dir, "c/data_batch_1.bin"), new byte[3000]);
-        msg = failure(IllegalArgumentException.class, PrepSettings.builder(cifar.getParent(), out).build());
+        msg = failure(IllegalArgumentException.class, PrepSettingsBuilder.of(cifar.getParent(), out).build());
         assertTrue(msg.contains("not a CIFAR-10 binary batch") && msg.contains(cifar.getParent()), msg);
         assertFalse(new File(out).exists());
     }
@@ -120,7 +120,7 @@ class BadInputTest {
         TinyInputs.writeIdx(new File(in, "train-images-idx3-ubyte.gz"), new File(in, "train-labels-idx1-ubyte.gz"), imgs,
                 new byte[] {1, 2}, true);
         String msg = failure(IllegalArgumentException.class,
-                PrepSettings.builder(in.toString(), new File(dir, "out").toString()).build());
+                PrepSettingsBuilder.of(in.toString(), new File(dir, "out").toString()).build());
         assertTrue(msg.contains("holds 2 labels") && msg.contains("holds 3 images") && msg.contains(in.toString()), msg);
     }
 
@@ -128,28 +128,28 @@ class BadInputTest {
     void missingAndEmptyInputsFailNamingThePath() throws Exception {
         String out = new File(dir, "out").toString();
         File missing = new File(dir, "nowhere");
-        String msg = failure(IllegalArgumentException.class, PrepSettings.builder(missing.toString(), out).build());
+        String msg = failure(IllegalArgumentException.class, PrepSettingsBuilder.of(missing.toString(), out).build());
         assertTrue(msg.contains(missing.toString()) && msg.contains("no such"), msg);
         File empty = new File(dir, "empty");
         assertTrue(new File(empty, "sub").mkdirs());
         Files.writeString(new File(empty, "sub/readme.txt").toPath(), "no images here");
-        msg = failure(IllegalArgumentException.class, PrepSettings.builder(empty.toString(), out).build());
+        msg = failure(IllegalArgumentException.class, PrepSettingsBuilder.of(empty.toString(), out).build());
         assertTrue(msg.contains(empty.toString()) && msg.contains("no images"), msg);
-        msg = failure(IllegalArgumentException.class, PrepSettings.builder("builtin:faces", out).build());
+        msg = failure(IllegalArgumentException.class, PrepSettingsBuilder.of("builtin:faces", out).build());
         assertTrue(msg.contains("builtin:faces"), msg);
     }
 
     @Test
     void existingOutputIsRefusedUnlessOverwriteAndThenReplacedWhole() throws Exception {
         File out = new File(dir, "out");
-        PrepSettings.Builder b = PrepSettings.builder("builtin:shapes", out.toString()).builtinCount(20);
+        PrepSettingsBuilder b = PrepSettingsBuilder.of("builtin:shapes", out.toString()).builtinCount(20);
         Manifest first = DatasetPrep.run(spark, b.build());
         String msg = failure(IllegalStateException.class, b.builtinCount(30).build());
         assertTrue(msg.contains("already exists") && msg.contains("output.overwrite"), msg);
         assertEquals(first.checksum(), Manifest.read(out.toString(), spark.sparkContext().hadoopConfiguration()).checksum());
         // overwrite, but the new dataset fails: the old one stays
         File in = foldersWithOneTruncatedPng(1);
-        failure(IllegalStateException.class, PrepSettings.builder(in.toString(), out.toString()).overwrite(true).build());
+        failure(IllegalStateException.class, PrepSettingsBuilder.of(in.toString(), out.toString()).overwrite(true).build());
         assertEquals(20, Manifest.read(out.toString(), spark.sparkContext().hadoopConfiguration()).rows());
         Manifest second = DatasetPrep.run(spark, b.builtinCount(30).overwrite(true).build());
         assertEquals(30, second.rows());

@@ -43,7 +43,7 @@ class DeterminismTest {
         List<Manifest> runs = new ArrayList<>();
         int[] partitions = {0, 0, 1, 5};
         for (int i = 0; i < partitions.length; i++) {
-            runs.add(DatasetPrep.run(spark, PrepSettings.builder(in.toString(), new File(dir, "out" + i).toString())
+            runs.add(DatasetPrep.run(spark, PrepSettingsBuilder.of(in.toString(), new File(dir, "out" + i).toString())
                     .imageSize(8).resize("bicubic").partitions(partitions[i]).build()));
         }
         for (Manifest m : runs) {
@@ -52,14 +52,14 @@ class DeterminismTest {
             assertArrayEquals(runs.get(0).pixelMean(), m.pixelMean());
         }
         assertEquals(12, runs.get(0).rows());
-        Manifest other = DatasetPrep.run(spark, PrepSettings.builder(in.toString(), new File(dir, "other").toString())
+        Manifest other = DatasetPrep.run(spark, PrepSettingsBuilder.of(in.toString(), new File(dir, "other").toString())
                 .imageSize(8).resize("area").build());
         assertNotEquals(runs.get(0).checksum(), other.checksum());
     }
 
     @Test
     void builtinChecksumIsStableAcrossPartitionCountsAndTheSplitFollowsTheSeed() throws Exception {
-        PrepSettings.Builder b = PrepSettings.builder("builtin:shapes", "").builtinCount(200).testFraction(0.25);
+        PrepSettingsBuilder b = PrepSettingsBuilder.of("builtin:shapes", "").builtinCount(200).testFraction(0.25);
         Manifest a = DatasetPrep.run(spark, b.partitions(1).outputPath(new File(dir, "a").toString()).build());
         Manifest c = DatasetPrep.run(spark, b.partitions(7).outputPath(new File(dir, "c").toString()).build());
         assertEquals(a.checksum(), c.checksum());
@@ -73,7 +73,7 @@ class DeterminismTest {
     @Test
     void shardCountIsAsConfiguredAndShardsHoldSortedIdRanges() throws Exception {
         File out = new File(dir, "out");
-        Manifest m = DatasetPrep.run(spark, PrepSettings.builder("builtin:shapes", out.toString()).builtinCount(90)
+        Manifest m = DatasetPrep.run(spark, PrepSettingsBuilder.of("builtin:shapes", out.toString()).builtinCount(90)
                 .shards(3).partitions(2).build());
         assertEquals(3, m.shards());
         File[] files = new File(out, "data").listFiles((d, n) -> n.endsWith(".parquet"));
@@ -86,7 +86,7 @@ class DeterminismTest {
             total += ids.size();
         }
         assertEquals(90, total);
-        Manifest auto = DatasetPrep.run(spark, PrepSettings.builder("builtin:shapes", new File(dir, "auto").toString())
+        Manifest auto = DatasetPrep.run(spark, PrepSettingsBuilder.of("builtin:shapes", new File(dir, "auto").toString())
                 .builtinCount(90).build());
         assertEquals(1, auto.shards());
         assertEquals(m.checksum(), auto.checksum());

@@ -34,7 +34,7 @@ class FashionMnistIntegrationTest {
     @Test
     void testSetGivesTenThousandRowsAThousandPerLabel() throws Exception {
         File out = new File(dir, "fmnist");
-        Manifest m = DatasetPrep.run(spark, PrepSettings.builder(TEST_IMAGES.toString(), out.toString())
+        Manifest m = DatasetPrep.run(spark, PrepSettingsBuilder.of(TEST_IMAGES.toString(), out.toString())
                 .imageSize(28).channels(1).build());
         assertEquals("idx", m.inputFormat());
         assertEquals(10_000, m.rows());

@@ -35,12 +35,12 @@ class FormatRoundTripTest {
         spark.stop();
     }
 
-    private Manifest prep(PrepSettings.Builder b) throws Exception {
+    private Manifest prep(PrepSettingsBuilder b) throws Exception {
         return DatasetPrep.run(spark, b.build());
     }
 
-    private PrepSettings.Builder settings(File input, String out) {
-        return PrepSettings.builder(input.toString(), new File(dir, out).toString());
+    private PrepSettingsBuilder settings(File input, String out) {
+        return PrepSettingsBuilder.of(input.toString(), new File(dir, out).toString());
     }
 
     /** Output rows by id. */
@@ -189,7 +189,7 @@ class FormatRoundTripTest {
         }
         String raw = new File(dir, "raw.parquet").toString();
         spark.createDataFrame(input, schema).coalesce(1).write().parquet(raw);
-        Manifest m = prep(PrepSettings.builder(raw, new File(dir, "out").toString()).inputFormat("parquet").imageSize(4));
+        Manifest m = prep(PrepSettingsBuilder.of(raw, new File(dir, "out").toString()).inputFormat("parquet").imageSize(4));
         assertEquals(6, m.rows());
         assertEquals(List.of("0", "1"), m.labelNames());
         for (Map.Entry<Long, Row> e : rows("out").entrySet()) {
@@ -203,7 +203,7 @@ class FormatRoundTripTest {
         for (Pixels p : imgs) encoded.add(RowFactory.create(RowFactory.create(TinyInputs.encode(p, "png"), "x.png")));
         String enc = new File(dir, "encoded").toString();
         spark.createDataFrame(encoded, encodedSchema).coalesce(1).write().parquet(enc);
-        Manifest m2 = prep(PrepSettings.builder(enc, new File(dir, "out2").toString()).imageColumn("img").labelColumn("")
+        Manifest m2 = prep(PrepSettingsBuilder.of(enc, new File(dir, "out2").toString()).imageColumn("img").labelColumn("")
                 .imageSize(4));
         assertEquals("parquet", m2.inputFormat());
         assertEquals(Map.of(-1, 6L), m2.labels());
@@ -214,7 +214,7 @@ class FormatRoundTripTest {
 
     @Test
     void builtinShapesMatchTheGeneratorAndAPreparedDatasetPrepsToTheSameChecksum() throws Exception {
-        Manifest m = DatasetPrep.run(spark, PrepSettings.builder("builtin:shapes", new File(dir, "shapes").toString())
+        Manifest m = DatasetPrep.run(spark, PrepSettingsBuilder.of("builtin:shapes", new File(dir, "shapes").toString())
                 .builtinCount(40).builtinSeed(3).build());
         assertEquals(40, m.rows());
         assertEquals(ShapesDataset.LABEL_NAMES, m.labelNames());
@@ -226,7 +226,7 @@ class FormatRoundTripTest {
             assertEquals(s.label(), e.getValue().getInt(1));
         }
         // A prepared dataset is itself a valid input (format auto -> parquet) and preps to the same content.
-        Manifest again = DatasetPrep.run(spark, PrepSettings.builder(new File(dir, "shapes").toString(),
+        Manifest again = DatasetPrep.run(spark, PrepSettingsBuilder.of(new File(dir, "shapes").toString(),
                 new File(dir, "again").toString()).build());
         assertEquals("parquet", again.inputFormat());
         assertEquals(m.checksum(), again.checksum());

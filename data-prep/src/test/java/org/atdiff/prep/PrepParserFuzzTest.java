@@ -54,7 +54,7 @@ class PrepParserFuzzTest {
 
     @Test
     void aManifestMissingAFieldIsMalformedNamingTheFileAndTheField() throws Exception {
-        String json = Manifest.of(PrepSettings.builder("/in", "/out").imageSize(8).build(), InputFormat.FOLDER,
+        String json = Manifest.of(PrepSettingsBuilder.of("/in", "/out").imageSize(8).build(), InputFormat.FOLDER,
                 java.util.List.of("a"), new DatasetSummary(3), 1).toJson();
         Manifest back = Manifest.parse(json.getBytes(), "data/manifest.json");
         assertEquals(json, back.toJson(), "round trip");

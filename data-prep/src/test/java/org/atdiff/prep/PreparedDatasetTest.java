@@ -36,7 +36,7 @@ class PreparedDatasetTest {
     static void prepare() throws Exception {
         spark = LocalSpark.start("PreparedDatasetTest");
         data = new File(dir, "shapes").toString();
-        DatasetPrep.run(spark, PrepSettings.builder(BuiltinShapesSource.SHAPES, data).builtinCount(COUNT)
+        DatasetPrep.run(spark, PrepSettingsBuilder.of(BuiltinShapesSource.SHAPES, data).builtinCount(COUNT)
                 .builtinSeed(SEED).imageSize(SIZE).testFraction(TEST_FRACTION).splitSeed(SPLIT_SEED).build());
     }
 

@@ -29,9 +29,6 @@ import org.bytedeco.pytorch.Tensor;
  * c_skip = 1.0 and c_out = 0.0 in floating point, so f(x, 0) = x bit for bit.
  */
 public final class ConsistencyParameterization {
-    /** sigma_data of Song et al. 2023 (and Karras et al. 2022) for images in [-1, 1]. */
-    public static final double DEFAULT_SIGMA_DATA = 0.5;
-
     private final NoiseSchedule schedule;
     private final double sigmaData;
     private final double[] sigma;
@@ -49,10 +46,6 @@ public final class ConsistencyParameterization {
         for (int t = 1; t < sigma.length; t++) {
             if (!(sigma[t] > sigma[t - 1])) throw new IllegalArgumentException("sigma must increase with t at t = " + t);
         }
-    }
-
-    public ConsistencyParameterization(NoiseSchedule schedule) {
-        this(schedule, DEFAULT_SIGMA_DATA);
     }
 
     public NoiseSchedule schedule() {

@@ -1,5 +1,9 @@
 package org.atdiff.consistency;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.inRange;
+import static org.atdiff.settings.SettingChecks.positive;
 import java.io.Serializable;
 import java.util.Arrays;
 
@@ -28,25 +32,16 @@ public record ConsistencySettings(String teacher, TeacherSolver solver, int disc
         int ctFinalSteps, double rho, ConsistencyMetric metric, double emaRate, double sigmaData, int[] samplingTimes)
         implements Serializable {
 
-    /** conf/application.conf's defaults. */
-    public static final ConsistencySettings DEFAULTS = new ConsistencySettings("", TeacherSolver.DDIM, 18, 10, 1280,
-            7.0, ConsistencyMetric.PSEUDO_HUBER, 0.95, ConsistencyParameterization.DEFAULT_SIGMA_DATA, new int[0]);
-
     public ConsistencySettings {
         if (teacher == null) throw new IllegalArgumentException("cm.teacher must be given (\"\" when unused)");
-        if (solver == null) throw new IllegalArgumentException("cm.solver must be given");
-        if (discretization < 2) throw new IllegalArgumentException("cm.discretization must be >= 2: " + discretization);
-        if (ctInitialSteps < 1) throw new IllegalArgumentException("cm.ct-initial-steps must be >= 1: " + ctInitialSteps);
-        if (ctFinalSteps < ctInitialSteps) {
-            throw new IllegalArgumentException("cm.ct-final-steps must be >= cm.ct-initial-steps (" + ctInitialSteps
-                    + "): " + ctFinalSteps);
-        }
-        if (!(rho > 0) || Double.isInfinite(rho)) throw new IllegalArgumentException("cm.rho must be positive: " + rho);
-        if (metric == null) throw new IllegalArgumentException("cm.metric must be given");
-        if (!(emaRate >= 0 && emaRate < 1)) throw new IllegalArgumentException("cm.ema-rate must be in [0, 1): " + emaRate);
-        if (!(sigmaData > 0) || Double.isInfinite(sigmaData)) {
-            throw new IllegalArgumentException("cm.sigma-data must be positive and finite: " + sigmaData);
-        }
+        given("cm.solver", solver);
+        atLeast("cm.discretization", discretization, 2);
+        atLeast("cm.ct-initial-steps", ctInitialSteps, 1);
+        atLeast("cm.ct-final-steps (at least cm.ct-initial-steps)", ctFinalSteps, ctInitialSteps);
+        positive("cm.rho", rho);
+        given("cm.metric", metric);
+        inRange("cm.ema-rate", emaRate, 0, 1, true);
+        positive("cm.sigma-data", sigmaData);
         if (samplingTimes == null) throw new IllegalArgumentException("cm.sampling-times must be given ([] for the default)");
         samplingTimes = samplingTimes.clone();
         for (int i = 0; i < samplingTimes.length; i++) {

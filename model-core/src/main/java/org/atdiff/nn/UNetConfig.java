@@ -1,5 +1,7 @@
 package org.atdiff.nn;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.inRange;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -247,9 +249,9 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
     private static void validate(String preset, int inChannels, int imageSize, int baseChannels, int[] channelMult,
             int resBlocks, int[] attentionResolutions, int headChannels, double dropout, int numClasses) {
         if (preset == null || preset.isEmpty()) throw new IllegalArgumentException("model preset name is empty");
-        positive("model in-channels", inChannels);
-        positive("model image-size", imageSize);
-        positive("model.base-channels", baseChannels);
+        atLeast("model in-channels", inChannels, 1);
+        atLeast("model image-size", imageSize, 1);
+        atLeast("model.base-channels", baseChannels, 1);
         if (baseChannels % 2 != 0) {
             throw new IllegalArgumentException("model.base-channels must be even (sinusoidal embedding), got "
                     + baseChannels);
@@ -261,12 +263,10 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
             if (m <= 0) throw new IllegalArgumentException("model.channel-mult entries must be positive, got "
                     + Arrays.toString(channelMult));
         }
-        positive("model.res-blocks", resBlocks);
-        positive("model.head-channels", headChannels);
-        if (!(dropout >= 0 && dropout < 1)) {
-            throw new IllegalArgumentException("model.dropout must be in [0, 1), got " + dropout);
-        }
-        if (numClasses < 0) throw new IllegalArgumentException("number of classes must be >= 0, got " + numClasses);
+        atLeast("model.res-blocks", resBlocks, 1);
+        atLeast("model.head-channels", headChannels, 1);
+        inRange("model.dropout", dropout, 0, 1, true);
+        atLeast("number of classes", numClasses, 0);
         int factor = 1 << (channelMult.length - 1);
         if (imageSize % factor != 0) {
             throw new IllegalArgumentException("image size " + imageSize + " is not supported by model.channel-mult "
@@ -324,9 +324,5 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
     private static boolean contains(int[] a, int v) {
         for (int x : a) if (x == v) return true;
         return false;
-    }
-
-    private static void positive(String what, int v) {
-        if (v <= 0) throw new IllegalArgumentException(what + " must be positive, got " + v);
     }
 }

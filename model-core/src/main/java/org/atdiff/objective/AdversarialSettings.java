@@ -1,5 +1,7 @@
 package org.atdiff.objective;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.stream.Collectors;
@@ -16,15 +18,12 @@ import java.util.stream.Collectors;
  * @param target what the network should predict for the perturbed input
  */
 public record AdversarialSettings(int steps, double rho, double alpha, Norm norm, Target target) implements Serializable {
-    /** The released configuration of Wang et al. 2025: K = 3, rho = 0.1, alpha = 0.1, l2, delta_detach. */
-    public static final AdversarialSettings DEFAULTS = new AdversarialSettings(3, 0.1, 0.1, Norm.L2, Target.DELTA_DETACH);
-
     public AdversarialSettings {
-        if (steps < 1) throw new IllegalArgumentException("at.steps must be >= 1: " + steps);
-        if (!(rho >= 0) || Double.isInfinite(rho)) throw new IllegalArgumentException("at.rho must be >= 0: " + rho);
-        if (!(alpha >= 0) || Double.isInfinite(alpha)) throw new IllegalArgumentException("at.alpha must be >= 0: " + alpha);
-        if (norm == null) throw new IllegalArgumentException("at.norm must be given");
-        if (target == null) throw new IllegalArgumentException("at.target must be given");
+        atLeast("at.steps", steps, 1);
+        atLeast("at.rho", rho, 0.0);
+        atLeast("at.alpha", alpha, 0.0);
+        given("at.norm", norm);
+        given("at.target", target);
     }
 
     /** Perturbation geometry. */

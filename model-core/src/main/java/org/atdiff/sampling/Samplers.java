@@ -10,6 +10,9 @@ public final class Samplers {
     /** The names {@link #named} accepts. */
     public static final List<String> NAMES = List.of("ddpm", "ddim", "dpm-solver++", "cm");
 
+    /** The samplers of a noise predictor, which {@link #named(String, double, TimestepSpacing)} builds. */
+    public static final List<String> NOISE_PREDICTION = List.of("ddpm", "ddim", "dpm-solver++");
+
     /** The samplers whose timesteps {@code sample.spacing} chooses. */
     public static final List<String> SPACED = List.of("ddpm", "ddim");
 
@@ -39,14 +42,18 @@ public final class Samplers {
             case "ddpm" -> new DdpmSampler(spacing, perturbation);
             case "ddim" -> new DdimSampler(ddimEta, spacing, perturbation);
             case "dpm-solver++" -> new DpmSolverPlusPlus2MSampler(true, perturbation); // clips x0, as ddim and ddpm do
-            case "cm" -> new ConsistencySampler(cm);
+            case "cm" -> new ConsistencySampler(java.util.Objects.requireNonNull(cm, "the cm sampler needs the cm.* settings"));
             default -> throw new IllegalArgumentException("unknown sampler '" + name + "' (expected one of " + NAMES + ")");
         };
     }
 
-    /** {@link #named(String, double, TimestepSpacing, ConsistencySettings)} with the default {@code cm.*} settings. */
+    /** A noise-prediction sampler ({@link #NOISE_PREDICTION}); the cm sampler needs its settings (the 4-argument form). */
     public static Sampler named(String name, double ddimEta, TimestepSpacing spacing) {
-        return named(name, ddimEta, spacing, ConsistencySettings.DEFAULTS);
+        if (name.equals("cm")) {
+            throw new IllegalArgumentException("the cm sampler needs the cm.* settings; noise-prediction samplers are "
+                    + NOISE_PREDICTION);
+        }
+        return named(name, ddimEta, spacing, null);
     }
 
     /**

@@ -37,6 +37,15 @@ public final class EngineThreads {
         }
     }
 
+    /**
+     * The rule of {@code engine.threads}: a positive setting is the thread count, 0 means the {@code cores} the process
+     * or task was given (at least 1).
+     */
+    public static int resolve(int configured, int cores) {
+        if (configured < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + configured);
+        return configured > 0 ? configured : Math.max(1, cores);
+    }
+
     /** OpenBLAS's default: OPENBLAS_NUM_THREADS, else GOTO_NUM_THREADS, else OMP_NUM_THREADS, else all cores. */
     private static int defaultBlasThreads() {
         for (String var : new String[] {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"}) {

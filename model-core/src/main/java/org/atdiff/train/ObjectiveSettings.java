@@ -1,5 +1,6 @@
 package org.atdiff.train;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
@@ -66,7 +67,7 @@ public record ObjectiveSettings(String name, double ipGamma, AdversarialSettings
             throw new IllegalArgumentException("train.objective '" + name + "' is not available (valid: "
                     + String.join(", ", NAMES) + ")");
         }
-        if (!(ipGamma >= 0) || Double.isInfinite(ipGamma)) throw new IllegalArgumentException("ip.gamma must be >= 0 but is " + ipGamma);
+        atLeast("ip.gamma", ipGamma, 0.0);
         if (adversarial == null) throw new IllegalArgumentException("at.* settings must be given");
         if (cm == null) throw new IllegalArgumentException("cm.* settings must be given");
         if (name.equals("cd")) cm.requireTeacher();
@@ -178,7 +179,7 @@ public record ObjectiveSettings(String name, double ipGamma, AdversarialSettings
                     + "timesteps, but a consistency model (train.objective = " + name + ") is defined at integer "
                     + "timesteps only; sample it with cm, ddim or ddpm");
         }
-        return Samplers.named(sampler, eta, spacing, ConsistencySettings.DEFAULTS, perturbation);
+        return Samplers.named(sampler, eta, spacing, cm, perturbation);
     }
 
     /**

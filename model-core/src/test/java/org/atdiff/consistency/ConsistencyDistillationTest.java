@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import org.atdiff.train.ReferenceSettings;
 import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -32,7 +33,7 @@ class ConsistencyDistillationTest {
 
     private static final double M = 0.3, S = 0.2;
     private static final int T = 1000, SIZE = 8;
-    private static final ConsistencySettings SETTINGS = ConsistencySettings.DEFAULTS;
+    private static final ConsistencySettings SETTINGS = ReferenceSettings.CM;
 
     private static ConsistencyDistillationObjective cd(NoiseSchedule schedule, TinyConvDenoiser student, long copySeed,
                                                        AdversarialSettings at) {

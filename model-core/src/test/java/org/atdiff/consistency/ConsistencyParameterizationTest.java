@@ -23,7 +23,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ConsistencyParameterizationTest {
 
     private final NoiseSchedule schedule = new LinearSchedule(1000);
-    private final ConsistencyParameterization p = new ConsistencyParameterization(schedule);
+    private final ConsistencyParameterization p = new ConsistencyParameterization(schedule, 0.5);
 
     private static int[] filled(int b, int t) {
         int[] a = new int[b];

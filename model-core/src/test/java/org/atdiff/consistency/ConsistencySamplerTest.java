@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import org.atdiff.train.ReferenceSettings;
 import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -23,7 +24,7 @@ class ConsistencySamplerTest {
 
     private static final double M = 0.3, S = 0.2;
     private final NoiseSchedule schedule = new LinearSchedule(1000);
-    private final ConsistencyParameterization p = new ConsistencyParameterization(schedule);
+    private final ConsistencyParameterization p = new ConsistencyParameterization(schedule, 0.5);
 
     /**
      * With the exact consistency function of N(m, s^2) data, 1-, 2- and 3-step sampling (Song et al. 2023,
@@ -73,7 +74,7 @@ class ConsistencySamplerTest {
     void aNetworkIsWrappedAndRowsAreIndependentOfTheBatch() {
         try (PointerScope scope = new PointerScope()) {
             TinyConvDenoiser net = new TinyConvDenoiser(1, 8, 1000, 3);
-            Sampler cm = Samplers.named("cm", 0.0, TimestepSpacing.TRAILING, ConsistencySettings.DEFAULTS);
+            Sampler cm = Samplers.named("cm", 0.0, TimestepSpacing.TRAILING, ReferenceSettings.CM);
             assertInstanceOf(ConsistencySampler.class, cm);
             float[] wrapped = HostTensors.toFloats(cm.generate(net, schedule, 2, null, BatchNoise.forSamples(5, 0, 3), 1, 4, 4));
             float[] explicit = HostTensors.toFloats(cm.generate(new ConsistencyNetwork(net, p), schedule, 2, null,
@@ -100,7 +101,9 @@ class ConsistencySamplerTest {
     @Test
     void samplersByName() {
         assertEquals(java.util.List.of("ddpm", "ddim", "dpm-solver++", "cm"), Samplers.NAMES);
-        assertInstanceOf(ConsistencySampler.class, Samplers.named("cm", 0.0, TimestepSpacing.TRAILING));
+        assertInstanceOf(ConsistencySampler.class, Samplers.named("cm", 0.0, TimestepSpacing.TRAILING, ReferenceSettings.CM));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Samplers.named("cm", 0.0, TimestepSpacing.TRAILING))
+                .getMessage().contains("cm.*"));
         assertInstanceOf(DdimSampler.class, Samplers.named("ddim", 0.0, TimestepSpacing.TRAILING));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Samplers.named("lcm", 0.0, TimestepSpacing.TRAILING));
         assertTrue(e.getMessage().contains("cm"), e.getMessage());

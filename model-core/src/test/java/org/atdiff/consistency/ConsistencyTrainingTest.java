@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import org.atdiff.train.ReferenceSettings;
 import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -44,7 +45,7 @@ class ConsistencyTrainingTest {
         TinyConvDenoiser student = new TinyConvDenoiser(3, 4, 1000, 1);
         // s0 = 10, s1 = 1280, K = 800: K' = floor(800 / (log2 128 + 1)) = 100 (Song and Dhariwal 2023, sec. 3.4)
         ConsistencyTrainingObjective ct = new ConsistencyTrainingObjective(TargetNetwork.stopGradient(student),
-                ConsistencySettings.DEFAULTS, 800, null);
+                ReferenceSettings.CM, 800, null);
         assertEquals(11, ct.points(0));
         assertEquals(11, ct.points(99));
         assertEquals(21, ct.points(100));
@@ -58,7 +59,7 @@ class ConsistencyTrainingTest {
         assertEquals(1000, ct.discretization(p).points(), "capped at T");
         // a short run: K' = max(1, ...) keeps the curriculum defined
         assertEquals(21, new ConsistencyTrainingObjective(TargetNetwork.stopGradient(student),
-                ConsistencySettings.DEFAULTS, 3, null).points(1));
+                ReferenceSettings.CM, 3, null).points(1));
     }
 
     @Test
@@ -172,7 +173,7 @@ class ConsistencyTrainingTest {
         try (PointerScope scope = new PointerScope()) {
             TinyConvDenoiser student = new TinyConvDenoiser(3, 8, 1000, 1);
             ConsistencyTrainingObjective ct = new ConsistencyTrainingObjective(TargetNetwork.stopGradient(student),
-                    ConsistencySettings.DEFAULTS, 800, AdversarialSettings.DEFAULTS);
+                    ReferenceSettings.CM, 800, ReferenceSettings.AT);
             RandomStream data = new RandomStream(3);
             TrainingLoop loop = new TrainingLoop(student, schedule, ct, new AdamW(student.parameters(), 0.0),
                     new LearningRateSchedule(1e-3, 0), new GradientClipping(1.0), new ExponentialMovingAverage(student, 0.9),
@@ -205,7 +206,7 @@ class ConsistencyTrainingTest {
 
     @Test
     void settingsErrorsNameTheirKeys() {
-        ConsistencySettings d = ConsistencySettings.DEFAULTS;
+        ConsistencySettings d = ReferenceSettings.CM;
         String[][] cases = {
                 {"cm.discretization", "1"}, {"cm.ct-initial-steps", "0"}, {"cm.ct-final-steps", "5"},
                 {"cm.rho", "0"}, {"cm.ema-rate", "1"}, {"cm.sigma-data", "-1"}, {"cm.sampling-times", "-3"}};

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class TeacherSolverTest {
     private final NoiseSchedule schedule = new LinearSchedule(1000);
-    private final ConsistencyParameterization p = new ConsistencyParameterization(schedule);
+    private final ConsistencyParameterization p = new ConsistencyParameterization(schedule, 0.5);
     private static final double M = 0.3, S = 0.2;
 
     /** Euler in sigma on CM coordinates is deterministic DDIM: x_t' = sqrt(abar') x0^ + sqrt(1 - abar') eps^. */

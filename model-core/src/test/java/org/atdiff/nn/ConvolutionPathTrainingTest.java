@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.train.ReferenceSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,7 +139,7 @@ class ConvolutionPathTrainingTest {
             float[] out = null;
             for (String objective : new String[] {"plain", "at"}) {
                 TrainingLoop loop = new TrainingLoop(model, NoiseSchedule.named("linear", 1000),
-                        TrainingObjective.named(objective, 0.1, AdversarialSettings.DEFAULTS,
+                        TrainingObjective.named(objective, 0.1, ReferenceSettings.AT,
                                 TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
                         new LearningRateSchedule(1e-3, 0), new GradientClipping(0), new ExponentialMovingAverage(model, 0.9),
                         () -> new Minibatch(grayscale(ColouredSquares.batch(data, 8, 16)), null), new RandomStream(5),

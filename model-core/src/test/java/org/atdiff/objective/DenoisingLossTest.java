@@ -1,5 +1,6 @@
 package org.atdiff.objective;
 
+import org.atdiff.train.ReferenceSettings;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
@@ -207,7 +208,7 @@ class DenoisingLossTest {
             Tensor x0 = gridImages(51, 4, 2, 8, 8).to(ScalarType.Float);
             List<Double> firstLosses = new ArrayList<>();
             for (TrainingObjective objective : List.of(new PlainObjective(), new InputPerturbationObjective(0.1),
-                    new FreeAdversarialObjective(AdversarialSettings.DEFAULTS))) {
+                    new FreeAdversarialObjective(ReferenceSettings.AT))) {
                 UNet model = learnedVarianceUNet(ScalarType.Float);
                 List<double[]> heads = new ArrayList<>();
                 List<Double> losses = new ArrayList<>();

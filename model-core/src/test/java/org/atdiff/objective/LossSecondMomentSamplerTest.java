@@ -1,5 +1,6 @@
 package org.atdiff.objective;
 
+import org.atdiff.train.ReferenceSettings;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Arrays;
@@ -158,7 +159,7 @@ class LossSecondMomentSamplerTest {
             for (String name : new String[] {"plain", "ip", "at"}) {
                 TinyConvDenoiser model = new TinyConvDenoiser(3, 8, timesteps, 3);
                 Counting sampler = new Counting(timesteps);
-                TrainingObjective objective = TrainingObjective.named(name, 0.1, AdversarialSettings.DEFAULTS, sampler);
+                TrainingObjective objective = TrainingObjective.named(name, 0.1, ReferenceSettings.AT, sampler);
                 assertSame(sampler, objective.lossAwareTimesteps().orElseThrow());
                 TrainingLoop loop = new TrainingLoop(model, schedule, objective, new AdamW(model.parameters(), 0.0),
                         new LearningRateSchedule(1e-3, 0), new GradientClipping(1.0), new ExponentialMovingAverage(model, 0.9),
@@ -169,7 +170,7 @@ class LossSecondMomentSamplerTest {
                 assertTrue(sampler.inner.warmedUp(), name + ": 80 pairs over 4 timesteps");
             }
             // the uniform sampler asks for nothing
-            assertTrue(TrainingObjective.named("plain", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM)
+            assertTrue(TrainingObjective.named("plain", 0.1, ReferenceSettings.AT, TimestepSampler.UNIFORM)
                     .lossAwareTimesteps().isEmpty());
         }
     }

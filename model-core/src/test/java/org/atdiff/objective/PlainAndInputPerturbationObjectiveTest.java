@@ -1,5 +1,6 @@
 package org.atdiff.objective;
 
+import org.atdiff.train.ReferenceSettings;
 import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -85,12 +86,12 @@ class PlainAndInputPerturbationObjectiveTest {
 
     @Test
     void objectivesAreBuiltByName() {
-        assertInstanceOf(PlainObjective.class, TrainingObjective.named("plain", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM));
-        assertEquals(0.2, ((InputPerturbationObjective) TrainingObjective.named("ip", 0.2, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM)).gamma());
-        assertEquals(AdversarialSettings.DEFAULTS,
-                ((FreeAdversarialObjective) TrainingObjective.named("at", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM)).settings());
+        assertInstanceOf(PlainObjective.class, TrainingObjective.named("plain", 0.1, ReferenceSettings.AT, TimestepSampler.UNIFORM));
+        assertEquals(0.2, ((InputPerturbationObjective) TrainingObjective.named("ip", 0.2, ReferenceSettings.AT, TimestepSampler.UNIFORM)).gamma());
+        assertEquals(ReferenceSettings.AT,
+                ((FreeAdversarialObjective) TrainingObjective.named("at", 0.1, ReferenceSettings.AT, TimestepSampler.UNIFORM)).settings());
         String m = assertThrows(IllegalArgumentException.class,
-                () -> TrainingObjective.named("fgsm", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM)).getMessage();
+                () -> TrainingObjective.named("fgsm", 0.1, ReferenceSettings.AT, TimestepSampler.UNIFORM)).getMessage();
         assertTrue(m.contains("'fgsm'") && m.contains("plain, ip, at"), m);
     }
 

@@ -1,5 +1,6 @@
 package org.atdiff.sampling;
 
+import org.atdiff.train.ReferenceSettings;
 import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.diffusion.NoiseSchedule;
@@ -110,11 +111,11 @@ class StatePerturbationTest {
         for (String name : new String[] {"ddpm", "ddim", "dpm-solver++"}) {
             float[] plain = SamplerBehaviourTest.generate(Samplers.named(name, 0, TimestepSpacing.TRAILING), model, 6, 4, 0, 3);
             assertArrayEquals(plain, SamplerBehaviourTest.generate(
-                    Samplers.named(name, 0, TimestepSpacing.TRAILING, org.atdiff.consistency.ConsistencySettings.DEFAULTS, StatePerturbation.NONE),
+                    Samplers.named(name, 0, TimestepSpacing.TRAILING, ReferenceSettings.CM, StatePerturbation.NONE),
                     model, 6, 4, 0, 3), name + " without perturbation is unchanged");
             SamplerBehaviourTest.CountingDenoiser counting = new SamplerBehaviourTest.CountingDenoiser(model);
             float[] noisy = SamplerBehaviourTest.generate(Samplers.named(name, 0,
-                    TimestepSpacing.TRAILING, org.atdiff.consistency.ConsistencySettings.DEFAULTS, new GradientStatePerturbation(0.1)), counting, 6, 4, 0, 3);
+                    TimestepSpacing.TRAILING, ReferenceSettings.CM, new GradientStatePerturbation(0.1)), counting, 6, 4, 0, 3);
             assertEquals(6 + 2 * 5, counting.timesteps.size(), name + ": nfe evaluations plus two per attacked state");
             assertFalse(java.util.Arrays.equals(plain, noisy), name);
         }
@@ -127,7 +128,7 @@ class StatePerturbationTest {
         e = assertThrows(IllegalArgumentException.class, () -> StatePerturbation.named("gaussian", 0));
         assertTrue(e.getMessage().contains("radius"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Samplers.named("cm", 0,
-                TimestepSpacing.TRAILING, org.atdiff.consistency.ConsistencySettings.DEFAULTS, new GaussianStatePerturbation(0.1)));
+                TimestepSpacing.TRAILING, ReferenceSettings.CM, new GaussianStatePerturbation(0.1)));
         assertTrue(e.getMessage().contains("cm"), e.getMessage());
         assertSame(StatePerturbation.NONE, StatePerturbation.named("none", 0));
     }

@@ -2,6 +2,7 @@ package org.atdiff.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.bytedeco.openblas.presets.openblas_nolapack;
 import org.bytedeco.pytorch.global.torch;
@@ -43,5 +44,14 @@ class EngineThreadsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EngineThreads.use(0));
         assertEquals("engine threads must be >= 1 but is 0", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> EngineThreads.withBlasThreads(0, () -> 1));
+    }
+
+    @Test
+    void engineThreadsZeroMeansTheCoresGiven() {
+        assertEquals(3, EngineThreads.resolve(3, 8));
+        assertEquals(8, EngineThreads.resolve(0, 8));
+        assertEquals(1, EngineThreads.resolve(0, 0));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> EngineThreads.resolve(-1, 8)).getMessage()
+                .contains("engine.threads"));
     }
 }

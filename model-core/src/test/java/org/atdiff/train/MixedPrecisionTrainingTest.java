@@ -34,7 +34,7 @@ class MixedPrecisionTrainingTest {
         UNet model = new UNet(UNetConfig.preset("tiny", 8, 3), 1);
         RandomStream data = new RandomStream(3);
         TrainingLoop loop = new TrainingLoop(precision.apply(model), NoiseSchedule.named("linear", 1000),
-                TrainingObjective.named(objective, 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
+                TrainingObjective.named(objective, 0.1, ReferenceSettings.AT, TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
                 new LearningRateSchedule(2e-3, 0), new GradientClipping(1.0), new ExponentialMovingAverage(model, 0.9),
                 () -> new Minibatch(ColouredSquares.batch(data, 8, 8), null), new RandomStream(5), GradientSync.LOCAL);
         List<Double> losses = new ArrayList<>();

@@ -22,13 +22,13 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 class ObjectiveSettingsTest {
-    private static final ConsistencySettings CM = ConsistencySettings.DEFAULTS;
+    private static final ConsistencySettings CM = ReferenceSettings.CM;
     private static final ConsistencySettings CM_TEACHER = new ConsistencySettings("runs/teacher", CM.solver(),
             CM.discretization(), CM.ctInitialSteps(), CM.ctFinalSteps(), CM.rho(), CM.metric(), CM.emaRate(),
             CM.sigmaData(), new int[0]);
 
     private static ObjectiveSettings settings(String name, boolean adversarial, ConsistencySettings cm, String sampler) {
-        return new ObjectiveSettings(name, 0.1, AdversarialSettings.DEFAULTS, adversarial, cm, sampler);
+        return new ObjectiveSettings(name, 0.1, ReferenceSettings.AT, adversarial, cm, sampler);
     }
 
     @Test
@@ -44,7 +44,7 @@ class ObjectiveSettingsTest {
         m = assertThrows(IllegalArgumentException.class, () -> settings("plain", false, CM, "importance")).getMessage();
         assertTrue(m.contains("train.timestep-sampler 'importance'"), m);
         m = assertThrows(IllegalArgumentException.class,
-                () -> new ObjectiveSettings("ip", -1, AdversarialSettings.DEFAULTS, false, CM, "uniform")).getMessage();
+                () -> new ObjectiveSettings("ip", -1, ReferenceSettings.AT, false, CM, "uniform")).getMessage();
         assertTrue(m.contains("ip.gamma"), m);
     }
 

@@ -32,7 +32,7 @@ class TrainingLoopTest {
 
     private static TrainingLoop loop(TinyConvDenoiser model, String objective, MinibatchSource data, GradientSync sync) {
         NoiseSchedule schedule = new LinearSchedule(1000);
-        return new TrainingLoop(model, schedule, TrainingObjective.named(objective, 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM),
+        return new TrainingLoop(model, schedule, TrainingObjective.named(objective, 0.1, ReferenceSettings.AT, TimestepSampler.UNIFORM),
                 new AdamW(model.parameters(), 0.0), new LearningRateSchedule(3e-3, 20), new GradientClipping(1.0),
                 new ExponentialMovingAverage(model, 0.99), data, new RandomStream(17), sync);
     }

@@ -53,7 +53,7 @@ class UNetTrainingTest {
             float[] before = flat(model.parameters());
             RandomStream data = new RandomStream(3);
             TrainingLoop loop = new TrainingLoop(model, NoiseSchedule.named("cosine", 1000),
-                    TrainingObjective.named("at", 0.1, AdversarialSettings.DEFAULTS, TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
+                    TrainingObjective.named("at", 0.1, ReferenceSettings.AT, TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
                     new LearningRateSchedule(1e-3, 0), new GradientClipping(1.0), new ExponentialMovingAverage(model, 0.9),
                     () -> new Minibatch(ColouredSquares.batch(data, 4, 8), null), new RandomStream(5), GradientSync.LOCAL);
             double budget = 0.1 * Math.sqrt(3 * 8 * 8);

@@ -88,6 +88,7 @@ public final class Atdiff {
         List<String> pairs = new ArrayList<>();
         overrides.forEach((path, value) -> pairs.add(path + "=" + value));
         Config config = AtdiffConfig.load(conf, c.defaultProfile(), pairs);
+        c.readSettings(new SettingsReader(config)); // a bad value fails here, naming its key, before any work
         try (CommandSession session = CommandSession.in(spark, config, command, c.target(config))) {
             return c.run(config, session);
         }
@@ -122,6 +123,7 @@ public final class Atdiff {
      * {@link SparkSessions} decides), opened when the command first needs it and stopped when it ends.
      */
     public static CommandResult runAlone(String name, Command command, Config config, String master) throws Exception {
+        command.readSettings(new SettingsReader(config)); // a bad value fails here, naming its key, before any work
         try (CommandSession session = CommandSession.own(config, name, command.target(config), master)) {
             return command.run(config, session);
         }

@@ -37,8 +37,7 @@ public final class CheckEngineJob implements Command {
 
     @Override
     public CommandResult run(Config config, CommandSession session) {
-        EngineThreads.use(config.getInt("engine.threads") > 0 ? config.getInt("engine.threads")
-                : Runtime.getRuntime().availableProcessors());
+        EngineThreads.use(EngineThreads.resolve(config.getInt("engine.threads"), Runtime.getRuntime().availableProcessors()));
         EngineSetup.configure(config, System.out);
         boolean bf16 = config.getString("train.precision").equals("bf16") || config.getString("sample.precision").equals("bf16");
         List<ConvolutionShape> shapes = ConvolutionEngine.shapesOf(() -> traceModels(config, bf16));
@@ -112,5 +111,16 @@ public final class CheckEngineJob implements Command {
 
     private static String cell(ConvolutionCheck.Result r) {
         return (r.passed() ? "ok " : "FAIL ") + ConvolutionCheck.format(r.worst());
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        r.integer("engine.threads");
+        r.string("engine.conv-path");
+        r.named("train.precision", org.atdiff.train.Precision::named);
+        r.named("sample.precision", org.atdiff.train.Precision::named);
+        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), 0);
+        r.string("fid.features");
+        r.integer("fid.classifier-width");
     }
 }

@@ -9,6 +9,13 @@ public interface Command {
     /** Runs the command, its Spark work in {@code session}; throws on failure. */
     CommandResult run(Config config, CommandSession session) throws Exception;
 
+    /**
+     * Reads and checks through {@code r} every key the command reads; {@link Atdiff} calls it before {@link #run}, so
+     * a bad value fails before any work, and SettingsCoverageTest drives every command's on conf/application.conf to
+     * show that every key has a reader and every reader a key.
+     */
+    void readSettings(SettingsReader r);
+
     /** A profile in {@code conf/} used when no {@code --conf} is given, or null for none. */
     default String defaultProfile() {
         return null;

@@ -14,19 +14,24 @@ public final class ModelSettings {
      * @param numClasses number of classes of the dataset (used only when model.class-conditional is true)
      */
     public static ModelSpec fromConfig(Config c, int imageSize, int channels, int numClasses) {
+        return read(new SettingsReader(c), imageSize, channels, numClasses);
+    }
+
+    /** As {@link #fromConfig}, recording the paths read in {@code c}. */
+    public static ModelSpec read(SettingsReader c, int imageSize, int channels, int numClasses) {
         UNetConfig unet;
-        String preset = c.getString("model.preset");
+        String preset = c.string("model.preset");
         try {
             unet = UNetConfig.preset(preset, imageSize, channels).withOverrides(
-                    c.getInt("model.base-channels"), ints(c, "model.channel-mult"), c.getInt("model.res-blocks"),
-                    ints(c, "model.attention-resolutions"), c.getInt("model.head-channels"), c.getDouble("model.dropout"));
+                    c.integer("model.base-channels"), c.intArray("model.channel-mult"), c.integer("model.res-blocks"),
+                    c.intArray("model.attention-resolutions"), c.integer("model.head-channels"), c.number("model.dropout"));
             Boolean learnSigma = presetOrBoolean(c, "model.learn-sigma");
             if (learnSigma != null) unet = unet.withLearnSigma(learnSigma);
             Boolean resblockUpdown = presetOrBoolean(c, "model.resblock-updown");
             if (resblockUpdown != null) unet = unet.withResblockUpdown(resblockUpdown);
-            String order = c.getString("model.attention-order");
+            String order = c.string("model.attention-order");
             if (!order.isEmpty()) unet = unet.withAttentionOrder(UNetConfig.AttentionOrder.named(order));
-            if (c.getBoolean("model.class-conditional")) {
+            if (c.bool("model.class-conditional")) {
                 if (numClasses < 2) {
                     throw new IllegalArgumentException("model.class-conditional is true but the dataset has "
                             + numClasses + " label(s)");
@@ -36,18 +41,18 @@ public final class ModelSettings {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model: " + e.getMessage(), e);
         }
-        String schedule = c.getString("diffusion.schedule");
+        String schedule = c.string("diffusion.schedule");
         try {
             return new ModelSpec(unet, schedule.isEmpty() ? ModelSpec.presetSchedule(preset) : schedule,
-                    c.getInt("diffusion.timesteps"));
+                    c.integer("diffusion.timesteps"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("diffusion.schedule / diffusion.timesteps: " + e.getMessage(), e);
         }
     }
 
     /** A key that is "" (the preset's value), true or false; null for "". */
-    private static Boolean presetOrBoolean(Config c, String path) {
-        String v = c.getString(path);
+    private static Boolean presetOrBoolean(SettingsReader c, String path) {
+        String v = c.string(path);
         return switch (v) {
             case "" -> null;
             case "true" -> true;
@@ -55,9 +60,5 @@ public final class ModelSettings {
             default -> throw new IllegalArgumentException(path + " must be \"\" (the preset's value), true or false, got '"
                     + v + "'");
         };
-    }
-
-    private static int[] ints(Config c, String path) {
-        return c.getIntList(path).stream().mapToInt(Integer::intValue).toArray();
     }
 }

@@ -125,6 +125,18 @@ public final class PipelineJob implements Command {
     }
 
     @Override
+    public void readSettings(SettingsReader r) {
+        PrepJob.settings(r);
+        TrainSettings.read(r);
+        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), 0);
+        SampleSettings.read(r);
+        FidSettings.read(r);
+        LeaseSettings.read(r);
+        r.nonEmpty("samples.path");
+        SparkSessions.readSettings(r);
+    }
+
+    @Override
     public String target(Config config) {
         return config.getString("run.dir");
     }

@@ -39,12 +39,22 @@ public final class PrepJob implements Command {
 
     /** The {@code input.*}, {@code image.*}, {@code split.*} and {@code output.*} keys as typed settings. */
     public static PrepSettings settings(Config c) {
-        return new PrepSettings(c.getString("input.path"), c.getString("input.format"), c.getString("input.image-column"),
-                c.getString("input.label-column"), c.getDouble("input.max-rejected-fraction"), c.getInt("input.builtin-count"),
-                c.getLong("input.builtin-seed"), c.getInt("input.partitions"), c.getInt("image.size"),
-                c.getInt("image.channels"), c.getString("image.resize"), c.getDouble("split.test-fraction"),
-                c.getLong("split.seed"), c.getString("output.path"), c.getBoolean("output.overwrite"),
-                c.getInt("output.shards"));
+        return settings(new SettingsReader(c));
+    }
+
+    /** As {@link #settings(Config)}, recording the paths read in {@code r}. */
+    public static PrepSettings settings(SettingsReader r) {
+        return new PrepSettings(r.string("input.path"), r.string("input.format"), r.string("input.image-column"),
+                r.string("input.label-column"), r.number("input.max-rejected-fraction"), r.integer("input.builtin-count"),
+                r.longValue("input.builtin-seed"), r.integer("input.partitions"), r.integer("image.size"),
+                r.integer("image.channels"), r.string("image.resize"), r.number("split.test-fraction"),
+                r.longValue("split.seed"), r.string("output.path"), r.bool("output.overwrite"), r.integer("output.shards"));
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        settings(r);
+        SparkSessions.readSettings(r);
     }
 
     public static void main(String[] args) {

@@ -27,6 +27,14 @@ public final class SparkSessions {
                 config.getInt("engine.threads"), properties).getOrCreate();
     }
 
+    /** Reads the keys {@link #open} reads ({@code spark.conf} aside: a passthrough block). */
+    public static void readSettings(SettingsReader r) {
+        r.string("spark.master");
+        r.string("spark.app-name");
+        r.atLeast("engine.threads", 0);
+        r.string("engine.conv-path");
+    }
+
     /**
      * Checks that a session built elsewhere (a notebook's) gives its executors the engine setting {@code executorEnv}
      * ({@link EngineSetup#configure}) asks for. In local mode the executors are this JVM, configured already.

@@ -6,6 +6,7 @@ import java.util.List;
 import org.atdiff.jobs.train.DistributedTrainer;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
+import org.atdiff.jobs.train.TrainSettings;
 
 /**
  * {@code atdiff train}: data-parallel training of the configured model on the dataset at {@code data.path}
@@ -29,6 +30,14 @@ public final class TrainJob implements Command {
             CommandResult r = CommandResult.wrote("train", List.of(o.checkpoint())).withLastMetrics(o.lastMetrics());
             return trainer.startStep() >= trainer.settings().steps() ? r.asReused() : r;
         }
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        TrainSettings.read(r);
+        LeaseSettings.read(r);
+        // model.* is checked on the prepared dataset's image shape, once DistributedTrainer.prepare has opened it
+        SparkSessions.readSettings(r);
     }
 
     @Override

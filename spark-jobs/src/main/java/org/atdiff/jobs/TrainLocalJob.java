@@ -1,16 +1,14 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValueFactory;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.atdiff.jobs.train.ImageRow;
 import org.atdiff.jobs.train.ImageTable;
 import org.atdiff.jobs.train.ReplicaTrainer;
 import org.atdiff.jobs.train.RunDirectory;
+import org.atdiff.jobs.train.StepClock;
 import org.atdiff.jobs.train.TrainPlan;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.jobs.train.WorkerOutcome;
@@ -23,28 +21,14 @@ import org.atdiff.train.StepMetrics;
 
 /**
  * {@code atdiff train-local}: the trainer of {@code train} (one replica, no Spark, no dataset to prepare) on the
- * built-in generated shapes ({@link ShapesDataset}), printing the loss as it falls. Where the user sets nothing it
- * uses {@link #DEFAULTS}: the tiny model on 16x16 images, 300 steps of free adversarial training, run.dir
- * {@code runs/train-local}; any {@code path=value} or {@code --conf} setting wins. About two minutes on two cores.
+ * built-in generated shapes ({@link ShapesDataset}), printing the loss as it falls. Without {@code --conf} it runs the
+ * profile conf/train-local.conf (the tiny model on 16x16 images, 300 steps of free adversarial training, run.dir
+ * {@code runs/train-local}); any {@code path=value} wins. About two minutes on two cores.
  */
 public final class TrainLocalJob implements Command {
-    /** What train-local sets unless the user set it. */
-    public static final Map<String, Object> DEFAULTS = defaults();
-
-    private static Map<String, Object> defaults() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("model.preset", "tiny");
-        d.put("image.size", 16);
-        d.put("input.builtin-count", 2000);
-        d.put("train.objective", "at");
-        d.put("train.steps", 300);
-        d.put("train.batch-size", 16);
-        d.put("train.lr", 1e-3);
-        d.put("train.warmup-steps", 20);
-        d.put("train.ema-rate", 0.999);
-        d.put("train.log-every", 25);
-        d.put("run.dir", "runs/train-local");
-        return d;
+    @Override
+    public String defaultProfile() {
+        return "train-local.conf";
     }
 
     @Override
@@ -53,12 +37,11 @@ public final class TrainLocalJob implements Command {
     }
 
     @Override
-    public CommandResult run(Config userConfig, CommandSession session) throws Exception {
-        Config config = withDefaults(userConfig);
+    public CommandResult run(Config config, CommandSession session) throws Exception {
         TrainSettings settings = TrainSettings.fromConfig(config);
         int size = config.getInt("image.size");
         if (config.getInt("image.channels") != 3) throw new IllegalArgumentException("image.channels: train-local generates RGB shapes (3)");
-        int threads = settings.threads() > 0 ? settings.threads() : Runtime.getRuntime().availableProcessors();
+        int threads = EngineThreads.resolve(settings.threads(), Runtime.getRuntime().availableProcessors());
         EngineThreads.use(threads);
         EngineSetup.configure(config, System.out);
         ModelSpec spec = ModelSettings.fromConfig(config, size, 3, ShapesDataset.classes());
@@ -92,20 +75,17 @@ public final class TrainLocalJob implements Command {
     }
 
     @Override
-    public String target(Config config) {
-        return withDefaults(config).getString("run.dir");
+    public void readSettings(SettingsReader r) {
+        TrainSettings.read(r);
+        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), ShapesDataset.classes());
+        r.integer("input.builtin-count");
+        r.longValue("input.builtin-seed");
+        r.string("engine.conv-path");
     }
 
-    /** The user's configuration with {@link #DEFAULTS} where the reference configuration's value was left. */
-    static Config withDefaults(Config user) {
-        Config c = user;
-        for (Map.Entry<String, Object> e : DEFAULTS.entrySet()) {
-            String resource = user.getValue(e.getKey()).origin().resource();
-            if (AtdiffConfig.REFERENCE_RESOURCE.equals(resource)) {
-                c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue(), "train-local default"));
-            }
-        }
-        return c;
+    @Override
+    public String target(Config config) {
+        return config.getString("run.dir");
     }
 
     static ImageTable shapes(int count, int size, long seed) {
@@ -122,8 +102,7 @@ public final class TrainLocalJob implements Command {
         private static final int WINDOW = 10;
         final List<Double> first = new ArrayList<>(), last = new ArrayList<>();
         private final long steps, every;
-        private final long startNanos = System.nanoTime();
-        private long startStep = -1;
+        private StepClock clock; // started at the first step, when the step resumed from is known
 
         LossWindow(long steps, long every) {
             this.steps = steps;
@@ -132,14 +111,13 @@ public final class TrainLocalJob implements Command {
 
         @Override
         public void onStep(StepMetrics m, org.atdiff.train.TrainingLoop loop) {
-            if (startStep < 0) startStep = m.step() - 1;
+            if (clock == null) clock = new StepClock(m.step() - 1);
             if (first.size() < WINDOW) first.add(m.loss());
             last.add(m.loss());
             if (last.size() > WINDOW) last.remove(0);
             if (m.step() % every == 0 || m.step() == steps) {
-                double perStep = (System.nanoTime() - startNanos) * 1e-9 / (m.step() - startStep);
                 System.out.printf("train-local: step %d/%d  loss %.4f  %.1f img/s  ETA %.0fs%n", m.step(), steps, m.loss(),
-                        m.imagesPerSec(), perStep * (steps - m.step()));
+                        m.imagesPerSec(), clock.secondsLeft(m.step(), steps));
             }
         }
 

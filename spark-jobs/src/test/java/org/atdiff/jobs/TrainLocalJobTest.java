@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TrainLocalJobTest {
     @Test
-    void itsDefaultsApplyOnlyWhereTheUserSetNothing() {
-        Config c = TrainLocalJob.withDefaults(AtdiffConfig.load(null, List.of("train.steps=7")));
+    void itsProfileAppliesOnlyWhereTheUserSetNothing() {
+        Config c = AtdiffConfig.load(null, new TrainLocalJob().defaultProfile(), List.of("train.steps=7"));
         assertEquals(7, c.getInt("train.steps"));
         assertEquals("tiny", c.getString("model.preset"));
         assertEquals(16, c.getInt("image.size"));
@@ -28,7 +28,7 @@ class TrainLocalJobTest {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true));
         try {
-            Atdiff.runAlone("train-local", new TrainLocalJob(), AtdiffConfig.load(null, List.of("run.dir=" + dir, "image.size=8",
+            Atdiff.runAlone("train-local", new TrainLocalJob(), AtdiffConfig.load(null, "train-local.conf", List.of("run.dir=" + dir, "image.size=8",
                     "input.builtin-count=200", "train.steps=40", "train.objective=plain", "train.batch-size=8",
                     "train.log-every=20", "engine.threads=1")), null);
         } finally {

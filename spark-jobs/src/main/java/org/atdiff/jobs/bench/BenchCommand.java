@@ -1,5 +1,6 @@
 package org.atdiff.jobs.bench;
 
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
@@ -26,5 +27,11 @@ public final class BenchCommand implements Command {
         EngineSetup.configure(config, System.out);
         BenchRunner.run(s, config);
         return CommandResult.wrote("bench", List.of(new Path(s.output(), "bench.json")));
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        BenchSettings.read(r);
+        r.string("engine.conv-path");
     }
 }

@@ -60,7 +60,7 @@ final class EngineSection implements BenchSection {
                     }
                     try {
                         ConvolutionEngine.configure(path.configName());
-                        TrainingRun run = new TrainingRun(config, "plain", p, s.batchSize());
+                        TrainingRun run = new TrainingRun(config, "plain", p, s.batchSize(), s.adversarial());
                         run.run(s.warmup(), s.steps());
                         double ips = s.batchSize() / Timings.median(run.seconds());
                         System.err.printf("bench: engine %s %s %s: %.2f images/s%n", preset, path.configName(), p.key(), ips);

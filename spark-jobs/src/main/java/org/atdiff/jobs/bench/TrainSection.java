@@ -43,7 +43,7 @@ final class TrainSection implements BenchSection {
         Map<Precision, TrainingRun> plain = new LinkedHashMap<>();
         int perRound = (s.steps() + s.rounds() - 1) / s.rounds();
         for (Precision precision : s.precisions()) {
-            TrainingRun java = new TrainingRun(config, "plain", precision, s.batchSize());
+            TrainingRun java = new TrainingRun(config, "plain", precision, s.batchSize(), s.adversarial());
             List<Double> pySeconds = new ArrayList<>();
             for (int round = 0; round < s.rounds(); round++) {
                 int steps = Math.min(perRound, s.steps() - round * perRound);
@@ -90,7 +90,7 @@ final class TrainSection implements BenchSection {
                                             Map<Precision, TrainingRun> plain) {
         BenchSettings s = c.settings();
         Precision precision = s.precisions().get(0);
-        TrainingRun at = new TrainingRun(config, "at", precision, s.batchSize());
+        TrainingRun at = new TrainingRun(config, "at", precision, s.batchSize(), s.adversarial());
         at.run(s.warmup(), s.steps());
         double atStep = Timings.median(at.seconds());
         row(c, t, "atdiff", precision, "at (K=" + at.updatesPerStep() + ")", at.seconds().size(), atStep,
@@ -111,8 +111,8 @@ final class TrainSection implements BenchSection {
     private static void hybridOverhead(BenchContext c, BenchTable t, UNetConfig config, long flops) {
         BenchSettings s = c.settings();
         Precision precision = s.precisions().get(0);
-        TrainingRun hybrid = new TrainingRun(config, "hybrid", precision, s.batchSize());
-        TrainingRun base = new TrainingRun(config, "plain", precision, s.batchSize());
+        TrainingRun hybrid = new TrainingRun(config, "hybrid", precision, s.batchSize(), s.adversarial());
+        TrainingRun base = new TrainingRun(config, "plain", precision, s.batchSize(), s.adversarial());
         hybrid.run(s.warmup(), 0);
         base.run(s.warmup(), 0);
         List<Double> ratios = new ArrayList<>();

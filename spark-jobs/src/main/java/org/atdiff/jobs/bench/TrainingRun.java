@@ -36,7 +36,7 @@ final class TrainingRun {
     private final List<Double> losses = new ArrayList<>();
     private int updatesPerStep = 1;
 
-    TrainingRun(UNetConfig config, String objective, Precision precision, int batch) {
+    TrainingRun(UNetConfig config, String objective, Precision precision, int batch, AdversarialSettings adversarial) {
         boolean hybrid = objective.equals("hybrid");
         UNet model = new UNet(config.withLearnSigma(hybrid), 0);
         RandomStream data = new RandomStream(1);
@@ -44,7 +44,7 @@ final class TrainingRun {
         images = data.normal(new long[] {batch, config.inChannels(), config.imageSize(), config.imageSize()})
                 .clamp(new ScalarOptional(new Scalar(-1.0)), new ScalarOptional(new Scalar(1.0))).retainReference();
         loop = new TrainingLoop(precision.apply(model), NoiseSchedule.named("linear", 1000),
-                TrainingObjective.named(hybrid ? "plain" : objective, 0.1, AdversarialSettings.DEFAULTS,
+                TrainingObjective.named(hybrid ? "plain" : objective, 0.1, adversarial,
                         TimestepSampler.UNIFORM), new AdamW(model.parameters(), 0.0),
                 new LearningRateSchedule(1e-4, 0), new GradientClipping(1.0), new ExponentialMovingAverage(model, 0.9999),
                 () -> new Minibatch(images, null), new RandomStream(2), GradientSync.LOCAL);

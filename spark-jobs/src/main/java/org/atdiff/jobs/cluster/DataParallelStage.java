@@ -165,7 +165,7 @@ public final class DataParallelStage {
             BarrierTaskContext ctx = BarrierTaskContext.get();
             int rank = ctx.partitionId();
             int worldSize = ctx.getTaskInfos().length;
-            EngineThreads.use(threadsPerTask > 0 ? threadsPerTask : Math.max(1, ctx.cpus()));
+            EngineThreads.use(EngineThreads.resolve(threadsPerTask, ctx.cpus()));
             String host = SparkEnv.get().blockManager().blockManagerId().host();
             // Keys of this run and launch only: a client of an earlier launch or another run cannot join.
             String prefix = "atdiff/" + runKey + "/" + launch + "." + ctx.stageAttemptNumber() + "/";

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.cluster;
 
+import org.atdiff.tensor.EngineThreads;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -80,7 +81,7 @@ public final class TorchSparkSession {
         String cachedir = System.getProperty(CACHEDIR);
         if (cachedir != null && !javaOptions.contains(CACHEDIR)) javaOptions += " -D" + CACHEDIR + "=" + cachedir;
         conf.set("spark.executor.extraJavaOptions", javaOptions);
-        int threads = threadsPerTask > 0 ? threadsPerTask : conf.getInt("spark.task.cpus", 1);
+        int threads = EngineThreads.resolve(threadsPerTask, conf.getInt("spark.task.cpus", 1));
         conf.set("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
 
         Matcher cluster = LOCAL_CLUSTER.matcher(master.trim());

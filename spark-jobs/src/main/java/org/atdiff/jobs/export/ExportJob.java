@@ -1,5 +1,7 @@
 package org.atdiff.jobs.export;
 
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -73,5 +75,17 @@ public final class ExportJob implements Command {
             step.commit(marker, hadoop);
             return CommandResult.wrote("export", written);
         }
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        r.oneOf("export.what", List.of("samples", "weights"));
+        r.string("export.checkpoint");
+        r.string("run.dir");
+        r.string("samples.path");
+        r.nonEmpty("output.path");
+        r.bool("output.overwrite");
+        LeaseSettings.read(r);
+        SparkSessions.readSettings(r);
     }
 }

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.export;
 
+import org.atdiff.jobs.ExistingOutput;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Iterator;
@@ -44,10 +45,7 @@ public final class SampleExport {
         FileSystem fs = out.getFileSystem(hadoop);
         for (Path set : sets) {
             for (Path p : List.of(new Path(out, set.getName()), new Path(out, set.getName() + ".npz"))) {
-                if (fs.exists(p) && !overwrite) {
-                    throw new IllegalStateException("output.path " + p + " already exists; set output.overwrite=true to "
-                            + "replace it");
-                }
+                ExistingOutput.refuseUnlessOverwrite(p, overwrite, hadoop);
             }
         }
         return sets.stream().map(set -> {

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.export;
 
+import org.atdiff.jobs.ExistingOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,9 +38,7 @@ public final class WeightsExport {
 
     public static Exported run(Path checkpoint, Path file, boolean overwrite, Configuration hadoop) throws IOException {
         FileSystem fs = file.getFileSystem(hadoop);
-        if (fs.exists(file) && !overwrite) {
-            throw new IllegalStateException("output.path " + file + " already exists; set output.overwrite=true to replace it");
-        }
+        ExistingOutput.refuseUnlessOverwrite(file, overwrite, hadoop);
         try (PointerScope scope = new PointerScope()) {
             Checkpoint c;
             try (InputStream in = checkpoint.getFileSystem(hadoop).open(checkpoint)) {

@@ -1,5 +1,8 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.ExistingOutput;
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -34,16 +37,22 @@ public final class ClassifierJob implements Command {
             return CommandResult.wrote("classifier", java.util.List.of(file)).asReused();
         }
         SparkSession spark = session.spark();
-        if (file.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(file)
-                && !config.getBoolean("output.overwrite")) {
-            throw new IllegalStateException("output.path " + file + " already exists; set output.overwrite=true to "
-                    + "replace it");
-        }
-        EngineThreads.use(s.threads() > 0 ? s.threads() : Runtime.getRuntime().availableProcessors());
+        ExistingOutput.refuseUnlessOverwrite(file, config.getBoolean("output.overwrite"),
+                spark.sparkContext().hadoopConfiguration());
+        EngineThreads.use(EngineThreads.resolve(s.threads(), Runtime.getRuntime().availableProcessors()));
         ClassifierTraining.Result r = DatasetClassifier.train(spark, config.getString("data.path"), s.training());
         DatasetClassifier.save(r.classifier(), file, spark.sparkContext().hadoopConfiguration());
         FeatureExtractors.report(r, file);
         step.commit(marker, hadoop);
         return CommandResult.wrote("classifier", java.util.List.of(file));
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        FidSettings.read(r);
+        r.nonEmpty("data.path");
+        r.nonEmpty("output.path");
+        r.bool("output.overwrite");
+        SparkSessions.readSettings(r);
     }
 }

@@ -55,7 +55,7 @@ public final class FeatureStatistics {
             FeatureMoments moments = new FeatureMoments(extractor.value().dimension());
             if (!rows.hasNext()) return List.of(moments).iterator();
             TaskContext task = TaskContext.get();
-            EngineThreads.use(threads > 0 ? threads : task != null ? task.cpus() : 1);
+            EngineThreads.use(EngineThreads.resolve(threads, task != null ? task.cpus() : 1));
             try (FeatureExtractor.Network net = extractor.value().open(); NoGradScope g = new NoGradScope()) {
                 while (rows.hasNext()) {
                     List<DatasetImage> images = new ArrayList<>();

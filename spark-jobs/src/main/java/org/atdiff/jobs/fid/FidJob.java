@@ -1,5 +1,7 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
@@ -62,5 +64,16 @@ public final class FidJob implements Command {
             step.commit(marker, hadoop);
             return CommandResult.wrote("fid", List.of(result)).withScores(scores);
         }
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        FidSettings.read(r);
+        LeaseSettings.read(r);
+        r.nonEmpty("samples.path");
+        r.nonEmpty("reference.path");
+        r.nonEmpty("output.path");
+        r.bool("output.overwrite");
+        SparkSessions.readSettings(r);
     }
 }

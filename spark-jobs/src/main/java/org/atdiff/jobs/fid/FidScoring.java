@@ -1,5 +1,6 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.ExistingOutput;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -46,10 +47,7 @@ public final class FidScoring {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path out = new Path(outputPath);
         FileSystem outFs = out.getFileSystem(hadoop);
-        if (outFs.exists(new Path(out, RESULT_FILE)) && !overwrite) {
-            throw new IllegalStateException("output.path " + new Path(out, RESULT_FILE) + " already exists; set "
-                    + "output.overwrite=true to replace it");
-        }
+        ExistingOutput.refuseUnlessOverwrite(new Path(out, RESULT_FILE), overwrite, hadoop);
         FidInput samples = FidInput.resolve("samples.path", samplesPath, false, hadoop);
         FidInput ref = FidInput.resolve("reference.path", referencePath, true, hadoop);
         ImageStatistics sampleStats = samples.kind() == FidInput.Kind.STATISTICS ? readStatistics(samples, hadoop) : null;

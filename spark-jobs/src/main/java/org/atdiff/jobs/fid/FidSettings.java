@@ -1,8 +1,12 @@
 package org.atdiff.jobs.fid;
 
 import com.typesafe.config.Config;
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.oneOf;
 import java.io.Serializable;
 import java.util.List;
+import org.atdiff.jobs.SettingsReader;
 import org.atdiff.nn.ClassifierTraining;
 import org.atdiff.prep.DatasetSplit;
 import org.atdiff.prep.ImageResizer;
@@ -29,12 +33,10 @@ public record FidSettings(String features, String inceptionWeights, String class
     public static final List<String> FEATURES = List.of("inception", "classifier");
 
     public FidSettings {
-        if (!FEATURES.contains(features)) {
-            throw new IllegalArgumentException("fid.features must be one of " + FEATURES + " but is '" + features + "'");
-        }
-        if (split == null) throw new IllegalArgumentException("reference.split must be given");
-        if (batchSize < 1) throw new IllegalArgumentException("fid.batch-size must be >= 1 but is " + batchSize);
-        if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
+        oneOf("fid.features", features, FEATURES);
+        given("reference.split", split);
+        atLeast("fid.batch-size", batchSize, 1);
+        atLeast("engine.threads", threads, 0);
         new ImageResizer(folderSize, folderChannels, ImageResizer.Filter.named(folderResize)); // checks image.*
     }
 
@@ -48,17 +50,21 @@ public record FidSettings(String features, String inceptionWeights, String class
     }
 
     public static FidSettings fromConfig(Config c) {
+        return read(new SettingsReader(c));
+    }
+
+    /** As {@link #fromConfig}, recording the paths read in {@code r}. */
+    public static FidSettings read(SettingsReader r) {
         ClassifierTraining.Settings training;
         try {
-            training = new ClassifierTraining.Settings(c.getInt("fid.classifier-epochs"),
-                    c.getInt("fid.classifier-batch-size"), c.getDouble("fid.classifier-lr"),
-                    c.getInt("fid.classifier-width"), c.getLong("run.seed"));
-            if (training.width() < 1) throw new IllegalArgumentException("width must be >= 1: " + training.width());
+            training = new ClassifierTraining.Settings(r.integer("fid.classifier-epochs"),
+                    r.integer("fid.classifier-batch-size"), r.number("fid.classifier-lr"),
+                    r.atLeast("fid.classifier-width", 1), r.longValue("run.seed"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("fid.classifier-*: " + e.getMessage(), e);
         }
-        return new FidSettings(c.getString("fid.features"), c.getString("fid.inception-weights"),
-                c.getString("fid.classifier"), training, c.getInt("fid.batch-size"), DatasetSplit.parse(c.getString("reference.split"), "reference.split"),
-                c.getInt("engine.threads"), c.getInt("image.size"), c.getInt("image.channels"), c.getString("image.resize"));
+        return new FidSettings(r.string("fid.features"), r.string("fid.inception-weights"), r.string("fid.classifier"),
+                training, r.integer("fid.batch-size"), r.named("reference.split", v -> DatasetSplit.parse(v, "reference.split")),
+                r.integer("engine.threads"), r.integer("image.size"), r.integer("image.channels"), r.string("image.resize"));
     }
 }

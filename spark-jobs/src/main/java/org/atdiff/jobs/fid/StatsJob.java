@@ -1,5 +1,8 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.jobs.ExistingOutput;
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
@@ -66,9 +69,7 @@ public final class StatsJob implements Command {
                                         boolean overwrite) throws IOException {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path npz = npzPath(outputPath);
-        if (npz.getFileSystem(hadoop).exists(npz) && !overwrite) {
-            throw new IllegalStateException("output.path " + npz + " already exists; set output.overwrite=true to replace it");
-        }
+        ExistingOutput.refuseUnlessOverwrite(npz, overwrite, hadoop);
         FeatureExtractor fx = FeatureExtractors.resolve(spark, s, null, dataPath, classifierPath(npz));
         return compute(spark, s, fx, dataPath, npz);
     }
@@ -83,5 +84,15 @@ public final class StatsJob implements Command {
         ImageStatistics stats = ImageStatistics.of(m, fx, dataPath + " (split " + s.split() + ")");
         stats.write(npz, spark.sparkContext().hadoopConfiguration());
         return stats;
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        FidSettings.read(r);
+        LeaseSettings.read(r);
+        r.nonEmpty("data.path");
+        r.nonEmpty("output.path");
+        r.bool("output.overwrite");
+        SparkSessions.readSettings(r);
     }
 }

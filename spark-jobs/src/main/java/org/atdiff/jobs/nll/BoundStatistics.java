@@ -63,7 +63,7 @@ public final class BoundStatistics {
             VariationalBoundSums sums = new VariationalBoundSums(m.spec().timesteps());
             if (!rows.hasNext()) return List.of(sums).iterator();
             TaskContext task = TaskContext.get();
-            EngineThreads.use(settings.threads() > 0 ? settings.threads() : task != null ? task.cpus() : 1);
+            EngineThreads.use(EngineThreads.resolve(settings.threads(), task != null ? task.cpus() : 1));
             UNet unet = m.build();
             NoiseSchedule schedule = m.spec().noiseSchedule();
             int c = unet.config().inChannels(), size = unet.config().imageSize();

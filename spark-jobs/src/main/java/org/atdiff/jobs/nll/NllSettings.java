@@ -1,10 +1,14 @@
 package org.atdiff.jobs.nll;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.SettingsReader;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.prep.DatasetSplit;
 
@@ -26,20 +30,25 @@ public record NllSettings(String checkpoint, String runDir, boolean ema, String 
         if (checkpoint.isBlank() && runDir.isBlank()) {
             throw new IllegalArgumentException("nll.checkpoint and run.dir are both empty: name a checkpoint or a run");
         }
-        if (dataPath.isBlank()) throw new IllegalArgumentException("data.path is empty: name a prepared dataset");
-        if (split == null) throw new IllegalArgumentException("nll.split must be given");
-        if (count < 0) throw new IllegalArgumentException("nll.count must be >= 0 but is " + count);
-        if (batchSize < 1) throw new IllegalArgumentException("nll.batch-size must be >= 1 but is " + batchSize);
-        if (partitions < 0) throw new IllegalArgumentException("nll.partitions must be >= 0 but is " + partitions);
-        if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
-        if (outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
+        nonEmpty("data.path", dataPath);
+        given("nll.split", split);
+        atLeast("nll.count", count, 0);
+        atLeast("nll.batch-size", batchSize, 1);
+        atLeast("nll.partitions", partitions, 0);
+        atLeast("engine.threads", threads, 0);
+        nonEmpty("output.path", outputPath);
     }
 
     public static NllSettings fromConfig(Config c) {
-        return new NllSettings(c.getString("nll.checkpoint"), c.getString("run.dir"), c.getBoolean("nll.ema"),
-                c.getString("data.path"), DatasetSplit.parse(c.getString("nll.split"), "nll.split"), c.getInt("nll.count"), c.getInt("nll.batch-size"),
-                c.getInt("nll.partitions"), c.getLong("nll.seed"), c.getInt("engine.threads"), c.getString("output.path"),
-                c.getBoolean("output.overwrite"));
+        return read(new SettingsReader(c));
+    }
+
+    /** As {@link #fromConfig}, recording the paths read in {@code r}. */
+    public static NllSettings read(SettingsReader r) {
+        return new NllSettings(r.string("nll.checkpoint"), r.string("run.dir"), r.bool("nll.ema"), r.string("data.path"),
+                r.named("nll.split", v -> DatasetSplit.parse(v, "nll.split")), r.integer("nll.count"),
+                r.integer("nll.batch-size"), r.integer("nll.partitions"), r.longValue("nll.seed"),
+                r.integer("engine.threads"), r.string("output.path"), r.bool("output.overwrite"));
     }
 
     /** The checkpoint {@code nll.checkpoint} names, else the latest of {@code run.dir}. */

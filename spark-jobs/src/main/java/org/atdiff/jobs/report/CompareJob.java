@@ -1,5 +1,6 @@
 package org.atdiff.jobs.report;
 
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,5 +58,16 @@ public final class CompareJob implements Command {
             written.add(new Path(out, "eps-mse.md"));
         }
         return CommandResult.wrote("compare", written);
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        r.string("compare.scores");
+        r.string("compare.eps-mse");
+        r.strings("compare.runs");
+        r.nonEmpty("output.path");
+        r.strings("compare.paired.treatments");
+        r.string("compare.paired.control");
+        r.string("compare.paired.baseline");
     }
 }

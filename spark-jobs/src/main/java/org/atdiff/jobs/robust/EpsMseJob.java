@@ -1,5 +1,8 @@
 package org.atdiff.jobs.robust;
 
+import org.atdiff.jobs.ExistingOutput;
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
@@ -67,9 +70,7 @@ public final class EpsMseJob implements Command {
     public static Result run(SparkSession spark, EpsMseSettings s) throws Exception {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path out = s.resultPath();
-        if (out.getFileSystem(hadoop).exists(out) && !s.overwrite()) {
-            throw new IllegalStateException("output.path " + out + " already exists; set output.overwrite=true to replace it");
-        }
+        ExistingOutput.refuseUnlessOverwrite(out, s.overwrite(), hadoop);
         Path checkpoint = s.resolveCheckpoint(hadoop);
         SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
         if (model.objective().consistencyModel()) {
@@ -115,5 +116,12 @@ public final class EpsMseJob implements Command {
         byte[] bytes = JSON.writeValueAsBytes(doc);
         new RunDirectory(s.outputPath(), hadoop).writeAtomically(EpsMseSettings.RESULT_FILE, o -> o.write(bytes));
         return new Result(rows, out);
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        EpsMseSettings.read(r);
+        LeaseSettings.read(r);
+        SparkSessions.readSettings(r);
     }
 }

@@ -1,11 +1,15 @@
 package org.atdiff.jobs.robust;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.SettingsReader;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.objective.PerturbedDenoisingError.Attack;
 import org.atdiff.prep.DatasetSplit;
@@ -31,11 +35,11 @@ public record EpsMseSettings(String checkpoint, String runDir, boolean ema, Stri
         if (checkpoint.isBlank() && runDir.isBlank()) {
             throw new IllegalArgumentException("eps-mse.checkpoint and run.dir are both empty: name a checkpoint or a run");
         }
-        if (dataPath.isBlank()) throw new IllegalArgumentException("data.path is empty: name a prepared dataset");
-        if (split == null) throw new IllegalArgumentException("eps-mse.split must be given");
-        if (count < 0) throw new IllegalArgumentException("eps-mse.count must be >= 0 but is " + count);
-        if (batchSize < 1) throw new IllegalArgumentException("eps-mse.batch-size must be >= 1 but is " + batchSize);
-        if (partitions < 0) throw new IllegalArgumentException("eps-mse.partitions must be >= 0 but is " + partitions);
+        nonEmpty("data.path", dataPath);
+        given("eps-mse.split", split);
+        atLeast("eps-mse.count", count, 0);
+        atLeast("eps-mse.batch-size", batchSize, 1);
+        atLeast("eps-mse.partitions", partitions, 0);
         if (timestepBins.length < 2 || timestepBins[0] < 0) {
             throw new IllegalArgumentException("eps-mse.t-bins needs at least two edges, the first >= 0: "
                     + java.util.Arrays.toString(timestepBins));
@@ -50,18 +54,22 @@ public record EpsMseSettings(String checkpoint, String runDir, boolean ema, Stri
             if (!(r >= 0) || !Double.isFinite(r)) throw new IllegalArgumentException("eps-mse.radii: " + r + " is not a finite norm >= 0");
         }
         if (attacks.isEmpty()) throw new IllegalArgumentException("eps-mse.attacks is empty");
-        if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
-        if (outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
+        atLeast("engine.threads", threads, 0);
+        nonEmpty("output.path", outputPath);
     }
 
     public static EpsMseSettings fromConfig(Config c) {
-        return new EpsMseSettings(c.getString("eps-mse.checkpoint"), c.getString("run.dir"), c.getBoolean("eps-mse.ema"),
-                c.getString("data.path"), DatasetSplit.parse(c.getString("eps-mse.split"), "eps-mse.split"), c.getInt("eps-mse.count"),
-                c.getInt("eps-mse.batch-size"), c.getInt("eps-mse.partitions"), c.getLong("eps-mse.seed"),
-                c.getIntList("eps-mse.t-bins").stream().mapToInt(Integer::intValue).toArray(),
-                c.getDoubleList("eps-mse.radii").stream().mapToDouble(Double::doubleValue).toArray(),
-                c.getStringList("eps-mse.attacks").stream().map(a -> Attack.named("eps-mse.attacks", a)).distinct().toList(),
-                c.getInt("engine.threads"), c.getString("output.path"), c.getBoolean("output.overwrite"));
+        return read(new SettingsReader(c));
+    }
+
+    /** As {@link #fromConfig}, recording the paths read in {@code r}. */
+    public static EpsMseSettings read(SettingsReader r) {
+        return new EpsMseSettings(r.string("eps-mse.checkpoint"), r.string("run.dir"), r.bool("eps-mse.ema"),
+                r.string("data.path"), r.named("eps-mse.split", v -> DatasetSplit.parse(v, "eps-mse.split")),
+                r.integer("eps-mse.count"), r.integer("eps-mse.batch-size"), r.integer("eps-mse.partitions"),
+                r.longValue("eps-mse.seed"), r.intArray("eps-mse.t-bins"), r.doubleArray("eps-mse.radii"),
+                r.namedList("eps-mse.attacks", a -> Attack.named("eps-mse.attacks", a)).stream().distinct().toList(),
+                r.integer("engine.threads"), r.string("output.path"), r.bool("output.overwrite"));
     }
 
     /** The number of timestep bins. */

@@ -62,7 +62,7 @@ public final class PerturbedErrorStatistics {
             if (!rows.hasNext()) return List.of(sums).iterator();
             SamplingModel m = network.value();
             TaskContext task = TaskContext.get();
-            EngineThreads.use(settings.threads() > 0 ? settings.threads() : task != null ? task.cpus() : 1);
+            EngineThreads.use(EngineThreads.resolve(settings.threads(), task != null ? task.cpus() : 1));
             UNet unet = m.build();
             NoiseSchedule schedule = m.spec().noiseSchedule();
             int[] edges = settings.timestepBins();

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.sample;
 
+import org.atdiff.jobs.ExistingOutput;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -71,10 +72,7 @@ public final class SampleGeneration {
         FileSystem fs = out.getFileSystem(hadoop);
         for (SampleSet set : s.sets()) {
             Path folder = new Path(out, set.folderName());
-            if (fs.exists(folder) && !s.overwrite()) {
-                throw new IllegalStateException("output.path " + folder + " already exists; set output.overwrite=true "
-                        + "to replace it");
-            }
+            ExistingOutput.refuseUnlessOverwrite(folder, s.overwrite(), hadoop);
         }
         List<long[]> ranges = new ArrayList<>();
         for (long first = 0; first < s.count(); first += s.batchSize()) {

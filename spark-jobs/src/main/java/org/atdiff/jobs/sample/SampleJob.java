@@ -1,5 +1,7 @@
 package org.atdiff.jobs.sample;
 
+import org.atdiff.jobs.SparkSessions;
+import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import org.apache.hadoop.conf.Configuration;
 import java.util.List;
@@ -48,5 +50,12 @@ public final class SampleJob implements Command {
             step.commit(marker, hadoop);
             return CommandResult.wrote("sample", sets.stream().map(SampleGeneration.WrittenSet::folder).toList());
         }
+    }
+
+    @Override
+    public void readSettings(SettingsReader r) {
+        SampleSettings.read(r);
+        LeaseSettings.read(r);
+        SparkSessions.readSettings(r);
     }
 }

@@ -1,20 +1,28 @@
 package org.atdiff.jobs.sample;
 
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.inRange;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
+import static org.atdiff.settings.SettingChecks.oneOf;
+import static org.atdiff.settings.SettingChecks.positive;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigValueType;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.atdiff.diffusion.TimestepSpacing;
+import org.atdiff.jobs.SettingsReader;
 import org.atdiff.sampling.Samplers;
 import org.atdiff.sampling.StatePerturbation;
 import org.atdiff.train.Precision;
 
 /**
  * The {@code sample.*} keys (plus {@code run.dir}, {@code engine.threads}, {@code output.*}) as typed, checked
- * settings. {@code sample.sampler} and {@code sample.steps} take one value or a list; the job writes one sample set
- * per (sampler, NFE) pair.
+ * settings. {@code sample.sampler} and {@code sample.nfe} (formerly {@code sample.steps}, an alias for one release)
+ * take one value or a list; the job writes one sample set per (sampler, NFE) pair.
+ *
+ * @param steps           {@code sample.nfe}: the numbers of network evaluations per image
  *
  * @param checkpoint      a checkpoint file, or "" for the latest checkpoint of {@code runDir}
  * @param threads         libtorch threads per task (0 = the cores Spark gives a task)
@@ -38,33 +46,23 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
         if (checkpoint.isBlank() && runDir.isBlank()) {
             throw new IllegalArgumentException("sample.checkpoint and run.dir are both empty: name a checkpoint or a run");
         }
-        if (count < 1) throw new IllegalArgumentException("sample.count must be >= 1 but is " + count);
+        atLeast("sample.count", count, 1);
         if (samplers.isEmpty()) throw new IllegalArgumentException("sample.sampler names no sampler");
-        if (!(eta >= 0 && eta <= 1)) throw new IllegalArgumentException("sample.eta must be in [0, 1] but is " + eta);
-        if (spacing == null) throw new IllegalArgumentException("sample.spacing is null");
-        for (String name : samplers) {
-            try {
-                Samplers.named(name, eta, spacing);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("sample.sampler: " + e.getMessage(), e);
-            }
-        }
+        inRange("sample.eta", eta, 0, 1, false);
+        given("sample.spacing", spacing);
+        for (String name : samplers) oneOf("sample.sampler", name, Samplers.NAMES);
         if (es && samplers.contains("cm")) {
             throw new IllegalArgumentException("sample.es does not apply to sample.sampler = cm (a consistency model "
                     + "predicts x0, not noise to scale); sample cm with sample.es=false");
         }
-        if (steps.isEmpty()) throw new IllegalArgumentException("sample.steps names no NFE");
-        for (int nfe : steps) {
-            if (nfe < 1) throw new IllegalArgumentException("sample.steps must be >= 1 but has " + nfe);
-        }
-        if (!(esFactor > 0) || Double.isInfinite(esFactor)) {
-            throw new IllegalArgumentException("sample.es-factor must be positive but is " + esFactor);
-        }
-        if (batchSize < 1) throw new IllegalArgumentException("sample.batch-size must be >= 1 but is " + batchSize);
-        if (partitions < 0) throw new IllegalArgumentException("sample.partitions must be >= 0 but is " + partitions);
-        if (threads < 0) throw new IllegalArgumentException("engine.threads must be >= 0 but is " + threads);
-        if (outputPath.isBlank()) throw new IllegalArgumentException("output.path is empty");
-        if (precision == null) throw new IllegalArgumentException("sample.precision is null");
+        if (steps.isEmpty()) throw new IllegalArgumentException("sample.nfe names no NFE");
+        for (int nfe : steps) atLeast("sample.nfe", nfe, 1);
+        positive("sample.es-factor", esFactor);
+        atLeast("sample.batch-size", batchSize, 1);
+        atLeast("sample.partitions", partitions, 0);
+        atLeast("engine.threads", threads, 0);
+        nonEmpty("output.path", outputPath);
+        given("sample.precision", precision);
         try {
             StatePerturbation.named(perturbation, perturbationRadius);
         } catch (IllegalArgumentException e) {
@@ -94,37 +92,45 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
     }
 
     public static SampleSettings fromConfig(Config c) {
-        List<Integer> steps = new ArrayList<>();
-        for (String s : values(c, "sample.steps")) {
+        return read(new SettingsReader(c));
+    }
+
+    /** As {@link #fromConfig}, recording the paths read in {@code r}. */
+    public static SampleSettings read(SettingsReader r) {
+        return new SampleSettings(r.string("sample.checkpoint"), r.string("run.dir"), r.bool("sample.ema"),
+                r.integer("sample.count"), r.strings("sample.sampler"), nfe(r), r.bool("sample.es"),
+                r.number("sample.es-factor"), r.number("sample.eta"), r.longValue("sample.seed"),
+                r.integer("sample.batch-size"), r.integer("sample.partitions"), r.integer("engine.threads"),
+                r.string("output.path"), r.bool("output.overwrite"), r.ints("cm.sampling-times"),
+                r.named("sample.precision", Precision::named), r.string("sample.perturbation"),
+                r.number("sample.perturbation-radius"), r.named("sample.spacing", TimestepSpacing::named));
+    }
+
+    /**
+     * {@code sample.nfe}, or its alias {@code sample.steps} (one release) when that is set later (a path=value over a
+     * --conf file or profile, a file over a profile); both set in the same place to different values is an error.
+     */
+    private static List<Integer> nfe(SettingsReader r) {
+        List<Integer> nfe = integers(r, "sample.nfe"), alias = integers(r, "sample.steps");
+        int nfeLayer = r.layer("sample.nfe"), aliasLayer = r.layer("sample.steps");
+        if (alias.isEmpty() || nfeLayer > aliasLayer) return nfe;
+        if (nfeLayer == aliasLayer && !nfe.equals(alias)) {
+            throw new IllegalArgumentException("sample.nfe = " + nfe + " and its former name sample.steps = " + alias
+                    + " are both set and differ; set sample.nfe only");
+        }
+        return alias;
+    }
+
+    private static List<Integer> integers(SettingsReader r, String key) {
+        List<Integer> values = new ArrayList<>();
+        for (String s : r.strings(key)) {
             try {
-                steps.add(Integer.parseInt(s.trim()));
+                values.add((int) atLeast(key, Integer.parseInt(s.trim()), 1));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("sample.steps must be integers but has '" + s + "'");
+                throw new IllegalArgumentException(key + " must be integers but has '" + s + "'");
             }
         }
-        return new SampleSettings(c.getString("sample.checkpoint"), c.getString("run.dir"), c.getBoolean("sample.ema"),
-                c.getInt("sample.count"), values(c, "sample.sampler"), steps, c.getBoolean("sample.es"),
-                c.getDouble("sample.es-factor"), c.getDouble("sample.eta"), c.getLong("sample.seed"),
-                c.getInt("sample.batch-size"), c.getInt("sample.partitions"), c.getInt("engine.threads"),
-                c.getString("output.path"), c.getBoolean("output.overwrite"), c.getIntList("cm.sampling-times"),
-                precision(c.getString("sample.precision")), c.getString("sample.perturbation"),
-                c.getDouble("sample.perturbation-radius"), spacing(c.getString("sample.spacing")));
-    }
-
-    private static TimestepSpacing spacing(String name) {
-        try {
-            return TimestepSpacing.named(name);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("sample.spacing: " + e.getMessage(), e);
-        }
-    }
-
-    private static Precision precision(String name) {
-        try {
-            return Precision.named(name);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("sample.precision: " + e.getMessage(), e);
-        }
+        return values;
     }
 
     /** The state perturbation of every sample set. */
@@ -146,15 +152,5 @@ public record SampleSettings(String checkpoint, String runDir, boolean ema, int 
                     perturbation.equals("none") ? 0 : perturbationRadius, timesteps));
         }
         return sets;
-    }
-
-    /** A list key's values as strings; a single value (e.g. {@code sampler = "ddim"} in a --conf file) is a list of one. */
-    static List<String> values(Config c, String path) {
-        if (c.getValue(path).valueType() == ConfigValueType.LIST) {
-            List<String> out = new ArrayList<>();
-            c.getList(path).forEach(v -> out.add(String.valueOf(v.unwrapped())));
-            return out;
-        }
-        return List.of(c.getString(path));
     }
 }

@@ -41,7 +41,7 @@ final class SampleTask implements FlatMapFunction<Iterator<long[]>, PreparedImag
     public Iterator<PreparedImage> call(Iterator<long[]> ranges) {
         if (!ranges.hasNext()) return List.<PreparedImage>of().iterator();
         TaskContext task = TaskContext.get();
-        int threads = settings.threads() > 0 ? settings.threads() : task != null ? task.cpus() : 1;
+        int threads = EngineThreads.resolve(settings.threads(), task != null ? task.cpus() : 1);
         EngineThreads.use(threads);
         UNet unet = model.value().build();
         for (Tensor p : unet.parameters()) p.requires_grad_(false); // a gradient perturbation needs input gradients only

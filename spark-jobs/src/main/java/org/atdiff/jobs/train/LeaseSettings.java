@@ -1,7 +1,7 @@
 package org.atdiff.jobs.train;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
+import org.atdiff.jobs.SettingsReader;
 import java.time.Duration;
 
 /**
@@ -21,11 +21,12 @@ public record LeaseSettings(boolean takeOver, Duration timeout) {
 
     /** Reads and checks the keys; a missing or ill-typed key is an error naming it. */
     public static LeaseSettings fromConfig(Config c) {
-        try {
-            return new LeaseSettings(c.getBoolean("train.take-over-lease"), c.getDuration("train.lease-timeout"));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return read(new SettingsReader(c));
+    }
+
+    /** As {@link #fromConfig}, recording the paths read in {@code r}. */
+    public static LeaseSettings read(SettingsReader r) {
+        return new LeaseSettings(r.bool("train.take-over-lease"), r.positiveDuration("train.lease-timeout"));
     }
 
     /** How often the holder rewrites its renewal time: a quarter of the timeout, so three renewals may fail in a row. */

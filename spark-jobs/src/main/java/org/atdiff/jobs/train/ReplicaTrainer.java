@@ -173,9 +173,9 @@ public final class ReplicaTrainer {
         private final UNet model;
         private final TrainingObjective objective;
         private final LinkedHashMap<String, RandomStream> streams;
-        private final long startStep, until;
+        private final long until;
         private final int attempt, workers;
-        private final long startNanos = System.nanoTime();
+        private final StepClock clock;
         private boolean engineLogged;
 
         RootOutputs(MetricsLog metrics, UNet model, TrainingObjective objective,
@@ -184,7 +184,7 @@ public final class ReplicaTrainer {
             this.model = model;
             this.objective = objective;
             this.streams = streams;
-            this.startStep = startStep;
+            this.clock = new StepClock(startStep);
             this.until = until;
             this.attempt = attempt;
             this.workers = workers;
@@ -199,8 +199,7 @@ public final class ReplicaTrainer {
                     EngineReport engine = ConvolutionEngine.report(); // the check this worker's JVM made
                     metrics.add(m, engineLogged ? Map.of() : Map.of("engine", engine.asMap())); // once per attempt
                     engineLogged = true;
-                    double perStep = (System.nanoTime() - startNanos) * 1e-9 / (s - startStep);
-                    metrics.progress(m, total, perStep * (total - s), attempt, workers, engine.line());
+                    metrics.progress(m, total, clock.secondsLeft(s, total), attempt, workers, engine.line());
                 }
                 if (s % settings.checkpointEvery() == 0 || s == total || s == until) {
                     metrics.flush();

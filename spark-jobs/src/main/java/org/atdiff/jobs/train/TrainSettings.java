@@ -1,16 +1,20 @@
 package org.atdiff.jobs.train;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.given;
+import static org.atdiff.settings.SettingChecks.inRange;
+import static org.atdiff.settings.SettingChecks.nonEmpty;
+import static org.atdiff.settings.SettingChecks.positive;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.List;
 import org.atdiff.consistency.ConsistencyMetric;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.consistency.TeacherSolver;
 import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.SettingsReader;
 import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.train.ObjectiveSettings;
 import org.atdiff.train.Precision;
@@ -38,8 +42,8 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
         Precision precision, DataPlacement dataPlacement) implements Serializable {
 
     public TrainSettings {
-        if (objective == null) throw new IllegalArgumentException("train.objective must be given");
-        if (dataPlacement == null) throw new IllegalArgumentException("train.data-placement must be given");
+        given("train.objective", objective);
+        given("train.data-placement", dataPlacement);
         if (objective.teacher().isPresent() && !initCheckpoint.isBlank()) {
             throw new IllegalArgumentException("train.init-checkpoint is not used with train.objective = "
                     + objective.name() + ": the student starts from the teacher cm.teacher = " + objective.teacher().get());
@@ -47,14 +51,14 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
         atLeast("train.steps", steps, 1);
         atLeast("train.batch-size", batchSize, 1);
         atLeast("train.workers", workers, 0);
-        if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("train.lr must be > 0 but is " + lr);
-        unitInterval("train.beta1", beta1);
-        unitInterval("train.beta2", beta2);
-        if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException("train.eps must be > 0 but is " + eps);
-        nonNegative("train.weight-decay", weightDecay);
+        positive("train.lr", lr);
+        inRange("train.beta1", beta1, 0, 1, true);
+        inRange("train.beta2", beta2, 0, 1, true);
+        positive("train.eps", eps);
+        atLeast("train.weight-decay", weightDecay, 0.0);
         atLeast("train.warmup-steps", warmupSteps, 0);
-        nonNegative("train.grad-clip", gradClip);
-        unitInterval("train.ema-rate", emaRate);
+        atLeast("train.grad-clip", gradClip, 0.0);
+        inRange("train.ema-rate", emaRate, 0, 1, true);
         atLeast("train.checkpoint-every", checkpointEvery, 1);
         atLeast("train.keep-checkpoints", keepCheckpoints, 1);
         atLeast("train.log-every", logEvery, 1);
@@ -62,43 +66,40 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
         if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
             throw new IllegalArgumentException("train.collective-timeout must be positive but is " + collectiveTimeout);
         }
-        if (runDir == null || runDir.isBlank()) throw new IllegalArgumentException("run.dir must not be empty");
-        if (dataPath == null || dataPath.isBlank()) throw new IllegalArgumentException("data.path must not be empty");
-        if (split == null) throw new IllegalArgumentException("data.split must be given");
+        nonEmpty("run.dir", runDir);
+        nonEmpty("data.path", dataPath);
+        given("data.split", split);
         atLeast("engine.threads", threads, 0);
     }
 
     /** Reads and checks the keys; a missing or ill-typed key is an error naming it. */
     public static TrainSettings fromConfig(Config c) {
-        try {
-            Precision precision = Precision.named(c.getString("train.precision"));
-            return new TrainSettings(objective(c), c.getLong("train.steps"),
-                    c.getInt("train.batch-size"), c.getInt("train.workers"), c.getDouble("train.lr"),
-                    c.getDouble("train.beta1"), c.getDouble("train.beta2"), c.getDouble("train.eps"),
-                    c.getDouble("train.weight-decay"), c.getLong("train.warmup-steps"), c.getDouble("train.grad-clip"),
-                    c.getDouble("train.ema-rate"), c.getLong("train.checkpoint-every"), c.getInt("train.keep-checkpoints"),
-                    c.getLong("train.log-every"), c.getInt("train.max-attempts"), c.getDuration("train.collective-timeout"),
-                    c.getString("train.init-checkpoint"), c.getLong("run.seed"), c.getString("run.dir"),
-                    c.getString("data.path"), DatasetSplit.parse(c.getString("data.split"), "data.split"),
-                    c.getInt("engine.threads"), precision,
-                    DataPlacement.named(c.getString("train.data-placement")));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        return read(new SettingsReader(c));
     }
 
-    /** The objective settings; a bad value is an error naming its key. */
-    private static ObjectiveSettings objective(Config c) {
-        try {
-            // AdversarialSettings names the at.* key of a bad value
-            AdversarialSettings at = new AdversarialSettings(c.getInt("at.steps"), c.getDouble("at.rho"),
-                    c.getDouble("at.alpha"), AdversarialSettings.Norm.named(c.getString("at.norm")),
-                    AdversarialSettings.Target.named(c.getString("at.target")));
-            return new ObjectiveSettings(c.getString("train.objective"), c.getDouble("ip.gamma"), at,
-                    c.getBoolean("train.adversarial"), consistency(c), c.getString("train.timestep-sampler"));
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+    /** As {@link #fromConfig}, recording the paths read in {@code r}. */
+    public static TrainSettings read(SettingsReader r) {
+        return new TrainSettings(objective(r), r.longValue("train.steps"), r.integer("train.batch-size"),
+                r.integer("train.workers"), r.number("train.lr"), r.number("train.beta1"), r.number("train.beta2"),
+                r.number("train.eps"), r.number("train.weight-decay"), r.longValue("train.warmup-steps"),
+                r.number("train.grad-clip"), r.number("train.ema-rate"), r.longValue("train.checkpoint-every"),
+                r.integer("train.keep-checkpoints"), r.longValue("train.log-every"), r.integer("train.max-attempts"),
+                r.positiveDuration("train.collective-timeout"), r.string("train.init-checkpoint"),
+                r.longValue("run.seed"), r.string("run.dir"), r.string("data.path"),
+                r.named("data.split", v -> DatasetSplit.parse(v, "data.split")), r.integer("engine.threads"),
+                r.named("train.precision", Precision::named), r.named("train.data-placement", DataPlacement::named));
+    }
+
+    /** The objective settings ({@code train.objective}, {@code ip.*}, {@code at.*}, {@code cm.*}). */
+    private static ObjectiveSettings objective(SettingsReader r) {
+        return new ObjectiveSettings(r.string("train.objective"), r.number("ip.gamma"), adversarial(r),
+                r.bool("train.adversarial"), consistency(r), r.string("train.timestep-sampler"));
+    }
+
+    /** The {@code at.*} settings of free adversarial training. */
+    public static AdversarialSettings adversarial(SettingsReader r) {
+        return new AdversarialSettings(r.integer("at.steps"), r.number("at.rho"), r.number("at.alpha"),
+                r.named("at.norm", AdversarialSettings.Norm::named), r.named("at.target", AdversarialSettings.Target::named));
     }
 
     /**
@@ -109,24 +110,19 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
      */
     public static ObjectiveSettings trainedObjective(String configJson, String source) {
         try {
-            return objective(parse(configJson).withFallback(AtdiffConfig.reference()).resolve());
+            return objective(new SettingsReader(parse(configJson).withFallback(AtdiffConfig.reference()).resolve()));
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("checkpoint " + source + ": its configuration does not say how it was "
                     + "trained (" + e.getMessage() + ")", e);
         }
     }
 
-    /** The {@code cm.*} settings; a bad value is an error naming its key. */
-    private static ConsistencySettings consistency(Config c) {
-        try {
-            List<Integer> times = c.getIntList("cm.sampling-times");
-            return new ConsistencySettings(c.getString("cm.teacher"), TeacherSolver.named(c.getString("cm.solver")),
-                    c.getInt("cm.discretization"), c.getInt("cm.ct-initial-steps"), c.getInt("cm.ct-final-steps"),
-                    c.getDouble("cm.rho"), ConsistencyMetric.named(c.getString("cm.metric")), c.getDouble("cm.ema-rate"),
-                    c.getDouble("cm.sigma-data"), times.stream().mapToInt(Integer::intValue).toArray());
-        } catch (ConfigException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+    /** The {@code cm.*} settings. */
+    public static ConsistencySettings consistency(SettingsReader r) {
+        return new ConsistencySettings(r.string("cm.teacher"), r.named("cm.solver", TeacherSolver::named),
+                r.integer("cm.discretization"), r.integer("cm.ct-initial-steps"), r.integer("cm.ct-final-steps"),
+                r.number("cm.rho"), r.named("cm.metric", ConsistencyMetric::named), r.number("cm.ema-rate"),
+                r.number("cm.sigma-data"), r.intArray("cm.sampling-times"));
     }
 
     public AdamW optimizer(TrainableDenoiser model) {
@@ -157,17 +153,5 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
 
     public static Config parse(String json) {
         return ConfigFactory.parseString(json).resolve();
-    }
-
-    private static void atLeast(String key, long v, long min) {
-        if (v < min) throw new IllegalArgumentException(key + " must be >= " + min + " but is " + v);
-    }
-
-    private static void nonNegative(String key, double v) {
-        if (!(v >= 0) || Double.isInfinite(v)) throw new IllegalArgumentException(key + " must be >= 0 but is " + v);
-    }
-
-    private static void unitInterval(String key, double v) {
-        if (!(v >= 0 && v < 1)) throw new IllegalArgumentException(key + " must be in [0, 1) but is " + v);
     }
 }

@@ -1,5 +1,6 @@
 package org.atdiff.jobs.fid;
 
+import org.atdiff.prep.PrepSettingsBuilder;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.File;
@@ -44,7 +45,7 @@ class FeatureStatisticsTest {
         torch.set_num_threads(1);
         spark = TinyRuns.spark();
         data = new File(dir, "shapes").toString();
-        DatasetPrep.run(spark, PrepSettings.builder("builtin:shapes", data).builtinCount(1000).imageSize(16).build());
+        DatasetPrep.run(spark, PrepSettingsBuilder.of("builtin:shapes", data).builtinCount(1000).imageSize(16).build());
     }
 
     private static PreparedDataset dataset() throws java.io.IOException {

@@ -127,6 +127,23 @@ class SampleGenerationTest {
     }
 
     @Test
+    void sampleStepsIsAnAliasOfSampleNfe() {
+        assertEquals(List.of(10), SampleSettings.fromConfig(AtdiffConfig.reference()).steps());
+        assertEquals(List.of(5, 10), SampleSettings.fromConfig(AtdiffConfig.load(null, List.of("sample.nfe=[5,10]"))).steps());
+        assertEquals(List.of(5, 10), SampleSettings.fromConfig(AtdiffConfig.load(null, List.of("sample.steps=[5,10]"))).steps());
+        assertEquals(List.of(5), SampleSettings.fromConfig(AtdiffConfig.load(null,
+                List.of("sample.steps=5", "sample.nfe=[5]"))).steps());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> SampleSettings.fromConfig(
+                AtdiffConfig.load(null, List.of("sample.nfe=[5]", "sample.steps=[10]"))));
+        assertTrue(e.getMessage().contains("sample.nfe") && e.getMessage().contains("sample.steps"), e.getMessage());
+        assertEquals(List.of(5, 10, 20), SampleSettings.fromConfig(AtdiffConfig.load(null, "quickstart.conf", List.of())).steps());
+        assertEquals(List.of(2), SampleSettings.fromConfig(AtdiffConfig.load(null, "quickstart.conf",
+                List.of("sample.steps=[2]"))).steps(), "an override of the alias beats the profile's sample.nfe");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> SampleSettings.fromConfig(
+                AtdiffConfig.load(null, List.of("sample.nfe=[0]")))).getMessage().contains("sample.nfe"));
+    }
+
+    @Test
     void perturbedAndBf16SetsAreNamedAndRecorded() throws Exception {
         File plain = new File(dir, "plain"), perturbed = new File(dir, "perturbed");
         SampleGeneration.run(spark(), new SampleSettings("", run.toString(), true, 4, List.of("ddim"), List.of(3), false,
