@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.VariationalBound;
 import org.atdiff.jobs.Command;
@@ -18,12 +17,11 @@ import java.util.List;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
+import org.atdiff.jobs.sample.CheckpointOnDataset;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
-import org.atdiff.prep.DatasetImage;
-import org.atdiff.prep.PreparedDataset;
 import org.atdiff.stats.VariationalBoundSums;
 
 /**
@@ -70,21 +68,13 @@ public final class NllJob implements Command {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path out = s.resultPath();
         ExistingOutput.refuseUnlessOverwrite(out, s.overwrite(), hadoop);
-        Path checkpoint = s.resolveCheckpoint(hadoop);
-        SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
-        if (model.objective().consistencyModel()) {
-            throw new IllegalArgumentException("checkpoint " + checkpoint + " is a consistency model (train.objective = "
-                    + model.objective().name() + "): it has no variational bound; evaluate a DPM (plain, ip, at)");
-        }
-        JavaRDD<DatasetImage> images;
-        try {
-            images = PreparedDataset.open(s.dataPath(), hadoop).firstImages(spark, s.split(), s.count());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("data.path " + e.getMessage(), e);
-        }
+        CheckpointOnDataset target = CheckpointOnDataset.open(spark, s.resolveCheckpoint(hadoop), s.ema(), s.dataPath(),
+                s.split(), s.count(), "it has no variational bound");
+        Path checkpoint = target.checkpoint();
+        SamplingModel model = target.model();
         spark.sparkContext().setJobDescription("nll: bound of " + checkpoint.getName() + " on " + s.dataPath()
                 + " (split " + s.split() + ")");
-        VariationalBoundSums sums = BoundStatistics.compute(spark, images, model, s);
+        VariationalBoundSums sums = BoundStatistics.compute(spark, target.images(), model, s);
         if (sums.count() == 0) {
             throw new IllegalArgumentException("data.path " + s.dataPath() + " has no images in nll.split '" + s.split() + "'");
         }

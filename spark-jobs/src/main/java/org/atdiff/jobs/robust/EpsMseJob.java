@@ -12,19 +12,17 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
+import org.atdiff.jobs.sample.CheckpointOnDataset;
 import org.atdiff.jobs.sample.SamplingModel;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
 import org.atdiff.objective.PerturbedDenoisingError;
-import org.atdiff.prep.DatasetImage;
-import org.atdiff.prep.PreparedDataset;
 import org.atdiff.stats.RunningMeans;
 
 /**
@@ -71,26 +69,18 @@ public final class EpsMseJob implements Command {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
         Path out = s.resultPath();
         ExistingOutput.refuseUnlessOverwrite(out, s.overwrite(), hadoop);
-        Path checkpoint = s.resolveCheckpoint(hadoop);
-        SamplingModel model = SamplingModel.read(checkpoint, s.ema(), hadoop);
-        if (model.objective().consistencyModel()) {
-            throw new IllegalArgumentException("checkpoint " + checkpoint + " is a consistency model (train.objective = "
-                    + model.objective().name() + "): it predicts no noise; evaluate a DPM (plain, ip, at)");
-        }
+        CheckpointOnDataset target = CheckpointOnDataset.open(spark, s.resolveCheckpoint(hadoop), s.ema(), s.dataPath(),
+                s.split(), s.count(), "it predicts no noise");
+        Path checkpoint = target.checkpoint();
+        SamplingModel model = target.model();
         int[] edges = s.timestepBins();
         if (edges[edges.length - 1] > model.spec().timesteps()) {
             throw new IllegalArgumentException("eps-mse.t-bins ends at " + edges[edges.length - 1] + " but checkpoint "
                     + checkpoint + " has " + model.spec().timesteps() + " timesteps");
         }
-        JavaRDD<DatasetImage> images;
-        try {
-            images = PreparedDataset.open(s.dataPath(), hadoop).firstImages(spark, s.split(), s.count());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("data.path " + e.getMessage(), e);
-        }
         spark.sparkContext().setJobDescription("eps-mse: perturbed denoising error of " + checkpoint.getName() + " on "
                 + s.dataPath() + " (split " + s.split() + ")");
-        RunningMeans sums = PerturbedErrorStatistics.compute(spark, images, model, s);
+        RunningMeans sums = PerturbedErrorStatistics.compute(spark, target.images(), model, s);
         if (sums.count(0) == 0) {
             throw new IllegalArgumentException("data.path " + s.dataPath() + " has no images in eps-mse.split '" + s.split() + "'");
         }
