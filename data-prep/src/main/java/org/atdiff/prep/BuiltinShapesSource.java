@@ -7,19 +7,25 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The generated dataset {@code builtin:shapes} ({@link ShapesDataset}): {@code input.builtin-count} images
- * rendered at {@code image.size}, split into index ranges rendered in parallel; image i has id i.
+ * The generated datasets {@code builtin:shapes} and {@code builtin:white-shapes} ({@link ShapesDataset}):
+ * {@code input.builtin-count} images rendered at {@code image.size}, split into index ranges rendered in parallel;
+ * image i has id i.
  */
 final class BuiltinShapesSource implements ImageSource {
     static final String SHAPES = InputFormat.BUILTIN_PREFIX + "shapes";
+    static final String WHITE_SHAPES = InputFormat.BUILTIN_PREFIX + "white-shapes";
 
     @Override
     public SourceImages read(SparkSession spark, PrepSettings s) {
-        if (!s.inputPath().equals(SHAPES)) {
-            throw new IllegalArgumentException("input " + s.inputPath() + ": unknown builtin dataset (known: " + SHAPES + ")");
-        }
+        ShapesDataset.Palette palette = switch (s.inputPath()) {
+            case SHAPES -> ShapesDataset.Palette.COLOURED;
+            case WHITE_SHAPES -> ShapesDataset.Palette.WHITE_ON_BLACK;
+            default -> throw new IllegalArgumentException("input " + s.inputPath() + ": unknown builtin dataset (known: "
+                    + SHAPES + ", " + WHITE_SHAPES + ")");
+        };
+        String name = s.inputPath();
         if (s.imageSize() < ShapesDataset.MIN_SIZE) {
-            throw new IllegalArgumentException("input " + SHAPES + " needs image.size >= " + ShapesDataset.MIN_SIZE);
+            throw new IllegalArgumentException("input " + s.inputPath() + " needs image.size >= " + ShapesDataset.MIN_SIZE);
         }
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int partitions = s.partitions() > 0 ? s.partitions() : jsc.defaultParallelism();
@@ -32,8 +38,8 @@ final class BuiltinShapesSource implements ImageSource {
         JavaRDD<SourceRecord> records = jsc.parallelize(ranges, ranges.size()).flatMap(r -> {
             List<SourceRecord> out = new ArrayList<>((int) (r[1] - r[0]));
             for (long i = r[0]; i < r[1]; i++) {
-                ShapesDataset.Sample sample = ShapesDataset.render(i, size, seed);
-                out.add(SourceRecord.raw(i, sample.label(), SHAPES + "#" + i, null, sample.pixels()));
+                ShapesDataset.Sample sample = ShapesDataset.render(i, size, seed, palette);
+                out.add(SourceRecord.raw(i, sample.label(), name + "#" + i, null, sample.pixels()));
             }
             return out.iterator();
         });

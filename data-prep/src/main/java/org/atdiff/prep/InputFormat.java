@@ -64,7 +64,8 @@ public enum InputFormat {
             }
             return BUILTIN;
         }
-        if (f == BUILTIN) throw new IllegalArgumentException("input.format=builtin needs input.path = \"builtin:shapes\", not " + path);
+        if (f == BUILTIN) throw new IllegalArgumentException("input.format=builtin needs input.path = \"builtin:shapes\" or "
+                + "\"builtin:white-shapes\", not " + path);
         FileStatus status = status(path, conf);
         if (f != AUTO) return f;
         try {

@@ -4,8 +4,10 @@ import java.util.List;
 import org.atdiff.random.RandomStream;
 
 /**
- * The built-in dataset ({@code input.path = "builtin:shapes"}): ten classes of coloured shapes on coloured
- * backgrounds, generated deterministically from (seed, index) with no download. Image {@code index} draws its
+ * The built-in datasets: ten classes of shapes, in random colours on random vertical gradients
+ * ({@code input.path = "builtin:shapes"}, {@link Palette#COLOURED}) or white on black ({@code "builtin:white-shapes"},
+ * {@link Palette#WHITE_ON_BLACK}: what a tiny model learns in minutes), generated deterministically from
+ * (seed, index) with no download. Both palettes put the same shape at the same place and size for the same index. Image {@code index} draws its
  * colours, position and size from {@code new RandomStream(seed).derive(index)}, so any subset can be rendered
  * anywhere (a Spark partition, a local training smoke run) and gives the same pixels. Labels cycle through the
  * classes ({@code index mod 10}), so every class is equally frequent. Plain Java, no Spark.
@@ -21,14 +23,22 @@ public final class ShapesDataset {
     /** One rendered image: RGB pixels (CHW) and its label. */
     public record Sample(int label, Pixels pixels) {}
 
+    /** How shapes and backgrounds are coloured. */
+    public enum Palette { COLOURED, WHITE_ON_BLACK }
+
     private ShapesDataset() {}
 
     public static int classes() {
         return LABEL_NAMES.size();
     }
 
-    /** Renders image {@code index} at {@code size x size}, 3 channels. */
+    /** Renders image {@code index} of the coloured shapes at {@code size x size}, 3 channels. */
     public static Sample render(long index, int size, long seed) {
+        return render(index, size, seed, Palette.COLOURED);
+    }
+
+    /** Renders image {@code index} at {@code size x size}, 3 channels, in {@code palette}. */
+    public static Sample render(long index, int size, long seed, Palette palette) {
         if (size < MIN_SIZE) throw new IllegalArgumentException("builtin shapes need image.size >= " + MIN_SIZE + ": " + size);
         if (index < 0) throw new IllegalArgumentException("index must be >= 0: " + index);
         RandomStream rng = new RandomStream(seed).derive(index);
@@ -37,6 +47,11 @@ public final class ShapesDataset {
         int[] bgBottom = colour(rng);
         int[] fg = colour(rng);
         for (int tries = 0; tries < 16 && contrast(fg, bgTop, bgBottom) < 160; tries++) fg = colour(rng);
+        if (palette == Palette.WHITE_ON_BLACK) { // the colours are drawn all the same, so the geometry below is shared
+            bgTop = new int[3];
+            bgBottom = new int[3];
+            fg = new int[] {255, 255, 255};
+        }
         double r = size * (0.2 + 0.18 * rng.nextUniform()); // half-extent of the shape in pixels
         double cx = r + (size - 2 * r) * rng.nextUniform();
         double cy = r + (size - 2 * r) * rng.nextUniform();

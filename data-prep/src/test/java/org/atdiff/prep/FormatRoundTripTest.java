@@ -233,4 +233,19 @@ class FormatRoundTripTest {
         assertEquals(m.split(), again.split());
         assertEquals(m.labelNames(), again.labelNames());
     }
+
+    @Test
+    void whiteShapesPrepToOneChannelGreyOfTheGenerator() throws Exception {
+        Manifest m = DatasetPrep.run(spark, PrepSettingsBuilder.of("builtin:white-shapes",
+                new File(dir, "white").toString()).builtinCount(20).imageSize(16).channels(1).build());
+        assertEquals(20, m.rows());
+        assertEquals(ShapesDataset.LABEL_NAMES, m.labelNames());
+        for (Map.Entry<Long, Row> e : rows("white").entrySet()) {
+            ShapesDataset.Sample s = ShapesDataset.render(e.getKey(), 16, 0, ShapesDataset.Palette.WHITE_ON_BLACK);
+            Pixels p = DatasetImage.of(e.getValue()).pixels();
+            assertEquals(1, p.channels());
+            assertArrayEquals(java.util.Arrays.copyOf(s.pixels().chw(), 16 * 16), p.chw(), "grey of equal channels");
+            assertEquals(s.label(), e.getValue().getInt(1));
+        }
+    }
 }

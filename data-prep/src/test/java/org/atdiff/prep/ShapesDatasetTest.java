@@ -80,6 +80,29 @@ class ShapesDatasetTest {
     }
 
     @Test
+    void whiteShapesAreGreyWhiteOnBlackWithTheColouredLabels() {
+        for (int i = 0; i < 30; i++) {
+            ShapesDataset.Sample white = ShapesDataset.render(i, 16, 3, ShapesDataset.Palette.WHITE_ON_BLACK);
+            assertEquals(ShapesDataset.render(i, 16, 3).label(), white.label());
+            Pixels w = white.pixels();
+            int lit = 0, full = 0, black = 0;
+            for (int y = 0; y < 16; y++) {
+                for (int x = 0; x < 16; x++) {
+                    int v = w.get(0, y, x);
+                    assertEquals(v, w.get(1, y, x), "grey: equal channels");
+                    assertEquals(v, w.get(2, y, x), "grey: equal channels");
+                    if (v > 0) lit++;
+                    if (v == 255) full++;
+                    if (v == 0) black++;
+                }
+            }
+            assertTrue(full > 4, "image " + i + " has a solid shape: " + full + " white pixels");
+            assertTrue(black > 16 * 16 / 3, "image " + i + " has a black background: " + black + " black pixels");
+            assertTrue(lit - full < 4 * 16, "only the shape's edge is partly covered: " + (lit - full));
+        }
+    }
+
+    @Test
     void tooSmallSizesAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> ShapesDataset.render(0, 4, 0));
     }

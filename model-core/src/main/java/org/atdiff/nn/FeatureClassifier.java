@@ -105,7 +105,12 @@ public final class FeatureClassifier {
 
     /** Class logits [B, classes]. */
     public Tensor logits(Tensor images) {
-        return head.forward(features(images));
+        return classify(features(images));
+    }
+
+    /** Class logits [B, classes] of features [B, 4w] computed by {@link #features}. */
+    public Tensor classify(Tensor features) {
+        return head.forward(features);
     }
 
     public List<Tensor> parameters() {

@@ -50,7 +50,7 @@ public final class CheckEngineJob implements Command {
     private static void traceModels(Config config, boolean bf16) {
         try (PointerScope scope = new PointerScope()) {
             int size = config.getInt("image.size"), channels = config.getInt("image.channels");
-            UNet unet = new UNet(ModelSettings.fromConfig(config, size, channels, 0).unet(), 0);
+            UNet unet = new UNet(ModelSettings.fromConfig(config, size, channels, ModelSettings.CLASSES_UNKNOWN).unet(), 0);
             trace(x -> unet.predictNoise(x, torch.full(new long[] {x.size(0)}, new Scalar(500.0),
                     new TensorOptions(ScalarType.Float)), null), channels, size, true, bf16);
             switch (config.getString("fid.features")) {
@@ -119,7 +119,7 @@ public final class CheckEngineJob implements Command {
         r.string("engine.conv-path");
         r.named("train.precision", org.atdiff.train.Precision::named);
         r.named("sample.precision", org.atdiff.train.Precision::named);
-        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), 0);
+        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), ModelSettings.CLASSES_UNKNOWN);
         r.string("fid.features");
         r.integer("fid.classifier-width");
     }

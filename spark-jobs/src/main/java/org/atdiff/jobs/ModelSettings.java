@@ -6,12 +6,16 @@ import org.atdiff.nn.UNetConfig;
 
 /** Maps the {@code model.*} and {@code diffusion.*} configuration keys to a {@link ModelSpec}. */
 public final class ModelSettings {
+    /** The class count to pass before the dataset exists: a class-conditional model's count is checked later. */
+    public static final int CLASSES_UNKNOWN = -1;
+
     private ModelSettings() {}
 
     /**
      * @param imageSize  side of the dataset's images
      * @param channels   channels of the dataset's images
-     * @param numClasses number of classes of the dataset (used only when model.class-conditional is true)
+     * @param numClasses number of classes of the dataset (used only when model.class-conditional is true), or
+     *                   {@link #CLASSES_UNKNOWN} (then the spec is unconditional: for checks before the dataset exists)
      */
     public static ModelSpec fromConfig(Config c, int imageSize, int channels, int numClasses) {
         return read(new SettingsReader(c), imageSize, channels, numClasses);
@@ -31,7 +35,7 @@ public final class ModelSettings {
             if (resblockUpdown != null) unet = unet.withResblockUpdown(resblockUpdown);
             String order = c.string("model.attention-order");
             if (!order.isEmpty()) unet = unet.withAttentionOrder(UNetConfig.AttentionOrder.named(order));
-            if (c.bool("model.class-conditional")) {
+            if (c.bool("model.class-conditional") && numClasses != CLASSES_UNKNOWN) {
                 if (numClasses < 2) {
                     throw new IllegalArgumentException("model.class-conditional is true but the dataset has "
                             + numClasses + " label(s)");

@@ -1,7 +1,6 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -9,27 +8,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.fid.FidScoring;
 import org.atdiff.jobs.fid.FidSettings;
 import org.atdiff.jobs.fid.ImageStatistics;
 import org.atdiff.jobs.fid.StatsJob;
-import org.atdiff.jobs.report.RunReport;
-import org.atdiff.engine.ConvolutionEngine;
+import org.atdiff.jobs.report.PipelineReport;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSettings;
 import org.atdiff.jobs.train.DistributedTrainer;
 import org.atdiff.jobs.train.LeaseSettings;
-import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.Manifest;
 import org.atdiff.prep.PrepSettings;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * {@code atdiff pipeline}: prep, train, sample and FID end to end in one Spark application, then
@@ -40,8 +34,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * {@code samples.path} when it lies outside) while it runs.
  */
 public final class PipelineJob implements Command {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Override
     public String summary() {
         return "prep -> train -> sample -> stats -> fid -> run.dir/report.html (default profile: quickstart.conf)";
@@ -64,7 +56,8 @@ public final class PipelineJob implements Command {
         // Every stage's settings are checked before any Spark work, so a bad key fails at once and names itself.
         PrepSettings prepSettings = PrepJob.settings(prepConf);
         TrainSettings.fromConfig(config);
-        ModelSettings.fromConfig(config, config.getInt("image.size"), config.getInt("image.channels"), 0);
+        ModelSettings.fromConfig(config, config.getInt("image.size"), config.getInt("image.channels"),
+                ModelSettings.CLASSES_UNKNOWN);
         SampleSettings sampleSettings = SampleSettings.fromConfig(sampleConf);
         FidSettings fidSettings = FidSettings.fromConfig(config);
         Configuration hadoop = new Configuration();
@@ -107,13 +100,11 @@ public final class PipelineJob implements Command {
             ImageStatistics ref = StatsJob.write(spark, fidSettings, dataPath, statsPath, true);
             List<FidScoring.Result> scores = FidScoring.run(spark, fidSettings, samplesPath,
                     StatsJob.npzPath(statsPath).toString(), new Path(runDir, "fid").toString(), true);
-            for (FidScoring.Result r : scores) {
-                System.out.printf("pipeline: %-28s %s = %.4f%n", r.set(), r.scoreName(), r.score());
-            }
+            for (FidScoring.Result r : scores) System.out.println("pipeline: " + r.line());
             seconds.put("stats + fid", lap(t3));
             seconds.put("total", lap(t0));
 
-            Path report = writeReport(config, trainer, sets, scores, ref, seconds, hadoop);
+            Path report = PipelineReport.write(config, trainer.spec(), sets, scores, ref, seconds, hadoop);
             System.out.println("pipeline: report at " + report);
             Map<String, Double> byName = new LinkedHashMap<>();
             for (FidScoring.Result r : scores) byName.put(r.set() + " " + r.scoreName(), r.score());
@@ -128,7 +119,7 @@ public final class PipelineJob implements Command {
     public void readSettings(SettingsReader r) {
         PrepJob.settings(r);
         TrainSettings.read(r);
-        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), 0);
+        ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), ModelSettings.CLASSES_UNKNOWN);
         SampleSettings.read(r);
         FidSettings.read(r);
         LeaseSettings.read(r);
@@ -152,42 +143,5 @@ public final class PipelineJob implements Command {
 
     private static long lap(long since) {
         return Math.round((System.nanoTime() - since) / 1e9);
-    }
-
-    private static Path writeReport(Config config, DistributedTrainer trainer, List<SampleGeneration.WrittenSet> sets,
-                                    List<FidScoring.Result> scores, ImageStatistics ref, Map<String, Long> seconds,
-                                    Configuration hadoop) throws IOException {
-        RunDirectory run = new RunDirectory(config.getString("run.dir"), hadoop);
-        RunReport report = new RunReport("atdiff run " + config.getString("run.dir"));
-        String trainingEngine = null;
-        for (String line : run.metricsLines()) {
-            JsonNode n = JSON.readTree(line);
-            report.lossPoint(n.get("step").asLong(), n.get("loss").asDouble());
-            if (n.has("engine")) trainingEngine = n.get("engine").get("line").asText(); // the last attempt's
-        }
-        report.fact("engine (this driver)", ConvolutionEngine.report().line());
-        if (trainingEngine != null) report.fact("engine (training worker 0)", trainingEngine);
-        report.fact("dataset", config.getString("data.path") + " (" + config.getString("input.path") + ")");
-        report.fact("model", trainer.spec().unet().preset() + ", "
-                + String.format("%,d", org.atdiff.nn.UNet.parameterCount(trainer.spec().unet())) + " parameters, "
-                + trainer.spec().schedule() + " schedule, T = " + trainer.spec().timesteps());
-        report.fact("objective", config.getString("train.objective") + ", " + config.getInt("train.steps") + " steps");
-        report.fact("reference statistics", ref.count() + " images, " + ref.features() + " features");
-        seconds.forEach((phase, s) -> report.fact("time: " + phase, s + " s"));
-        for (FidScoring.Result r : scores) {
-            report.score(new RunReport.Score(r.sampler(), r.nfe(), r.es(), r.count(), r.features(), r.scoreName(), r.score()));
-        }
-        FileSystem fs = new Path(config.getString("samples.path")).getFileSystem(hadoop);
-        for (SampleGeneration.WrittenSet w : sets) {
-            Path grid = new Path(w.folder(), SampleGeneration.GRID_FILE);
-            if (fs.exists(grid)) {
-                try (var in = fs.open(grid)) {
-                    report.grid(w.set().sampler() + ", NFE " + w.set().nfe() + (w.set().es() ? ", ES" : ""), in.readAllBytes());
-                }
-            }
-        }
-        report.config(config.root().render(ConfigRenderOptions.defaults().setOriginComments(false).setJson(false)));
-        run.writeText("report.html", report.html());
-        return new Path(run.root(), "report.html");
     }
 }

@@ -41,11 +41,16 @@ class PipelineJobTest {
         assertTrue(new File(run, "checkpoints/step-00000004.safetensors").isFile());
         JsonNode fid = new ObjectMapper().readTree(new File(run, "fid/fid.json"));
         assertEquals(2, fid.get("results").size(), "ddim and dpm-solver++ at NFE 2");
+        for (JsonNode r : fid.get("results")) { // a class-conditional model: the classifier scores its samples' classes
+            double accuracy = r.get("classifier_accuracy").asDouble(-1);
+            assertTrue(accuracy >= 0 && accuracy <= 1, r.toString());
+        }
         String html = Files.readString(new File(run, "report.html").toPath());
         assertTrue(html.contains("<td>ddim</td><td>2</td>"), "score table");
         assertTrue(html.contains("fd_classifier"));
         assertTrue(html.contains("dpm-solver++, NFE 2"), "sample grid caption");
         assertTrue(html.contains("objective"), "facts");
+        assertTrue(html.contains("<th>classifier accuracy</th>") && html.contains("10 classes"), "accuracy and classes");
         // 1 loss curve + 1 score plot + 2 grids
         assertEquals(4, html.split("data:image/png;base64,").length - 1);
 

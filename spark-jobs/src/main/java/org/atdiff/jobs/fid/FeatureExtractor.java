@@ -10,6 +10,7 @@ import java.util.HexFormat;
 import org.atdiff.nn.FeatureClassifier;
 import org.atdiff.nn.FidInceptionV3;
 import org.atdiff.tensor.HostTensors;
+import org.bytedeco.pytorch.LongOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
@@ -37,6 +38,11 @@ public final class FeatureExtractor implements Serializable {
          * @return float [n, dimension]
          */
         Tensor features(byte[] pixels, int n, int c, int h, int w);
+
+        /** The class each row of {@code features} is put in (argmax of the logits), or null if it does not classify. */
+        default long[] classes(Tensor features) {
+            return null;
+        }
 
         @Override
         default void close() {}
@@ -120,13 +126,21 @@ public final class FeatureExtractor implements Serializable {
         try {
             if (kind.equals("classifier")) {
                 FeatureClassifier c = FeatureClassifier.fromBytes(weights, source);
-                return (px, n, ch, h, w) -> {
-                    if (ch != c.inChannels() || h != c.imageSize() || w != c.imageSize()) {
-                        throw new IllegalArgumentException("images of " + ch + "x" + h + "x" + w + " do not fit the "
-                                + "classifier " + source + " (trained on " + c.inChannels() + "x" + c.imageSize() + "x"
-                                + c.imageSize() + ")");
+                return new Network() {
+                    @Override
+                    public Tensor features(byte[] px, int n, int ch, int h, int w) {
+                        if (ch != c.inChannels() || h != c.imageSize() || w != c.imageSize()) {
+                            throw new IllegalArgumentException("images of " + ch + "x" + h + "x" + w + " do not fit the "
+                                    + "classifier " + source + " (trained on " + c.inChannels() + "x" + c.imageSize()
+                                    + "x" + c.imageSize() + ")");
+                        }
+                        return c.features(HostTensors.fromPixels(px, n, ch, h, w));
                     }
-                    return c.features(HostTensors.fromPixels(px, n, ch, h, w));
+
+                    @Override
+                    public long[] classes(Tensor features) {
+                        return HostTensors.toLongs(c.classify(features).argmax(new LongOptional(1), false));
+                    }
                 };
             }
             FidInceptionV3 net = FidInceptionV3.load(new ByteArrayInputStream(weights), source);

@@ -58,7 +58,7 @@ public final class FidJob implements Command {
             Map<String, Double> scores = new LinkedHashMap<>();
             for (FidScoring.Result r : FidScoring.run(session.spark(), s, config.getString("samples.path"),
                     config.getString("reference.path"), out, config.getBoolean("output.overwrite"))) {
-                System.out.printf("fid: %-24s %s = %.4f (%d images)%n", r.set(), r.scoreName(), r.score(), r.count());
+                System.out.println("fid: " + r.line());
                 scores.put(r.set() + " " + r.scoreName(), r.score());
             }
             step.commit(marker, hadoop);

@@ -35,10 +35,22 @@ public final class FidScoring {
     public static final String PLOT_FILE = "fid.png";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-    /** The score of one sample set; {@code scoreName} is fid (Inception) or fd_classifier. */
+    /**
+     * The score of one sample set; {@code scoreName} is fid (Inception) or fd_classifier. {@code classifierAccuracy}:
+     * with classifier features, the fraction of a class-conditional set's samples the classifier puts in the class
+     * they were drawn for; NaN otherwise.
+     */
     public record Result(String set, String sampler, int nfe, String spacing, boolean es, String perturbation,
                          double perturbationRadius, long count, String features, String scoreName, double score,
-                         String checkpoint, long step) {}
+                         double classifierAccuracy, String checkpoint, long step) {
+        /** One line for a log: the set, its score, its size and the classifier's accuracy where there is one. */
+        public String line() {
+            return String.format("%-28s %s = %.4f (%d images%s)", set, scoreName, score, count,
+                    Double.isNaN(classifierAccuracy) ? ""
+                            : String.format("; the classifier puts %.1f%% in the class they were drawn for",
+                            100 * classifierAccuracy));
+        }
+    }
 
     private FidScoring() {}
 
@@ -76,15 +88,16 @@ public final class FidScoring {
         for (Path set : samples.sets()) {
             JsonNode meta = readJson(new Path(set, SampleGeneration.SET_FILE), hadoop);
             spark.sparkContext().setJobDescription("fid: " + fx.kind() + " features of " + set);
-            FeatureMoments m = FeatureStatistics.compute(spark, PreparedDataset.imageSet(spark, set), fx, s.batchSize(),
-                    s.threads());
-            ImageStatistics stats = ImageStatistics.of(m, fx, set.toString());
+            FeatureStatistics.Pass pass = FeatureStatistics.compute(spark, PreparedDataset.imageSet(spark, set), fx,
+                    s.batchSize(), s.threads());
+            ImageStatistics stats = ImageStatistics.of(pass.moments(), fx, set.toString());
             stats.write(new Path(out, set.getName() + ".npz"), hadoop);
             results.add(new Result(set.getName(), meta.path("sampler").asText(), meta.path("nfe").asInt(),
                     meta.hasNonNull("spacing") ? meta.get("spacing").asText() : null, meta.path("es").asBoolean(),
                     meta.path("perturbation").asText("none"),
                     meta.path("perturbation_radius").asDouble(0), stats.count(), fx.kind(), fx.scoreName(),
-                    distance(stats, reference), meta.path("checkpoint").asText(), meta.path("step").asLong()));
+                    distance(stats, reference), pass.accuracy(), meta.path("checkpoint").asText(),
+                    meta.path("step").asLong()));
         }
         writeResults(outFs, out, results, fx.id(), fx.source(), reference, samples.kind() == FidInput.Kind.SAMPLE_SETS);
         return results;
@@ -96,7 +109,7 @@ public final class FidScoring {
 
     /** The score of an image folder or .npz: no sampler, NFE 0. */
     private static Result plain(FidInput in, long count, String features, String scoreName, double score) {
-        return new Result(in.name(), "", 0, null, false, "none", 0, count, features, scoreName, score, "", 0);
+        return new Result(in.name(), "", 0, null, false, "none", 0, count, features, scoreName, score, Double.NaN, "", 0);
     }
 
     /** Statistics of an image folder, fitted to what {@code fx} takes, written to {@code npz}. */
@@ -105,7 +118,7 @@ public final class FidScoring {
         try (ImageFolder folder = ImageFolder.read(spark, in.key(), in.path().toString(),
                 s.folderResizer(fx.inputChannels(), fx.inputSize()))) {
             spark.sparkContext().setJobDescription("fid: " + fx.kind() + " features of " + in.path());
-            FeatureMoments m = FeatureStatistics.compute(spark, folder.images(), fx, s.batchSize(), s.threads());
+            FeatureMoments m = FeatureStatistics.compute(spark, folder.images(), fx, s.batchSize(), s.threads()).moments();
             ImageStatistics stats = ImageStatistics.of(m, fx, in.path().toString());
             stats.write(npz, spark.sparkContext().hadoopConfiguration());
             return stats;
@@ -171,6 +184,7 @@ public final class FidScoring {
             m.put("count", r.count());
             m.put("features", r.features());
             m.put(r.scoreName(), r.score());
+            if (!Double.isNaN(r.classifierAccuracy())) m.put("classifier_accuracy", r.classifierAccuracy());
             m.put("set", r.set());
             m.put("checkpoint", r.checkpoint());
             m.put("step", r.step());

@@ -80,7 +80,7 @@ public final class StatsJob implements Command {
         spark.sparkContext().setJobDescription("stats: " + fx.kind() + " features of " + dataPath);
         FeatureMoments m = FeatureStatistics.compute(spark,
                 PreparedDataset.open(dataPath, spark.sparkContext().hadoopConfiguration()).images(spark, s.split()), fx,
-                s.batchSize(), s.threads());
+                s.batchSize(), s.threads()).moments();
         ImageStatistics stats = ImageStatistics.of(m, fx, dataPath + " (split " + s.split() + ")");
         stats.write(npz, spark.sparkContext().hadoopConfiguration());
         return stats;

@@ -13,8 +13,15 @@ import java.util.Map;
  * (a notebook, a browser on HDFS-downloaded output) without companion files.
  */
 public final class RunReport {
-    /** One row of the score table. */
-    public record Score(String sampler, int nfe, boolean es, long count, String features, String metric, double value) {}
+    static final String ACCURACY_MEANING = "classifier accuracy: the model drew each sample for a class (sample i for "
+            + "class i mod classes); this is how often the dataset's classifier names that class, against 1/classes "
+            + "for images it cannot tell apart.";
+    /**
+     * One row of the score table; {@code accuracy} is the classifier's accuracy on a class-conditional model's
+     * samples (NaN where there is none).
+     */
+    public record Score(String sampler, int nfe, boolean es, long count, String features, String metric, double value,
+                        double accuracy) {}
 
     private final String title;
     private final List<double[]> loss = new ArrayList<>();
@@ -75,13 +82,21 @@ public final class RunReport {
         if (scores.isEmpty()) {
             h.append("<p>No scores.</p>\n");
         } else {
-            h.append("<p>").append(esc(metricMeaning(scores))).append("</p>\n");
-            h.append("<table><tr><th>sampler</th><th>NFE</th><th>ES</th><th>samples</th><th>features</th><th>metric</th><th>value</th></tr>\n");
+            boolean accuracy = scores.stream().anyMatch(s -> !Double.isNaN(s.accuracy()));
+            h.append("<p>").append(esc(metricMeaning(scores))).append(accuracy ? " " + ACCURACY_MEANING : "")
+                    .append("</p>\n");
+            h.append("<table><tr><th>sampler</th><th>NFE</th><th>ES</th><th>samples</th><th>features</th><th>metric</th>"
+                    + "<th>value</th>").append(accuracy ? "<th>classifier accuracy</th>" : "").append("</tr>\n");
             for (Score s : sorted(scores)) {
                 h.append("<tr><td>").append(esc(s.sampler())).append("</td><td>").append(s.nfe()).append("</td><td>")
                         .append(s.es() ? "yes" : "no").append("</td><td>").append(s.count()).append("</td><td>")
                         .append(esc(s.features())).append("</td><td>").append(esc(s.metric())).append("</td><td>")
-                        .append(String.format("%.4f", s.value())).append("</td></tr>\n");
+                        .append(String.format("%.4f", s.value())).append("</td>");
+                if (accuracy) {
+                    h.append("<td>").append(Double.isNaN(s.accuracy()) ? "" : String.format("%.1f%%", 100 * s.accuracy()))
+                            .append("</td>");
+                }
+                h.append("</tr>\n");
             }
             h.append("</table>\n");
             LinePlot sp = new LinePlot("score vs NFE", "NFE", scores.get(0).metric(), true);

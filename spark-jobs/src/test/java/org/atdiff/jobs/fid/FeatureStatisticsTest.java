@@ -62,7 +62,7 @@ class FeatureStatisticsTest {
         FeatureClassifier c = new FeatureClassifier(3, 16, 8, 4, 3);
         FeatureExtractor fx = FeatureExtractor.classifier(c, "random");
         JavaRDD<DatasetImage> images = dataset().images(spark, DatasetSplit.ALL).repartition(3);
-        FeatureMoments distributed = FeatureStatistics.compute(spark, images, fx, 7, 1);
+        FeatureMoments distributed = FeatureStatistics.compute(spark, images, fx, 7, 1).moments();
 
         List<DatasetImage> rows = images.collect();
         byte[] all = new byte[rows.size() * 768];
@@ -83,8 +83,8 @@ class FeatureStatisticsTest {
         assertTrue(r.testAccuracy() > 0.15, "better than chance (0.1) on 10 shapes: " + r.testAccuracy());
         FeatureExtractor fx = FeatureExtractor.classifier(r.classifier(), "trained");
         JavaRDD<DatasetImage> all = dataset().images(spark, DatasetSplit.ALL);
-        FeatureMoments first = FeatureStatistics.compute(spark, all.filter(i -> i.id() % 20 < 10), fx, 50, 1);
-        FeatureMoments second = FeatureStatistics.compute(spark, all.filter(i -> i.id() % 20 >= 10), fx, 50, 1);
+        FeatureMoments first = FeatureStatistics.compute(spark, all.filter(i -> i.id() % 20 < 10), fx, 50, 1).moments();
+        FeatureMoments second = FeatureStatistics.compute(spark, all.filter(i -> i.id() % 20 >= 10), fx, 50, 1).moments();
         List<DatasetImage> noise = new ArrayList<>();
         RandomStream rng = new RandomStream(1);
         for (int i = 0; i < 500; i++) {
@@ -92,8 +92,16 @@ class FeatureStatisticsTest {
             for (int j = 0; j < px.length; j++) px[j] = (byte) rng.nextInt(256);
             noise.add(new DatasetImage(i, -1, new Pixels(3, 16, 16, px)));
         }
-        FeatureMoments noisy = FeatureStatistics.compute(spark,
+        FeatureStatistics.Pass noisePass = FeatureStatistics.compute(spark,
                 JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(noise), fx, 50, 1);
+        FeatureMoments noisy = noisePass.moments();
+        assertEquals(0, noisePass.labelled(), "unlabelled images are not counted");
+        assertTrue(Double.isNaN(noisePass.accuracy()));
+
+        // labelled images: the pass counts the classifier's agreement with their labels, as its own test does
+        FeatureStatistics.Pass test = FeatureStatistics.compute(spark, dataset().images(spark, DatasetSplit.TEST), fx, 13, 1);
+        assertEquals(test.moments().count(), test.labelled());
+        assertEquals(r.testAccuracy(), test.accuracy(), 1.5 / test.labelled(), "agreement = the classifier's test accuracy");
         double halves = FrechetDistance.between(first, second), againstNoise = FrechetDistance.between(first, noisy);
         assertTrue(halves * 10 < againstNoise, "FD(halves) " + halves + " vs FD(noise) " + againstNoise);
     }
@@ -102,7 +110,7 @@ class FeatureStatisticsTest {
     void statisticsFilesRecordAndCheckTheirExtractor() throws Exception {
         FeatureExtractor a = FeatureExtractor.classifier(new FeatureClassifier(3, 16, 8, 2, 1), "a.safetensors");
         FeatureExtractor b = FeatureExtractor.classifier(new FeatureClassifier(3, 16, 8, 2, 2), "b.safetensors");
-        FeatureMoments m = FeatureStatistics.compute(spark, dataset().images(spark, DatasetSplit.TEST), a, 16, 1);
+        FeatureMoments m = FeatureStatistics.compute(spark, dataset().images(spark, DatasetSplit.TEST), a, 16, 1).moments();
         Path npz = new Path(new File(dir, "a.npz").toURI());
         ImageStatistics.of(m, a, "shapes").write(npz, new Configuration());
         ImageStatistics back = ImageStatistics.read(npz, new Configuration());

@@ -94,7 +94,7 @@ class InceptionFeaturesTest {
         }
         FeatureMoments m = FeatureStatistics.compute(spark,
                 JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(rows, 2),
-                fx, 2, 1);
+                fx, 2, 1).moments();
         assertEquals(3, m.count());
         ImageStatistics stats = ImageStatistics.of(m, fx, "noise");
         for (double v : stats.sigma()) assertTrue(Double.isFinite(v));

@@ -9,7 +9,7 @@ class RunReportTest {
     void containsScoresGridsConfigAndEscapesText() {
         String html = new RunReport("run <a>")
                 .lossPoint(1, 1.0).lossPoint(2, 0.5)
-                .score(new RunReport.Score("ddim", 10, false, 1000, "classifier", "fd_classifier", 12.3456))
+                .score(new RunReport.Score("ddim", 10, false, 1000, "classifier", "fd_classifier", 12.3456, Double.NaN))
                 .grid("ddim, NFE 10", LinePlotTestImages.tinyPng())
                 .fact("steps", "2")
                 .config("train { steps = 2 }")
@@ -26,10 +26,10 @@ class RunReportTest {
     @Test
     void sortsNfeAsNumbersWithinEachSampler() {
         String html = new RunReport("r")
-                .score(new RunReport.Score("ddim", 10, false, 10, "classifier", "fd_classifier", 3))
-                .score(new RunReport.Score("ddim", 20, false, 10, "classifier", "fd_classifier", 2))
-                .score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 4))
-                .score(new RunReport.Score("dpm-solver++", 5, false, 10, "classifier", "fd_classifier", 1))
+                .score(new RunReport.Score("ddim", 10, false, 10, "classifier", "fd_classifier", 3, Double.NaN))
+                .score(new RunReport.Score("ddim", 20, false, 10, "classifier", "fd_classifier", 2, Double.NaN))
+                .score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 4, Double.NaN))
+                .score(new RunReport.Score("dpm-solver++", 5, false, 10, "classifier", "fd_classifier", 1, Double.NaN))
                 .html();
         int five = html.indexOf("<td>ddim</td><td>5</td>"), ten = html.indexOf("<td>ddim</td><td>10</td>"),
                 twenty = html.indexOf("<td>ddim</td><td>20</td>"), dpm = html.indexOf("<td>dpm-solver++</td><td>5</td>");
@@ -38,11 +38,25 @@ class RunReportTest {
 
     @Test
     void saysInWordsWhetherTheScoreIsFid() {
-        String fd = new RunReport("r").score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 1))
+        String fd = new RunReport("r").score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 1, Double.NaN))
                 .html();
         assertTrue(fd.contains("NOT FID"), fd);
-        String fid = new RunReport("r").score(new RunReport.Score("ddim", 5, false, 10, "inception", "fid", 1)).html();
+        String fid = new RunReport("r").score(new RunReport.Score("ddim", 5, false, 10, "inception", "fid", 1, Double.NaN)).html();
         assertTrue(fid.contains("Frechet Inception Distance") && !fid.contains("NOT FID"));
+    }
+
+    @Test
+    void showsTheClassifierAccuracyOfConditionalSamplesAndSaysWhatItIs() {
+        String html = new RunReport("r")
+                .score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 1, 0.8125))
+                .score(new RunReport.Score("ddim", 10, false, 10, "classifier", "fd_classifier", 1, Double.NaN))
+                .html();
+        assertTrue(html.contains("<th>classifier accuracy</th>"), html);
+        assertTrue(html.contains("<td>81.3%</td>"), html);
+        assertTrue(html.contains(RunReport.ACCURACY_MEANING), html);
+        String without = new RunReport("r")
+                .score(new RunReport.Score("ddim", 5, false, 10, "classifier", "fd_classifier", 1, Double.NaN)).html();
+        assertFalse(without.contains("classifier accuracy"), without);
     }
 
     /** A minimal PNG for the grid slot. */
