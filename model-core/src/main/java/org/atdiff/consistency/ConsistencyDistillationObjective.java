@@ -2,7 +2,7 @@ package org.atdiff.consistency;
 
 import org.atdiff.nn.Denoiser;
 import org.atdiff.objective.AdversarialSettings;
-import org.atdiff.random.BatchNoise;
+import org.atdiff.random.RandomStream;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -35,27 +35,25 @@ public final class ConsistencyDistillationObjective extends ConsistencyObjective
         this.rho = settings.rho();
     }
 
-    /** The discretisation on the parameterisation's schedule. */
+    @Override
     public ConsistencyDiscretization discretization(ConsistencyParameterization p) {
         if (grid == null || grid.parameterization() != p) grid = new ConsistencyDiscretization(p, points, rho);
         return grid;
     }
 
     @Override
-    Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, BatchNoise noise) {
-        ConsistencyDiscretization d = discretization(p);
-        int b = batchSize(x0, labels, noise);
-        int[] upper = new int[b], lower = new int[b];
-        for (int i = 0; i < b; i++) {
-            int n = noise.stream(i).nextInt(d.points() - 1);
-            lower[i] = d.timestep(n);
-            upper[i] = d.timestep(n + 1);
-        }
-        Tensor z = rowNoise(x0, noise);
-        Tensor xUpper = x0.add(z.mul(p.perSample(b, i -> p.sigma(upper[i]), x0))); // x0 + sigma_{n+1} z
-        Tensor xLower = solver.step(teacher, p, xUpper, upper, lower, labels);
-        double[] ones = new double[b];
-        java.util.Arrays.fill(ones, 1.0); // lambda = 1 (Song et al. 2023, sec. 6)
-        return new Pair(upper, lower, xUpper, xLower, rowWeights(ones, x0));
+    int index(ConsistencyDiscretization d, RandomStream stream) {
+        return stream.nextInt(d.points() - 1);
+    }
+
+    @Override
+    double weight(ConsistencyDiscretization d, int n) {
+        return 1; // lambda = 1 (Song et al. 2023, sec. 6)
+    }
+
+    @Override
+    Tensor lowerInput(ConsistencyParameterization p, Tensor x0, Tensor z, Tensor xUpper, int[] upper, int[] lower,
+                      Tensor labels) {
+        return solver.step(teacher, p, xUpper, upper, lower, labels);
     }
 }

@@ -1,7 +1,6 @@
 package org.atdiff.consistency;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
+import org.atdiff.settings.SettingChecks;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -9,7 +8,7 @@ import org.bytedeco.pytorch.Tensor;
 /** The distance d(f_theta, f_target) of the consistency loss, per sample (conf key {@code cm.metric}). */
 public enum ConsistencyMetric {
     /** Mean over the C H W elements of the squared difference (the squared l2 distance of Song et al. 2023, / d). */
-    L2("l2") {
+    L2 {
         @Override
         public Tensor perSample(Tensor a, Tensor b) {
             return squaredNorm(a.sub(b)).div(new Scalar((double) elements(a)));
@@ -19,7 +18,7 @@ public enum ConsistencyMetric {
      * Pseudo-Huber sqrt(||a - b||^2 + c^2) - c with c = 0.00054 sqrt(d), d = C H W (Song and Dhariwal, "Improved
      * Techniques for Training Consistency Models", 2023, sec. 3.3).
      */
-    PSEUDO_HUBER("pseudo-huber") {
+    PSEUDO_HUBER {
         @Override
         public Tensor perSample(Tensor a, Tensor b) {
             double c = 0.00054 * Math.sqrt(elements(a));
@@ -27,23 +26,15 @@ public enum ConsistencyMetric {
         }
     };
 
-    private final String label;
-
-    ConsistencyMetric(String label) {
-        this.label = label;
-    }
-
     /** d(a_b, b_b) for every sample b, a tensor [B]. */
     public abstract Tensor perSample(Tensor a, Tensor b);
 
     public String label() {
-        return label;
+        return SettingChecks.configName(this);
     }
 
     public static ConsistencyMetric named(String name) {
-        for (ConsistencyMetric m : values()) if (m.label.equals(name)) return m;
-        throw new IllegalArgumentException("unknown cm.metric '" + name + "' (valid: "
-                + Arrays.stream(values()).map(ConsistencyMetric::label).collect(Collectors.joining(", ")) + ")");
+        return SettingChecks.choice("cm.metric", name, values(), ConsistencyMetric::label);
     }
 
     private static long elements(Tensor x) {

@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import static org.atdiff.settings.SettingChecks.given;
 import org.atdiff.nn.Denoiser;
 import org.bytedeco.pytorch.Tensor;
 
@@ -13,10 +14,8 @@ public final class ConsistencyNetwork implements ConsistencyFunction {
     private final ConsistencyParameterization parameterization;
 
     public ConsistencyNetwork(Denoiser network, ConsistencyParameterization parameterization) {
-        if (network == null) throw new IllegalArgumentException("network must be given");
-        if (parameterization == null) throw new IllegalArgumentException("parameterization must be given");
-        this.network = network;
-        this.parameterization = parameterization;
+        this.network = given("network", network);
+        this.parameterization = given("parameterization", parameterization);
     }
 
     public Denoiser network() {

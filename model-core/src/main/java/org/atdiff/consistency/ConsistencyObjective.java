@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import static org.atdiff.settings.SettingChecks.given;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
@@ -14,14 +15,16 @@ import org.atdiff.objective.StepStats;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.optim.NoGradScope;
 import org.atdiff.random.BatchNoise;
+import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
 /**
- * The consistency loss and its optimisation, shared by distillation and training: per minibatch a subclass draws
- * pairs of adjacent points (x_{n+1} at t_{n+1}, x^_n at t_n) and weights lambda_n; the loss is
+ * The consistency loss and its optimisation, shared by distillation and training: per minibatch it draws pairs of
+ * adjacent points (x_{n+1} at t_{n+1}, x^_n at t_n) and weights lambda_n, where a subclass says how n is drawn, the
+ * weight and x^_n ({@link #draw}); the loss is
  * mean_b lambda_n d(f_theta(x_{n+1}, t_{n+1}), f_{theta^-}(x^_n, t_n)) (Song et al. 2023, eq. 7 and eq. 10), the
  * target evaluated without gradient, and the target network follows every optimizer step.
  *
@@ -62,11 +65,9 @@ abstract class ConsistencyObjective implements TrainingObjective {
 
     /** @param adversarial free AT settings, or null for one plain update per minibatch */
     ConsistencyObjective(ConsistencyMetric metric, double sigmaData, TargetNetwork target, AdversarialSettings adversarial) {
-        if (metric == null) throw new IllegalArgumentException("cm.metric must be given");
-        if (target == null) throw new IllegalArgumentException("target network must be given");
-        this.metric = metric;
+        this.metric = given("cm.metric", metric);
         this.sigmaData = sigmaData;
-        this.target = target;
+        this.target = given("target network", target);
         this.adversarial = adversarial;
     }
 
@@ -88,22 +89,41 @@ abstract class ConsistencyObjective implements TrainingObjective {
         return b;
     }
 
-    /** Per-sample loss weights lambda as a tensor [B] with the dtype of {@code like}. */
-    static Tensor rowWeights(double[] lambda, Tensor like) {
-        return HostTensors.fromDoubles(lambda, lambda.length).to(like.scalar_type());
-    }
-
     /**
-     * Draws the pairs of this minibatch (without gradient recording). Row b draws only from {@code noise.stream(b)}:
-     * first its discretisation index n, then its z (via {@link BatchNoise#normal}).
+     * Draws the pairs of this minibatch (without gradient recording): x_{n+1} = x0 + sigma_{n+1} z (Song et al. 2023,
+     * Algorithms 2 and 3). Row b draws only from {@code noise.stream(b)}: first its discretisation index n
+     * ({@link #index}), then its z ~ N(0, I) (via {@link BatchNoise#normal}).
      */
-    abstract Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, BatchNoise noise);
-
-    /** z ~ N(0, I) shaped like x0, row b from {@code noise.stream(b)}. */
-    static Tensor rowNoise(Tensor x0, BatchNoise noise) {
+    final Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, BatchNoise noise) {
+        ConsistencyDiscretization d = discretization(p);
+        int b = batchSize(x0, labels, noise);
+        int[] upper = new int[b], lower = new int[b];
+        double[] lambda = new double[b];
+        for (int i = 0; i < b; i++) {
+            int n = index(d, noise.stream(i));
+            lower[i] = d.timestep(n);
+            upper[i] = d.timestep(n + 1);
+            lambda[i] = weight(d, n);
+        }
         long[] shape = HostTensors.shape(x0);
-        return noise.normal(java.util.Arrays.copyOfRange(shape, 1, shape.length)).to(x0.scalar_type());
+        Tensor z = noise.normal(java.util.Arrays.copyOfRange(shape, 1, shape.length)).to(x0.scalar_type());
+        Tensor xUpper = x0.add(z.mul(p.perSample(b, i -> p.sigma(upper[i]), x0)));
+        return new Pair(upper, lower, xUpper, lowerInput(p, x0, z, xUpper, upper, lower, labels),
+                HostTensors.fromDoubles(lambda, b).to(x0.scalar_type()));
     }
+
+    /** The discretisation in use on the parameterisation's schedule. */
+    public abstract ConsistencyDiscretization discretization(ConsistencyParameterization p);
+
+    /** A row's index n in [0, N - 1), drawn from its stream. */
+    abstract int index(ConsistencyDiscretization d, RandomStream stream);
+
+    /** The loss weight lambda_n. */
+    abstract double weight(ConsistencyDiscretization d, int n);
+
+    /** x^_n, the target's input, given x0, the rows' z and x_{n+1}. */
+    abstract Tensor lowerInput(ConsistencyParameterization p, Tensor x0, Tensor z, Tensor xUpper, int[] upper,
+                               int[] lower, Tensor labels);
 
     public TargetNetwork target() {
         return target;

@@ -6,6 +6,7 @@ import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.objective.ParameterUpdate;
 import org.atdiff.objective.StepStats;
 import org.atdiff.random.BatchNoise;
+import org.atdiff.random.RandomStream;
 import org.bytedeco.pytorch.Tensor;
 
 /**
@@ -76,6 +77,7 @@ public final class ConsistencyTrainingObjective extends ConsistencyObjective {
     }
 
     /** The discretisation in use at the current step on {@code p}'s schedule. */
+    @Override
     public ConsistencyDiscretization discretization(ConsistencyParameterization p) {
         int n = Math.min(points(step), p.timesteps());
         if (grid == null || grid.parameterization() != p || grid.points() != n) {
@@ -92,24 +94,25 @@ public final class ConsistencyTrainingObjective extends ConsistencyObjective {
         return grid;
     }
 
+    /** n with probability p(n) (sec. 3.5) by inverting the cumulative distribution at one uniform draw. */
     @Override
-    Pair draw(ConsistencyParameterization p, Tensor x0, Tensor labels, BatchNoise noise) {
-        ConsistencyDiscretization d = discretization(p);
-        int b = batchSize(x0, labels, noise);
-        int[] upper = new int[b], lower = new int[b];
-        double[] lambda = new double[b];
-        for (int i = 0; i < b; i++) {
-            double u = noise.stream(i).nextUniform();
-            int n = 0;
-            while (n < cumulative.length - 1 && cumulative[n] <= u) n++;
-            lower[i] = d.timestep(n);
-            upper[i] = d.timestep(n + 1);
-            lambda[i] = 1 / (d.sigma(n + 1) - d.sigma(n)); // sec. 3.1
-        }
-        Tensor z = rowNoise(x0, noise);
-        Tensor xUpper = x0.add(z.mul(p.perSample(b, i -> p.sigma(upper[i]), x0)));
-        Tensor xLower = x0.add(z.mul(p.perSample(b, i -> p.sigma(lower[i]), x0)));
-        return new Pair(upper, lower, xUpper, xLower, rowWeights(lambda, x0));
+    int index(ConsistencyDiscretization d, RandomStream stream) {
+        double u = stream.nextUniform();
+        int n = 0;
+        while (n < cumulative.length - 1 && cumulative[n] <= u) n++;
+        return n;
+    }
+
+    @Override
+    double weight(ConsistencyDiscretization d, int n) {
+        return 1 / (d.sigma(n + 1) - d.sigma(n)); // sec. 3.1
+    }
+
+    /** x0 + sigma_n z with the z of x_{n+1} (Algorithm 3). */
+    @Override
+    Tensor lowerInput(ConsistencyParameterization p, Tensor x0, Tensor z, Tensor xUpper, int[] upper, int[] lower,
+                      Tensor labels) {
+        return x0.add(z.mul(p.perSample(lower.length, i -> p.sigma(lower[i]), x0)));
     }
 
     private static double log2(long v) {

@@ -1,8 +1,7 @@
 package org.atdiff.consistency;
 
-import java.util.Arrays;
-import java.util.stream.Collectors;
 import org.atdiff.nn.Denoiser;
+import org.atdiff.settings.SettingChecks;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
@@ -16,18 +15,12 @@ import org.bytedeco.pytorch.Tensor;
  */
 public enum TeacherSolver {
     /** x_n = x_{n+1} + (sigma_n - sigma_{n+1}) eps(x_{n+1}, t_{n+1}): one teacher evaluation. */
-    DDIM("ddim"),
+    DDIM,
     /** Heun's second-order correction (Karras et al. 2022, Algorithm 1): two teacher evaluations. */
-    HEUN("heun");
-
-    private final String label;
-
-    TeacherSolver(String label) {
-        this.label = label;
-    }
+    HEUN;
 
     public String label() {
-        return label;
+        return SettingChecks.configName(this);
     }
 
     /** Teacher evaluations per step. */
@@ -51,8 +44,6 @@ public enum TeacherSolver {
     }
 
     public static TeacherSolver named(String name) {
-        for (TeacherSolver s : values()) if (s.label.equals(name)) return s;
-        throw new IllegalArgumentException("unknown cm.solver '" + name + "' (valid: "
-                + Arrays.stream(values()).map(TeacherSolver::label).collect(Collectors.joining(", ")) + ")");
+        return SettingChecks.choice("cm.solver", name, values(), TeacherSolver::label);
     }
 }

@@ -1,7 +1,6 @@
 package org.atdiff.diffusion;
 
-import java.util.Arrays;
-import java.util.List;
+import org.atdiff.settings.SettingChecks;
 
 /**
  * Which n of a schedule's T timesteps a sampler with n function evaluations visits ({@code sample.spacing}); every
@@ -16,7 +15,7 @@ public enum TimestepSpacing {
      * (diffusers' timestep_spacing="trailing"; Lin et al., "Common Diffusion Noise Schedules and Sample Steps
      * are Flawed", 2024, Table 2). Rounding is half-to-even, as numpy's. Always keeps T-1.
      */
-    TRAILING("trailing") {
+    TRAILING {
         @Override
         int[] choose(int T, int n) {
             int[] t = new int[n];
@@ -31,7 +30,7 @@ public enum TimestepSpacing {
      * and the timesteps 0, s, 2s, ..., (n-1) s (s = T/n where n divides T). No such stride exists for some n (n = 1,
      * or e.g. n = 600 of T = 1000); those n are refused.
      */
-    LEADING("leading") {
+    LEADING {
         @Override
         int[] choose(int T, int n) {
             for (int s = 1; s < T; s++) {
@@ -52,7 +51,7 @@ public enum TimestepSpacing {
      * x_k = k (T-1)/(n-1) accumulated by repeated addition of the stride in double, each rounded half-to-even
      * (Python's round), so 0 and T-1 are kept; n = 1 keeps t = 0 only.
      */
-    LINSPACE("linspace") {
+    LINSPACE {
         @Override
         int[] choose(int T, int n) {
             double stride = n <= 1 ? 1 : (double) (T - 1) / (n - 1);
@@ -66,26 +65,14 @@ public enum TimestepSpacing {
         }
     };
 
-    /** The configuration names, as {@code sample.spacing} takes them. */
-    public static final List<String> KEYS = Arrays.stream(values()).map(TimestepSpacing::key).toList();
-
-    private final String key;
-
-    TimestepSpacing(String key) {
-        this.key = key;
-    }
-
     /** The name in configuration ({@code sample.spacing}). */
     public String key() {
-        return key;
+        return SettingChecks.configName(this);
     }
 
     /** The rule of a configuration name. */
     public static TimestepSpacing named(String key) {
-        for (TimestepSpacing s : values()) {
-            if (s.key.equals(key)) return s;
-        }
-        throw new IllegalArgumentException("unknown timestep spacing '" + key + "' (expected one of " + KEYS + ")");
+        return SettingChecks.choice("sample.spacing", key, values(), TimestepSpacing::key);
     }
 
     abstract int[] choose(int T, int n);

@@ -1,7 +1,7 @@
 package org.atdiff.engine;
 
-import java.util.Arrays;
 import java.util.Locale;
+import org.atdiff.settings.SettingChecks;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
@@ -16,22 +16,22 @@ import org.bytedeco.pytorch.global.torch;
  */
 public enum ConvolutionPath {
     /** oneDNN on the tensors as the model gives them (NCHW for the U-Net, channels-last for Inception). */
-    DEFAULT("default"),
+    DEFAULT,
     /**
      * oneDNN on channels-last activations and weights for every convolution ({@code brgconv} kernels); a
      * convolution with one input channel, the shape channels-last still gets wrong on Zen 5, runs as im2col and a
      * matrix product instead (no oneDNN).
      */
-    CHANNELS_LAST("channels-last"),
+    CHANNELS_LAST,
     /**
      * oneDNN capped to AVX, where it falls back to its gemm-based convolution: correct on Zen 5 but half the speed,
      * and without bf16 instructions. Needs {@code ONEDNN_MAX_CPU_ISA=AVX} in the environment before libtorch loads
      * (the launcher and {@code spark.executorEnv} pass it when this path is configured), so it is never chosen by
      * {@code auto}: it is a path to force.
      */
-    ONEDNN_AVX("onednn-avx"),
+    ONEDNN_AVX,
     /** oneDNN switched off: ATen's own im2col convolution, correct everywhere, about 6x slower. */
-    NO_ONEDNN("no-onednn");
+    NO_ONEDNN;
 
     /** The environment variable oneDNN reads once, when libtorch loads. */
     public static final String ISA_VARIABLE = "ONEDNN_MAX_CPU_ISA";
@@ -39,24 +39,14 @@ public enum ConvolutionPath {
     public static final String ISA_VALUE = "AVX";
     private static final long[] DILATION = {1, 1};
 
-    private final String configName;
-
-    ConvolutionPath(String configName) {
-        this.configName = configName;
-    }
-
     /** The name {@code engine.conv-path} uses. */
     public String configName() {
-        return configName;
+        return SettingChecks.configName(this);
     }
 
     /** The path named {@code name} in {@code engine.conv-path} (not {@code auto}). */
     public static ConvolutionPath fromConfigName(String name) {
-        for (ConvolutionPath p : values()) {
-            if (p.configName.equals(name)) return p;
-        }
-        throw new IllegalArgumentException("engine.conv-path must be auto or one of "
-                + Arrays.stream(values()).map(ConvolutionPath::configName).toList() + " but is '" + name + "'");
+        return SettingChecks.choice("engine.conv-path", name, values(), ConvolutionPath::configName, "auto");
     }
 
     /** Whether oneDNN's ISA was capped to AVX for this process (by the environment, before libtorch loaded). */
@@ -67,7 +57,7 @@ public enum ConvolutionPath {
     /** Why this path cannot run in this process, or null when it can. */
     public String unavailableReason() {
         if (this == ONEDNN_AVX && !isaCapped()) {
-            return "engine.conv-path=" + configName + " needs " + ISA_VARIABLE + "=" + ISA_VALUE
+            return "engine.conv-path=" + configName() + " needs " + ISA_VARIABLE + "=" + ISA_VALUE
                     + " in the environment before libtorch loads, and this JVM started without it (deploy/atdiff sets it"
                     + " when the path is given on its command line; spark-submit users export it for the driver and set"
                     + " spark.executorEnv." + ISA_VARIABLE + "=" + ISA_VALUE + ")";

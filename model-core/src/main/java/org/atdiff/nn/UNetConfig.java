@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.atdiff.settings.SettingChecks;
 
 /**
  * Hyper-parameters of the ADM U-Net (Dhariwal and Nichol 2021; Nichol and Dhariwal 2021), validated on construction.
@@ -49,25 +50,18 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
      */
     public enum AttentionOrder {
         /** [q_1, k_1, v_1, q_2, k_2, v_2, ...]: split the heads, then q, k, v (improved-diffusion; guided-diffusion's QKVAttentionLegacy). */
-        HEADS_FIRST("heads-first"),
+        HEADS_FIRST,
         /** [q_1, q_2, ..., k_1, k_2, ..., v_1, ...]: split q, k, v, then the heads (guided-diffusion's QKVAttention, use_new_attention_order). */
-        QKV_FIRST("qkv-first");
-
-        private final String key;
-
-        AttentionOrder(String key) {
-            this.key = key;
-        }
+        QKV_FIRST;
 
         /** The name used in configuration and model specs. */
         public String key() {
-            return key;
+            return SettingChecks.configName(this);
         }
 
         /** The order called {@code key}; the error names model.attention-order and the valid values. */
         public static AttentionOrder named(String key) {
-            for (AttentionOrder o : values()) if (o.key.equals(key)) return o;
-            throw new IllegalArgumentException("model.attention-order must be heads-first or qkv-first, got '" + key + "'");
+            return SettingChecks.choice("model.attention-order", key, values(), AttentionOrder::key);
         }
     }
 
@@ -153,28 +147,20 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
                 attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
     }
 
-    /** This configuration with another dropout probability. */
-    public UNetConfig withDropout(double dropout) {
-        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
+    /**
+     * This configuration with the learned variance output, resblock up/down-sampling and attention channel order
+     * replaced (config keys model.learn-sigma, model.resblock-updown, model.attention-order); null keeps a value.
+     */
+    public UNetConfig withLayout(Boolean learnSigma, Boolean resblockUpdown, AttentionOrder attentionOrder) {
+        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks, attentionResolutions,
+                headChannels, dropout, numClasses, learnSigma != null ? learnSigma : this.learnSigma,
+                resblockUpdown != null ? resblockUpdown : this.resblockUpdown,
+                attentionOrder != null ? attentionOrder : this.attentionOrder);
     }
 
-    /** This configuration with (or without) the learned variance output (config key model.learn-sigma). */
+    /** This configuration with (or without) the learned variance output. */
     public UNetConfig withLearnSigma(boolean learnSigma) {
-        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
-    }
-
-    /** This configuration with (or without) resblock up/down-sampling (config key model.resblock-updown). */
-    public UNetConfig withResblockUpdown(boolean resblockUpdown) {
-        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
-    }
-
-    /** This configuration with another attention channel order (config key model.attention-order). */
-    public UNetConfig withAttentionOrder(AttentionOrder attentionOrder) {
-        return new UNetConfig(preset, inChannels, imageSize, baseChannels, channelMult, resBlocks,
-                attentionResolutions, headChannels, dropout, numClasses, learnSigma, resblockUpdown, attentionOrder);
+        return withLayout(learnSigma, null, null);
     }
 
     /** Channels of the network's output: C (eps), or 2C (eps, v) when it learns its variance. */

@@ -1,10 +1,10 @@
 package org.atdiff.objective;
 
 import static org.atdiff.settings.SettingChecks.atLeast;
+import static org.atdiff.settings.SettingChecks.choice;
+import static org.atdiff.settings.SettingChecks.configName;
 import static org.atdiff.settings.SettingChecks.given;
 import java.io.Serializable;
-import java.util.Arrays;
-import java.util.stream.Collectors;
 
 /**
  * Settings of free adversarial training (conf keys {@code at.steps}, {@code at.rho}, {@code at.alpha}, {@code at.norm},
@@ -28,22 +28,14 @@ public record AdversarialSettings(int steps, double rho, double alpha, Norm norm
 
     /** Perturbation geometry. */
     public enum Norm {
-        L2("l2"), LINF("linf");
-
-        private final String label;
-
-        Norm(String label) {
-            this.label = label;
-        }
+        L2, LINF;
 
         public String label() {
-            return label;
+            return configName(this);
         }
 
         public static Norm named(String name) {
-            for (Norm n : values()) if (n.label.equals(name)) return n;
-            throw new IllegalArgumentException("unknown at.norm '" + name + "' (valid: "
-                    + Arrays.stream(values()).map(Norm::label).collect(Collectors.joining(", ")) + ")");
+            return choice("at.norm", name, values(), Norm::label);
         }
     }
 
@@ -65,9 +57,7 @@ public record AdversarialSettings(int steps, double rho, double alpha, Norm norm
         }
 
         public static Target named(String name) {
-            for (Target t : values()) if (t.label.equals(name)) return t;
-            throw new IllegalArgumentException("unknown at.target '" + name + "' (valid: "
-                    + Arrays.stream(values()).map(Target::label).collect(Collectors.joining(", ")) + ")");
+            return choice("at.target", name, values(), Target::label);
         }
     }
 }

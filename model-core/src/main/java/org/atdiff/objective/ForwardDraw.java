@@ -1,7 +1,10 @@
 package org.atdiff.objective;
 
 import java.util.Arrays;
+import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.nn.DenoiserOutput;
+import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.random.BatchNoise;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.pytorch.Tensor;
@@ -49,6 +52,21 @@ public record ForwardDraw(int[] indices, Tensor eps, Tensor xt, Tensor timesteps
     static long[] perRowShape(Tensor x) {
         long[] shape = HostTensors.shape(x);
         return Arrays.copyOfRange(shape, 1, shape.length);
+    }
+
+    /**
+     * One update regressing eps from {@code input} (x_t, or a perturbed x_t that also stands for x_t in L_vlb): the
+     * weighted mean of {@link DenoisingLoss#perSample}, backward, then {@code update}.
+     */
+    StepStats denoisingStep(TrainableDenoiser model, NoiseSchedule schedule, Tensor input, Tensor x0, Tensor labels,
+                            TimestepSampler sampler, ParameterUpdate update) {
+        DenoiserOutput out = model.predict(input, timesteps, labels);
+        Tensor perSample = DenoisingLoss.perSample(schedule, indices, out, eps, input, x0, input);
+        Tensor loss = weightedMean(perSample);
+        loss.backward();
+        double value = loss.item_double();
+        update.apply(value);
+        return StepStats.of(value, OptionalDouble.empty(), 1, sampler, indices, perSample, 1);
     }
 
     /** The minibatch loss mean_b w_b L_b from per-sample losses [B] (the plain mean when every weight is 1). */

@@ -1,5 +1,6 @@
 package org.atdiff.objective;
 
+import static org.atdiff.settings.SettingChecks.given;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
@@ -46,10 +47,8 @@ public final class FreeAdversarialObjective implements TrainingObjective {
     }
 
     public FreeAdversarialObjective(AdversarialSettings settings, TimestepSampler timesteps) {
-        if (settings == null) throw new IllegalArgumentException("adversarial settings must be given");
-        if (timesteps == null) throw new IllegalArgumentException("timestep sampler must be given");
-        this.settings = settings;
-        this.timesteps = timesteps;
+        this.settings = given("adversarial settings", settings);
+        this.timesteps = given("timestep sampler", timesteps);
     }
 
     public AdversarialSettings settings() {

@@ -1,9 +1,8 @@
 package org.atdiff.objective;
 
+import static org.atdiff.settings.SettingChecks.given;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
-import org.atdiff.nn.DenoiserOutput;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.random.BatchNoise;
 import org.bytedeco.javacpp.PointerScope;
@@ -28,9 +27,8 @@ public final class InputPerturbationObjective implements TrainingObjective {
 
     public InputPerturbationObjective(double gamma, TimestepSampler timesteps) {
         if (!(gamma >= 0) || Double.isInfinite(gamma)) throw new IllegalArgumentException("ip.gamma must be >= 0: " + gamma);
-        if (timesteps == null) throw new IllegalArgumentException("timestep sampler must be given");
         this.gamma = gamma;
-        this.timesteps = timesteps;
+        this.timesteps = given("timestep sampler", timesteps);
     }
 
     public double gamma() {
@@ -46,13 +44,7 @@ public final class InputPerturbationObjective implements TrainingObjective {
             // y_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) (eps + gamma xi)
             Tensor y = d.xt().add(xi.mul(schedule.perSample(d.indices(), schedule::sqrtOneMinusAlphaBar))
                     .mul(new Scalar(gamma)));
-            DenoiserOutput out = model.predict(y, d.timesteps(), labels);
-            Tensor perSample = DenoisingLoss.perSample(schedule, d.indices(), out, d.eps(), y, x0, y);
-            Tensor loss = d.weightedMean(perSample);
-            loss.backward();
-            double value = loss.item_double();
-            update.apply(value);
-            return StepStats.of(value, OptionalDouble.empty(), 1, timesteps, d.indices(), perSample, 1);
+            return d.denoisingStep(model, schedule, y, x0, labels, timesteps, update);
         }
     }
 

@@ -1,11 +1,11 @@
 package org.atdiff.objective;
 
 import java.util.List;
-import java.util.Locale;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.optim.NoGradScope;
 import org.atdiff.random.BatchNoise;
+import org.atdiff.settings.SettingChecks;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
@@ -33,13 +33,12 @@ public final class PerturbedDenoisingError {
 
         /** The configuration name: random | gradient. */
         public String configName() {
-            return name().toLowerCase(Locale.ROOT);
+            return SettingChecks.configName(this);
         }
 
         /** The attack a configuration value names; an error lists the choices. */
         public static Attack named(String key, String value) {
-            for (Attack a : values()) if (a.configName().equals(value)) return a;
-            throw new IllegalArgumentException(key + " '" + value + "' is not one of random, gradient");
+            return SettingChecks.choice(key, value, values(), Attack::configName);
         }
     }
 

@@ -1,9 +1,8 @@
 package org.atdiff.objective;
 
+import static org.atdiff.settings.SettingChecks.given;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import org.atdiff.diffusion.NoiseSchedule;
-import org.atdiff.nn.DenoiserOutput;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.random.BatchNoise;
 import org.bytedeco.javacpp.PointerScope;
@@ -23,8 +22,7 @@ public final class PlainObjective implements TrainingObjective {
     }
 
     public PlainObjective(TimestepSampler timesteps) {
-        if (timesteps == null) throw new IllegalArgumentException("timestep sampler must be given");
-        this.timesteps = timesteps;
+        this.timesteps = given("timestep sampler", timesteps);
     }
 
     @Override
@@ -32,13 +30,7 @@ public final class PlainObjective implements TrainingObjective {
                           ParameterUpdate update) {
         try (PointerScope scope = new PointerScope()) {
             ForwardDraw d = ForwardDraw.draw(schedule, x0, labels, noise, timesteps);
-            DenoiserOutput out = model.predict(d.xt(), d.timesteps(), labels);
-            Tensor perSample = DenoisingLoss.perSample(schedule, d.indices(), out, d.eps(), d.xt(), x0, d.xt());
-            Tensor loss = d.weightedMean(perSample);
-            loss.backward();
-            double value = loss.item_double();
-            update.apply(value);
-            return StepStats.of(value, OptionalDouble.empty(), 1, timesteps, d.indices(), perSample, 1);
+            return d.denoisingStep(model, schedule, d.xt(), x0, labels, timesteps, update);
         }
     }
 

@@ -13,9 +13,8 @@ import org.bytedeco.pytorch.Tensor;
  * from the clipped x0 (improved-diffusion's ddim_sample). eta = 0 is deterministic and draws no noise; eta = 1 has the
  * variance of DDPM's beta~. nfe evaluations of the model.
  */
-public final class DdimSampler extends ReverseProcessSampler {
+public final class DdimSampler extends RespacedSampler {
     private final double eta;
-    private final TimestepSpacing spacing;
 
     public DdimSampler(double eta, TimestepSpacing spacing) {
         this(eta, spacing, StatePerturbation.NONE);
@@ -23,23 +22,13 @@ public final class DdimSampler extends ReverseProcessSampler {
 
     /** @param perturbation applied to every state after x_T, before the model sees it (robustness evaluation) */
     public DdimSampler(double eta, TimestepSpacing spacing, StatePerturbation perturbation) {
-        super(true, perturbation);
+        super(spacing, perturbation);
         if (!(eta >= 0 && eta <= 1)) throw new IllegalArgumentException("DDIM eta must be in [0, 1]: " + eta);
         this.eta = eta;
-        this.spacing = spacing;
     }
 
     public double eta() {
         return eta;
-    }
-
-    public TimestepSpacing spacing() {
-        return spacing;
-    }
-
-    @Override
-    public SamplingPath path(NoiseSchedule schedule, int nfe) {
-        return new SamplingPath(spacing.respace(schedule, nfe), 0);
     }
 
     @Override

@@ -17,26 +17,14 @@ import org.bytedeco.pytorch.Tensor;
  * returns x0 and draws no noise (improved-diffusion adds no noise at t = 0 with either variance). nfe evaluations of
  * the model.
  */
-public final class DdpmSampler extends ReverseProcessSampler {
-    private final TimestepSpacing spacing;
-
+public final class DdpmSampler extends RespacedSampler {
     public DdpmSampler(TimestepSpacing spacing) {
         this(spacing, StatePerturbation.NONE);
     }
 
     /** @param perturbation applied to every state after x_T, before the model sees it (robustness evaluation) */
     public DdpmSampler(TimestepSpacing spacing, StatePerturbation perturbation) {
-        super(true, perturbation);
-        this.spacing = spacing;
-    }
-
-    public TimestepSpacing spacing() {
-        return spacing;
-    }
-
-    @Override
-    public SamplingPath path(NoiseSchedule schedule, int nfe) {
-        return new SamplingPath(spacing.respace(schedule, nfe), 0);
+        super(spacing, perturbation);
     }
 
     @Override

@@ -1,7 +1,11 @@
 package org.atdiff.settings;
 
+import java.util.Arrays;
 import java.util.Collection;
+import java.util.Locale;
 import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * The checks of a setting's value, each error naming the setting's configuration key: used by spark-jobs'
@@ -48,6 +52,21 @@ public final class SettingChecks {
             throw new IllegalArgumentException(key + " must be one of " + String.join(", ", choices) + " but is '" + v + "'");
         }
         return v;
+    }
+
+    /** An enum constant's configuration name: its Java name in lower case, '_' written '-' (QKV_FIRST: qkv-first). */
+    public static String configName(Enum<?> constant) {
+        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /**
+     * The constant of {@code values} whose configuration name ({@code name}) is {@code value}; anything else is an
+     * error naming {@code key}, the value and the accepted names ({@code others}, which the caller takes itself, first).
+     */
+    public static <E> E choice(String key, String value, E[] values, Function<E, String> name, String... others) {
+        for (E e : values) if (name.apply(e).equals(value)) return e;
+        throw new IllegalArgumentException(key + " '" + value + "' is not one of "
+                + Stream.concat(Arrays.stream(others), Arrays.stream(values).map(name)).collect(Collectors.joining(", ")));
     }
 
     public static <T> T named(String key, String v, Function<String, T> lookup) {

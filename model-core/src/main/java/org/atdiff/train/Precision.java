@@ -1,8 +1,8 @@
 package org.atdiff.train;
 
-import java.util.Arrays;
 import org.atdiff.nn.AutocastDenoiser;
 import org.atdiff.nn.TrainableDenoiser;
+import org.atdiff.settings.SettingChecks;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -11,25 +11,17 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * float32 ({@link AutocastDenoiser}).
  */
 public enum Precision {
-    FP32("fp32"),
-    BF16("bf16");
-
-    private final String key;
-
-    Precision(String key) {
-        this.key = key;
-    }
+    FP32,
+    BF16;
 
     /** The configuration value of this precision. */
     public String key() {
-        return key;
+        return SettingChecks.configName(this);
     }
 
     /** The precision with configuration value {@code name}. */
     public static Precision named(String name) {
-        for (Precision p : values()) if (p.key.equals(name)) return p;
-        throw new IllegalArgumentException("unknown train.precision '" + name + "' (valid: "
-                + String.join(", ", Arrays.stream(values()).map(Precision::key).toList()) + ")");
+        return SettingChecks.choice("train.precision", name, values(), Precision::key);
     }
 
     /** The model to hand the training objective: {@code model} itself for fp32, an autocast wrapper for bf16. */

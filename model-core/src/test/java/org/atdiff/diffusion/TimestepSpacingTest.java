@@ -80,7 +80,8 @@ class TimestepSpacingTest {
 
     @Test
     void rulesAreNamedAsConfigurationNamesThem() {
-        assertEquals(java.util.List.of("trailing", "leading", "linspace"), TimestepSpacing.KEYS);
+        assertEquals(java.util.List.of("trailing", "leading", "linspace"),
+                java.util.Arrays.stream(TimestepSpacing.values()).map(TimestepSpacing::key).toList());
         for (TimestepSpacing s : TimestepSpacing.values()) assertSame(s, TimestepSpacing.named(s.key()));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TimestepSpacing.named("uniform"));
         assertTrue(e.getMessage().contains("uniform") && e.getMessage().contains("linspace"), e.getMessage());

@@ -59,11 +59,12 @@ class UNetConfigTest {
         assertEquals(0.0, o.dropout());
         assertEquals(3, o.inChannels());
         assertEquals(10, small.withNumClasses(10).numClasses());
-        UNetConfig layout = small.withResblockUpdown(true).withAttentionOrder(UNetConfig.AttentionOrder.QKV_FIRST);
+        UNetConfig layout = small.withLayout(null, true, UNetConfig.AttentionOrder.QKV_FIRST);
         assertTrue(layout.resblockUpdown());
         assertEquals(UNetConfig.AttentionOrder.QKV_FIRST, layout.attentionOrder());
         assertNotEquals(small, layout);
         assertEquals(layout, layout.withOverrides(0, null, 0, null, 0, -1.0), "overrides keep the layout");
+        assertEquals(layout, layout.withLayout(null, null, null), "null keeps each layout value");
         assertEquals(UNetConfig.AttentionOrder.QKV_FIRST, UNetConfig.AttentionOrder.named("qkv-first"));
         assertMessage("model.attention-order", () -> UNetConfig.AttentionOrder.named("new"));
     }
@@ -81,7 +82,7 @@ class UNetConfigTest {
         assertMessage("GroupNorm over 48", () -> tiny.withOverrides(48, null, 0, null, 0, -1));
         assertMessage("model.head-channels = 24", () -> tiny.withOverrides(0, null, 0, null, 24, -1));
         assertMessage("attention-resolutions entry 4", () -> tiny.withOverrides(0, null, 0, new int[] {4}, 0, -1));
-        assertMessage("model.dropout", () -> tiny.withDropout(1.0));
+        assertMessage("model.dropout", () -> tiny.withOverrides(0, null, 0, null, 0, 1.0));
         assertMessage("model.res-blocks", () -> tiny.withOverrides(0, null, -2, null, 0, -1));
         assertMessage("model.channel-mult", () -> tiny.withOverrides(0, new int[] {1, 0}, 0, null, 0, -1));
     }

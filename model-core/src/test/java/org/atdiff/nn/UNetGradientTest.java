@@ -34,8 +34,7 @@ class UNetGradientTest {
     @ValueSource(booleans = {false, true})
     void inputAndParameterGradientsMatchCentralDifferences(boolean guidedLayout) {
         try (PointerScope scope = new PointerScope()) {
-            UNetConfig config = guidedLayout ? CONFIG.withResblockUpdown(true)
-                    .withAttentionOrder(UNetConfig.AttentionOrder.QKV_FIRST) : CONFIG;
+            UNetConfig config = guidedLayout ? CONFIG.withLayout(null, true, UNetConfig.AttentionOrder.QKV_FIRST) : CONFIG;
             UNet model = new UNet(config, 11, ScalarType.Double);
             TestWeights.perturb(model, 12, 0.3); // zero-initialised output layers would make every gradient vanish
             RandomStream rs = new RandomStream(13);

@@ -210,7 +210,7 @@ class UNetTest {
     @Test
     void dropoutMasksAreReproducibleFromTheStream() {
         try (PointerScope scope = new PointerScope()) {
-            UNetConfig cfg = UNetConfig.preset("tiny", 8, 3).withDropout(0.5);
+            UNetConfig cfg = UNetConfig.preset("tiny", 8, 3).withOverrides(0, null, 0, null, 0, 0.5);
             UNet a = new UNet(cfg, 1);
             TestWeights.perturb(a, 2, 0.05);
             UNet b = new UNet(cfg, 5);

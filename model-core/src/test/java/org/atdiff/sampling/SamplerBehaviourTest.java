@@ -85,7 +85,7 @@ class SamplerBehaviourTest {
 
     /** The spacing of ddpm and ddim, null for dpm-solver++. */
     static TimestepSpacing spacing(Sampler sampler) {
-        return sampler instanceof DdimSampler d ? d.spacing() : sampler instanceof DdpmSampler d ? d.spacing() : null;
+        return sampler instanceof RespacedSampler r ? r.spacing() : null;
     }
 
     /** ddpm and ddim: the spacing's kept timesteps, largest first. */

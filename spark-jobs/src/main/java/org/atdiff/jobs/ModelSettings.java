@@ -29,12 +29,9 @@ public final class ModelSettings {
             unet = UNetConfig.preset(preset, imageSize, channels).withOverrides(
                     c.integer("model.base-channels"), c.intArray("model.channel-mult"), c.integer("model.res-blocks"),
                     c.intArray("model.attention-resolutions"), c.integer("model.head-channels"), c.number("model.dropout"));
-            Boolean learnSigma = presetOrBoolean(c, "model.learn-sigma");
-            if (learnSigma != null) unet = unet.withLearnSigma(learnSigma);
-            Boolean resblockUpdown = presetOrBoolean(c, "model.resblock-updown");
-            if (resblockUpdown != null) unet = unet.withResblockUpdown(resblockUpdown);
             String order = c.string("model.attention-order");
-            if (!order.isEmpty()) unet = unet.withAttentionOrder(UNetConfig.AttentionOrder.named(order));
+            unet = unet.withLayout(presetOrBoolean(c, "model.learn-sigma"), presetOrBoolean(c, "model.resblock-updown"),
+                    order.isEmpty() ? null : UNetConfig.AttentionOrder.named(order));
             if (c.bool("model.class-conditional") && numClasses != CLASSES_UNKNOWN) {
                 if (numClasses < 2) {
                     throw new IllegalArgumentException("model.class-conditional is true but the dataset has "

@@ -7,10 +7,9 @@ import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 
 /** {@code allreduce}: Gloo all-reduce across worker processes on loopback, and its share of a training step. */
-final class AllReduceSection implements BenchSection {
-    @Override
-    public String name() {
-        return "allreduce";
+final class AllReduceSection extends NamedSection {
+    AllReduceSection() {
+        super("allreduce", false);
     }
 
     @Override

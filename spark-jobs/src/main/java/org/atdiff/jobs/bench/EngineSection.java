@@ -14,26 +14,13 @@ import org.atdiff.train.Precision;
  * {@code engine}: per convolution path (forced), the self-check on the preset's shapes and plain training throughput at
  * the bench batch in each precision, beside the default path and PyTorch 1.13 (which has no paths: one figure each).
  */
-final class EngineSection implements BenchSection {
-    @Override
-    public String name() {
-        return "engine";
+final class EngineSection extends PresetSection {
+    EngineSection() {
+        super("engine", "path", "check", "precision", "images_per_s", "of_default", "of_pytorch");
     }
 
     @Override
-    public boolean usesPython() {
-        return true;
-    }
-
-    @Override
-    public void run(BenchContext c) throws Exception {
-        for (String preset : c.settings().presets()) run(c, preset);
-    }
-
-    private static void run(BenchContext c, String preset) throws Exception {
-        BenchSettings s = c.settings();
-        UNetConfig config = UNetConfig.preset(preset, s.imageSize(), 3);
-        BenchTable t = c.table("engine " + preset, "path", "check", "precision", "images_per_s", "of_default", "of_pytorch");
+    void run(BenchContext c, BenchSettings s, BenchTable t, String preset, UNetConfig config) throws Exception {
         String requested = ConvolutionEngine.report().requested();
         t.note(ConvolutionEngine.configure(ConvolutionEngine.AUTO).line() + " (auto chooses " + ConvolutionEngine.report()
                 .path().configName() + "); plain training, batch " + s.batchSize() + ", median of " + s.steps() + " steps after "
@@ -78,6 +65,5 @@ final class EngineSection implements BenchSection {
         } finally {
             ConvolutionEngine.configure(requested);
         }
-        t.print(System.out);
     }
 }

@@ -15,17 +15,11 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code fid}: feature moments of two sets of feature-like vectors and their Frechet distance, beside scipy's sqrtm. */
-final class FidStatisticsSection implements BenchSection {
+final class FidStatisticsSection extends NamedSection {
     private static final int CHUNK = 1000;
 
-    @Override
-    public String name() {
-        return "fid";
-    }
-
-    @Override
-    public boolean usesPython() {
-        return true;
+    FidStatisticsSection() {
+        super("fid", true);
     }
 
     @Override

@@ -6,18 +6,12 @@ import java.util.List;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /** {@code peak}: the fp32 and bf16 matrix-product peaks of libtorch (and PyTorch 1.13), the roofs of later tables. */
-final class MatmulPeakSection implements BenchSection {
+final class MatmulPeakSection extends NamedSection {
     private static final int SIZE = 2048;
     private static final int REPS = 10;
 
-    @Override
-    public String name() {
-        return "peak";
-    }
-
-    @Override
-    public boolean usesPython() {
-        return true;
+    MatmulPeakSection() {
+        super("peak", true);
     }
 
     @Override

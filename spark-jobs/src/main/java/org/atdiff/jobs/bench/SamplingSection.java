@@ -11,10 +11,9 @@ import org.atdiff.sampling.Samplers;
 import org.bytedeco.javacpp.PointerScope;
 
 /** {@code sampling}: images/s and seconds per network evaluation of each sampler at each NFE. */
-final class SamplingSection implements BenchSection {
-    @Override
-    public String name() {
-        return "sampling";
+final class SamplingSection extends NamedSection {
+    SamplingSection() {
+        super("sampling", false);
     }
 
     @Override

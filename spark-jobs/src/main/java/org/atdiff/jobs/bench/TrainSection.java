@@ -15,28 +15,15 @@ import org.atdiff.train.Precision;
  * precision, the bf16 loss curve against fp32, the free-AT overhead per optimizer update and the hybrid loss's
  * overhead over plain eps steps.
  */
-final class TrainSection implements BenchSection {
-    @Override
-    public String name() {
-        return "train";
+final class TrainSection extends PresetSection {
+    TrainSection() {
+        super("train", "engine", "precision", "objective", "batch", "steps", "median_step_s", "images_per_s", "gflops",
+                "of_fp32_peak", "of_bf16_peak", "atdiff_over_pytorch");
     }
 
     @Override
-    public boolean usesPython() {
-        return true;
-    }
-
-    @Override
-    public void run(BenchContext c) throws Exception {
-        for (String preset : c.settings().presets()) run(c, preset);
-    }
-
-    private static void run(BenchContext c, String preset) throws IOException {
-        BenchSettings s = c.settings();
-        UNetConfig config = UNetConfig.preset(preset, s.imageSize(), 3);
+    void run(BenchContext c, BenchSettings s, BenchTable t, String preset, UNetConfig config) throws IOException {
         long flops = UNetFlops.trainingStep(config);
-        BenchTable t = c.table("train " + preset, "engine", "precision", "objective", "batch", "steps", "median_step_s",
-                "images_per_s", "gflops", "of_fp32_peak", "of_bf16_peak", "atdiff_over_pytorch");
         t.note(String.format("%s: %,d parameters, %.3f GFLOP forward + backward per image (3 x %.3f forward)", preset,
                 UNet.parameterCount(config), flops / 1e9, flops / 3e9));
         PythonReference py = c.python() != null && c.python().sameArchitecture(config, t) ? c.python() : null;
@@ -82,7 +69,6 @@ final class TrainSection implements BenchSection {
         }
         if (s.objectives().contains("at")) adversarialOverhead(c, t, config, flops, plain);
         if (s.objectives().contains("hybrid")) hybridOverhead(c, t, config, flops);
-        t.print(System.out);
     }
 
     /** Free AT's K updates per minibatch against plain's one, per optimizer update. */

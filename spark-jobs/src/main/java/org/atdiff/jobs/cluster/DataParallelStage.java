@@ -1,6 +1,5 @@
 package org.atdiff.jobs.cluster;
 
-import com.typesafe.config.Config;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -59,12 +58,6 @@ public final class DataParallelStage {
         this.maxAttempts = maxAttempts;
         this.collectiveTimeout = collectiveTimeout;
         this.threadsPerTask = threadsPerTask;
-    }
-
-    /** Reads {@code train.max-attempts}, {@code train.collective-timeout} and {@code engine.threads}. */
-    public static DataParallelStage fromConfig(JavaSparkContext sc, String name, Config config) {
-        return new DataParallelStage(sc, name, config.getInt("train.max-attempts"),
-                config.getDuration("train.collective-timeout"), config.getInt("engine.threads"));
     }
 
     /** One worker per executor (one in local mode); the meaning of {@code train.workers = 0}. */

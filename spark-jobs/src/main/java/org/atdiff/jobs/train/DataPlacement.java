@@ -1,7 +1,6 @@
 package org.atdiff.jobs.train;
 
-import java.util.Arrays;
-import java.util.List;
+import org.atdiff.settings.SettingChecks;
 
 /**
  * {@code train.data-placement}: how the training split reaches the workers (see {@link DistributedTrainer}).
@@ -11,16 +10,11 @@ import java.util.List;
 public enum DataPlacement {
     SHARDED, REPLICATED;
 
-    public static final List<String> NAMES = Arrays.stream(values()).map(DataPlacement::label).toList();
-
     public String label() {
-        return name().toLowerCase();
+        return SettingChecks.configName(this);
     }
 
     public static DataPlacement named(String name) {
-        for (DataPlacement p : values()) {
-            if (p.label().equals(name)) return p;
-        }
-        throw new IllegalArgumentException("train.data-placement '" + name + "' is not one of " + String.join(", ", NAMES));
+        return SettingChecks.choice("train.data-placement", name, values(), DataPlacement::label);
     }
 }

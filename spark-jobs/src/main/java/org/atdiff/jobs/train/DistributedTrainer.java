@@ -194,10 +194,11 @@ public final class DistributedTrainer {
         out.printf("train: objective %s%s%s, %d workers x batch %d = global batch %d, %s, lr %g, %d steps, %s, run.dir %s%n",
                 settings.objective().label(), spec.unet().learnSigma() ? " (hybrid loss, learned variance)" : "",
                 sampler.equals("uniform") ? "" : ", t by " + sampler, workers,
-                settings.batchSize(), global, placement, settings.lr(), settings.steps(), start, settings.runDir());
+                settings.batchSize(), global, placement, settings.optimizer().lr(), settings.steps(), start, settings.runDir());
 
         String name = "atdiff train " + settings.objective().label() + " -> " + settings.runDir();
-        DataParallelStage stage = DataParallelStage.fromConfig(sc, name, config);
+        DataParallelStage stage = new DataParallelStage(sc, name, settings.recovery().maxAttempts(),
+                settings.recovery().collectiveTimeout(), settings.threads());
         SerializableConfiguration hadoop = new SerializableConfiguration(sc.hadoopConfiguration());
         String configJson = TrainSettings.toJson(config);
         int[] held = new int[workers];

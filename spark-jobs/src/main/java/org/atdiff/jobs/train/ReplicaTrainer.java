@@ -88,8 +88,8 @@ public final class ReplicaTrainer {
         try (PointerScope scope = new PointerScope()) {
             UNet model = spec.build(modelSeed(settings.seed()));
             LinkedHashMap<String, RandomStream> streams = freshStreams(settings.seed());
-            var optimizer = settings.optimizer(model);
-            var ema = settings.ema(model);
+            var optimizer = settings.optimizer().adamW(model);
+            var ema = settings.optimizer().ema(model);
             long start = 0;
             Optional<Path> latest = run.latestCheckpoint();
             TrainingObjective objective = settings.objective().build(spec, model, ema, settings.steps(),
@@ -135,7 +135,7 @@ public final class ReplicaTrainer {
             // bf16: the objective sees an autocast wrapper; weights, gradients, AdamW and EMA stay fp32
             TrainingLoop loop = new TrainingLoop(settings.precision().apply(model), spec.noiseSchedule(),
                     objective, optimizer,
-                    settings.learningRate(), settings.clipping(), ema, batches, streams.get(NOISE), sync,
+                    settings.optimizer().learningRate(), settings.optimizer().clipping(), ema, batches, streams.get(NOISE), sync,
                     (long) rank * settings.batchSize());
             loop.resumeAt(start);
             MetricsLog metrics = rank == 0 ? new MetricsLog(run, start) : null;
@@ -201,11 +201,11 @@ public final class ReplicaTrainer {
                     engineLogged = true;
                     metrics.progress(m, total, clock.secondsLeft(s, total), attempt, workers, engine.line());
                 }
-                if (s % settings.checkpointEvery() == 0 || s == total || s == until) {
+                if (s % settings.checkpointing().every() == 0 || s == total || s == until) {
                     metrics.flush();
                     try (PointerScope scope = new PointerScope()) { // frees the optimizer state's copies
                         Checkpoint c = checkpoint(loop, s);
-                        run.writeCheckpoint(s, c::save, settings.keepCheckpoints());
+                        run.writeCheckpoint(s, c::save, settings.checkpointing().keep());
                     }
                 }
             } catch (IOException e) {

@@ -35,11 +35,72 @@ import org.atdiff.prep.DatasetSplit;
  *                      {@code train.adversarial}, {@code train.timestep-sampler})
  * @param dataPlacement {@code train.data-placement}: how the training split reaches the workers
  */
-public record TrainSettings(ObjectiveSettings objective, long steps, int batchSize, int workers, double lr,
-        double beta1, double beta2, double eps, double weightDecay, long warmupSteps, double gradClip, double emaRate,
-        long checkpointEvery, int keepCheckpoints, long logEvery, int maxAttempts, Duration collectiveTimeout,
-        String initCheckpoint, long seed, String runDir, String dataPath, DatasetSplit split, int threads,
-        Precision precision, DataPlacement dataPlacement) implements Serializable {
+public record TrainSettings(ObjectiveSettings objective, long steps, int batchSize, int workers, Optimizer optimizer,
+        Checkpointing checkpointing, long logEvery, Recovery recovery, String initCheckpoint, long seed, String runDir,
+        String dataPath, DatasetSplit split, int threads, Precision precision, DataPlacement dataPlacement)
+        implements Serializable {
+
+    /**
+     * AdamW with a linear learning-rate warm-up, gradient clipping and the EMA of the weights ({@code train.lr},
+     * {@code beta1}, {@code beta2}, {@code eps}, {@code weight-decay}, {@code warmup-steps}, {@code grad-clip},
+     * {@code ema-rate}).
+     */
+    public record Optimizer(double lr, double beta1, double beta2, double eps, double weightDecay, long warmupSteps,
+            double gradClip, double emaRate) implements Serializable {
+        public Optimizer {
+            positive("train.lr", lr);
+            inRange("train.beta1", beta1, 0, 1, true);
+            inRange("train.beta2", beta2, 0, 1, true);
+            positive("train.eps", eps);
+            atLeast("train.weight-decay", weightDecay, 0.0);
+            atLeast("train.warmup-steps", warmupSteps, 0);
+            atLeast("train.grad-clip", gradClip, 0.0);
+            inRange("train.ema-rate", emaRate, 0, 1, true);
+        }
+
+        static Optimizer read(SettingsReader r) {
+            return new Optimizer(r.number("train.lr"), r.number("train.beta1"), r.number("train.beta2"),
+                    r.number("train.eps"), r.number("train.weight-decay"), r.longValue("train.warmup-steps"),
+                    r.number("train.grad-clip"), r.number("train.ema-rate"));
+        }
+
+        public AdamW adamW(TrainableDenoiser model) {
+            return new AdamW(model.parameters(), beta1, beta2, eps, weightDecay);
+        }
+
+        public LearningRateSchedule learningRate() {
+            return new LearningRateSchedule(lr, warmupSteps);
+        }
+
+        public GradientClipping clipping() {
+            return new GradientClipping(gradClip);
+        }
+
+        public ExponentialMovingAverage ema(TrainableDenoiser model) {
+            return new ExponentialMovingAverage(model, emaRate);
+        }
+    }
+
+    /** A checkpoint every {@code train.checkpoint-every} steps, the newest {@code train.keep-checkpoints} kept. */
+    public record Checkpointing(long every, int keep) implements Serializable {
+        public Checkpointing {
+            atLeast("train.checkpoint-every", every, 1);
+            atLeast("train.keep-checkpoints", keep, 1);
+        }
+    }
+
+    /**
+     * How a failed stage is relaunched: {@code train.max-attempts} launches in all, and {@code train.collective-timeout}
+     * for the rendezvous and every collective (a lost worker fails the attempt after it).
+     */
+    public record Recovery(int maxAttempts, Duration collectiveTimeout) implements Serializable {
+        public Recovery {
+            atLeast("train.max-attempts", maxAttempts, 1);
+            if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
+                throw new IllegalArgumentException("train.collective-timeout must be positive but is " + collectiveTimeout);
+            }
+        }
+    }
 
     public TrainSettings {
         given("train.objective", objective);
@@ -51,21 +112,10 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
         atLeast("train.steps", steps, 1);
         atLeast("train.batch-size", batchSize, 1);
         atLeast("train.workers", workers, 0);
-        positive("train.lr", lr);
-        inRange("train.beta1", beta1, 0, 1, true);
-        inRange("train.beta2", beta2, 0, 1, true);
-        positive("train.eps", eps);
-        atLeast("train.weight-decay", weightDecay, 0.0);
-        atLeast("train.warmup-steps", warmupSteps, 0);
-        atLeast("train.grad-clip", gradClip, 0.0);
-        inRange("train.ema-rate", emaRate, 0, 1, true);
-        atLeast("train.checkpoint-every", checkpointEvery, 1);
-        atLeast("train.keep-checkpoints", keepCheckpoints, 1);
+        given("train.* optimizer settings", optimizer);
+        given("train.* checkpoint settings", checkpointing);
         atLeast("train.log-every", logEvery, 1);
-        atLeast("train.max-attempts", maxAttempts, 1);
-        if (collectiveTimeout.isNegative() || collectiveTimeout.isZero()) {
-            throw new IllegalArgumentException("train.collective-timeout must be positive but is " + collectiveTimeout);
-        }
+        given("train.* recovery settings", recovery);
         nonEmpty("run.dir", runDir);
         nonEmpty("data.path", dataPath);
         given("data.split", split);
@@ -80,11 +130,10 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
     /** As {@link #fromConfig}, recording the paths read in {@code r}. */
     public static TrainSettings read(SettingsReader r) {
         return new TrainSettings(objective(r), r.longValue("train.steps"), r.integer("train.batch-size"),
-                r.integer("train.workers"), r.number("train.lr"), r.number("train.beta1"), r.number("train.beta2"),
-                r.number("train.eps"), r.number("train.weight-decay"), r.longValue("train.warmup-steps"),
-                r.number("train.grad-clip"), r.number("train.ema-rate"), r.longValue("train.checkpoint-every"),
-                r.integer("train.keep-checkpoints"), r.longValue("train.log-every"), r.integer("train.max-attempts"),
-                r.positiveDuration("train.collective-timeout"), r.string("train.init-checkpoint"),
+                r.integer("train.workers"), Optimizer.read(r),
+                new Checkpointing(r.longValue("train.checkpoint-every"), r.integer("train.keep-checkpoints")),
+                r.longValue("train.log-every"), new Recovery(r.integer("train.max-attempts"),
+                r.positiveDuration("train.collective-timeout")), r.string("train.init-checkpoint"),
                 r.longValue("run.seed"), r.string("run.dir"), r.string("data.path"),
                 r.named("data.split", v -> DatasetSplit.parse(v, "data.split")), r.integer("engine.threads"),
                 r.named("train.precision", Precision::named), r.named("train.data-placement", DataPlacement::named));
@@ -123,22 +172,6 @@ public record TrainSettings(ObjectiveSettings objective, long steps, int batchSi
                 r.integer("cm.discretization"), r.integer("cm.ct-initial-steps"), r.integer("cm.ct-final-steps"),
                 r.number("cm.rho"), r.named("cm.metric", ConsistencyMetric::named), r.number("cm.ema-rate"),
                 r.number("cm.sigma-data"), r.intArray("cm.sampling-times"));
-    }
-
-    public AdamW optimizer(TrainableDenoiser model) {
-        return new AdamW(model.parameters(), beta1, beta2, eps, weightDecay);
-    }
-
-    public LearningRateSchedule learningRate() {
-        return new LearningRateSchedule(lr, warmupSteps);
-    }
-
-    public GradientClipping clipping() {
-        return new GradientClipping(gradClip);
-    }
-
-    public ExponentialMovingAverage ema(TrainableDenoiser model) {
-        return new ExponentialMovingAverage(model, emaRate);
     }
 
     /** The resolved configuration as one line of JSON (stored in checkpoints and shipped to workers). */

@@ -39,7 +39,7 @@ class UNetFlopsTest {
         long conv3 = 2L * 9;
         long down = conv3 * 32 * 32 * 16 * 2 + 2L * 128 * 64 - conv3 * 32 * 32 * 16;
         long up = conv3 * 64 * 64 * 64 * 2 + 2L * 128 * 128 - conv3 * 64 * 64 * 64;
-        assertEquals(UNetFlops.forward(tiny) + down + up, UNetFlops.forward(tiny.withResblockUpdown(true)));
+        assertEquals(UNetFlops.forward(tiny) + down + up, UNetFlops.forward(tiny.withLayout(null, true, null)));
         assertEquals(UNetFlops.forward(tiny) + conv3 * 32 * 3 * 64, UNetFlops.forward(tiny.withLearnSigma(true)));
     }
 

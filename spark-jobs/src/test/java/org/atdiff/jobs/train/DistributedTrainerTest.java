@@ -234,7 +234,7 @@ class DistributedTrainerTest {
                     "diffusion.schedule=cosine", "diffusion.timesteps=4"));
             double[] bpd = new double[2];
             for (int p : new int[] {1, 3}) {
-                org.atdiff.jobs.nll.NllSettings s = new org.atdiff.jobs.nll.NllSettings("", learned.toString(), true,
+                org.atdiff.jobs.sample.EvaluationSettings s = new org.atdiff.jobs.sample.EvaluationSettings("nll", "", learned.toString(), true,
                         data.toString(), org.atdiff.prep.DatasetSplit.TEST, 0, 3, p, 0, 1, shared.resolve("nll-out-" + p).toString(), false);
                 org.atdiff.jobs.nll.NllJob.Result r = org.atdiff.jobs.nll.NllJob.run(spark, s);
                 assertEquals(8, r.count(), "the 8 test images");
@@ -244,14 +244,14 @@ class DistributedTrainerTest {
                 assertTrue(json.contains("\"variance\" : \"learned\"") && json.contains("\"timesteps\" : 4"), json);
             }
             assertEquals(bpd[0], bpd[1], 1e-9 * bpd[0], "images draw their noise by id, not by partition");
-            org.atdiff.jobs.nll.NllJob.Result r = org.atdiff.jobs.nll.NllJob.run(spark, new org.atdiff.jobs.nll.NllSettings(
+            org.atdiff.jobs.nll.NllJob.Result r = org.atdiff.jobs.nll.NllJob.run(spark, new org.atdiff.jobs.sample.EvaluationSettings("nll",
                     "", fixed.toString(), true, data.toString(), org.atdiff.prep.DatasetSplit.TEST, 5, 2, 0, 0, 1, shared.resolve("nll-fixed-out").toString(), false));
             assertEquals(5, r.count());
             assertTrue(Double.isFinite(r.bitsPerDim()), "fixed variance: " + r.bitsPerDim());
             assertTrue(Files.readString(shared.resolve("nll-fixed-out").resolve("nll.json")).contains("fixed-large"));
             // an existing nll.json is kept unless output.overwrite
             String m = assertThrows(IllegalStateException.class, () -> org.atdiff.jobs.nll.NllJob.run(spark,
-                    new org.atdiff.jobs.nll.NllSettings("", fixed.toString(), true, data.toString(), org.atdiff.prep.DatasetSplit.TEST, 5, 2, 0, 0, 1,
+                    new org.atdiff.jobs.sample.EvaluationSettings("nll", "", fixed.toString(), true, data.toString(), org.atdiff.prep.DatasetSplit.TEST, 5, 2, 0, 0, 1,
                             shared.resolve("nll-fixed-out").toString(), false))).getMessage();
             assertTrue(m.contains("output.overwrite"), m);
         }
