@@ -100,8 +100,8 @@ final class PlacementSection implements BenchSection {
                 peak.get(DataPlacement.SHARDED) / peak.get(DataPlacement.REPLICATED)));
         t.note(String.format("%s, %d workers x batch %d, preset %s, %d steps of an epoch of %d; steps_per_s is the "
                 + "last step's images_per_sec / (W B); seconds include the session, shuffle "
-                + "and data collection (and the probe's collections, every %s); load average %s", s.placementMaster(),
-                WORKERS, batch, s.placementPreset(), s.placementSteps(), epochSteps, s.placementProbeInterval(),
+                + "and data collection (and the probe's collections, every %d ms); load average %s", s.placementMaster(),
+                WORKERS, batch, s.placementPreset(), s.placementSteps(), epochSteps, s.placementProbeInterval().toMillis(),
                 BenchRunner.loadAverage()));
         t.print(System.out);
     }
