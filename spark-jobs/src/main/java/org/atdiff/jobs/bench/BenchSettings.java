@@ -2,6 +2,7 @@ package org.atdiff.jobs.bench;
 
 import com.typesafe.config.Config;
 import static org.atdiff.settings.SettingChecks.atLeast;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.atdiff.jobs.SettingsReader;
@@ -16,7 +17,7 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
         List<String> objectives, List<Precision> precisions, String python, int threads, int imageSize,
         List<Integer> allReduceWorkers, List<Long> allReduceFloats, int allReduceReps, String samplePreset,
         List<String> samplers, List<Integer> sampleNfe, int sampleBatch, int fidCount, int fidDimension, int placementImages, String placementMaster,
-        String placementPreset, int placementSteps, String output, AdversarialSettings adversarial) {
+        String placementPreset, int placementSteps, Duration placementProbeInterval, String output, AdversarialSettings adversarial) {
 
     public static BenchSettings fromConfig(Config c) {
         return read(new SettingsReader(c));
@@ -41,7 +42,7 @@ public record BenchSettings(List<String> presets, int steps, int warmup, int bat
                 r.atLeast("bench.sample-batch", 1), r.atLeast("bench.fid-count", 1), r.atLeast("bench.fid-dimension", 1),
                 r.atLeast("bench.placement-images", 1), r.string("bench.placement-master"),
                 r.oneOf("bench.placement-preset", UNetConfig.PRESETS), r.atLeast("bench.placement-steps", 1),
-                r.string("output.path"), TrainSettings.adversarial(r));
+                r.positiveDuration("bench.placement-probe-interval"), r.string("output.path"), TrainSettings.adversarial(r));
     }
 
     public boolean runs(String section) {

@@ -6,10 +6,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -32,8 +34,9 @@ import org.atdiff.prep.PreparedDataset;
  * session on {@code bench.placement-master} trains {@code bench.placement-preset} with 2 workers. {@code train.steps}
  * is one epoch, so a sharded worker holds what it holds in any long run (one epoch's samples: ceil(N / G) B), and the
  * run is cut after {@code bench.placement-steps} steps by the run directory's {@link FailureInjection} file (each
- * worker has collected its images before step 1). Each executor's peak {@code JVMHeapMemory} comes from Spark's
- * executor metrics ({@link ExecutorHeapPeaks}).
+ * worker has collected its images before step 1). Each executor's live heap is the largest heap in use right after a
+ * full collection, measured every {@code bench.placement-probe-interval} by {@link LiveHeapProbe}; its peak
+ * {@code JVMHeapMemory} (heap in use, garbage included) comes from Spark's executor metrics ({@link ExecutorHeapPeaks}).
  */
 final class PlacementSection implements BenchSection {
     private static final int WORKERS = 2, SIZE = 32;
@@ -49,17 +52,20 @@ final class PlacementSection implements BenchSection {
         BenchSettings s = c.settings();
         Config base = c.config();
         String data = Path.of(s.output(), "placement-" + s.placementImages()).toString();
-        BenchTable t = c.table("placement", "placement", "images", "images_per_worker", "peak_heap_mb",
-                "peak_heap_mb_by_executor", "steps_per_s", "seconds");
+        BenchTable t = c.table("placement", "placement", "images", "images_per_worker", "live_heap_mb",
+                "live_heap_mb_by_executor", "probes_by_executor", "peak_heap_mb", "peak_heap_mb_by_executor",
+                "steps_per_s", "seconds");
         Files.createDirectories(Path.of(s.output()));
         prepare(base, s, data);
         int batch = s.batchSize();
         long epochSteps = ShardRouting.spanEnd(0, s.placementImages(), (long) WORKERS * batch, Long.MAX_VALUE);
-        Map<DataPlacement, Double> peak = new LinkedHashMap<>();
+        Map<DataPlacement, Double> live = new LinkedHashMap<>(), peak = new LinkedHashMap<>();
         for (DataPlacement placement : List.of(DataPlacement.SHARDED, DataPlacement.REPLICATED)) {
             Path run = Files.createTempDirectory(Path.of(s.output()), "placement-run-");
             Config config = trainConfig(base, s, data, run, placement, epochSteps);
-            SparkSession spark = session(s);
+            SparkSession spark = session(s, Map.of("spark.plugins", LiveHeapProbe.class.getName(),
+                    LiveHeapProbe.INTERVAL, s.placementProbeInterval().toMillis() + "ms"));
+            String application = spark.sparkContext().applicationId();
             ExecutorHeapPeaks peaks = new ExecutorHeapPeaks();
             spark.sparkContext().addSparkListener(peaks);
             long start = System.nanoTime();
@@ -77,21 +83,26 @@ final class PlacementSection implements BenchSection {
                 spark.stop();
             }
             double seconds = (System.nanoTime() - start) * 1e-9;
-            Map<String, Long> byExecutor = peaks.peaks();
-            List<Double> mb = new ArrayList<>();
-            byExecutor.values().forEach(b -> mb.add(b / 1048576.0));
-            double max = mb.isEmpty() ? Double.NaN : Collections.max(mb);
-            peak.put(placement, max);
+            List<Double> peakMb = megabytes(peaks.peaks().values());
+            Map<String, LiveHeapProbe.Reading> readings = new TreeMap<>(LiveHeapProbe.maxima(application));
+            if (readings.size() > 1) readings.remove("driver");
+            List<Double> liveMb = megabytes(readings.values().stream().map(LiveHeapProbe.Reading::maxBytes).toList());
+            List<Long> probes = readings.values().stream().map(LiveHeapProbe.Reading::probes).toList();
+            live.put(placement, max(liveMb));
+            peak.put(placement, max(peakMb));
             long held = placement == DataPlacement.SHARDED ? epochSteps * batch : s.placementImages();
-            t.add(placement.label(), s.placementImages(), held, max, mb, stepsPerSecond(run, WORKERS * batch), seconds);
+            t.add(placement.label(), s.placementImages(), held, max(liveMb), liveMb, probes, max(peakMb), peakMb,
+                    stepsPerSecond(run, WORKERS * batch), seconds);
             deleteQuietly(run);
         }
-        t.note(String.format("sharded / replicated peak heap: %.3f (target <= 0.6 at W = 2)",
+        t.note(String.format("sharded / replicated live heap: %.3f (target <= 0.6 at W = 2); peak heap: %.3f",
+                live.get(DataPlacement.SHARDED) / live.get(DataPlacement.REPLICATED),
                 peak.get(DataPlacement.SHARDED) / peak.get(DataPlacement.REPLICATED)));
         t.note(String.format("%s, %d workers x batch %d, preset %s, %d steps of an epoch of %d; steps_per_s is the "
                 + "last step's images_per_sec / (W B); seconds include the session, shuffle "
-                + "and data collection; load average %s", s.placementMaster(), WORKERS, batch, s.placementPreset(),
-                s.placementSteps(), epochSteps, BenchRunner.loadAverage()));
+                + "and data collection (and the probe's collections, every %d ms); load average %s", s.placementMaster(),
+                WORKERS, batch, s.placementPreset(), s.placementSteps(), epochSteps, s.placementProbeInterval().toMillis(),
+                BenchRunner.loadAverage()));
         t.print(System.out);
     }
 
@@ -105,7 +116,7 @@ final class PlacementSection implements BenchSection {
         Config prep = with(base, Map.of("input.path", InputFormat.BUILTIN_PREFIX + "shapes", "input.format", "builtin",
                 "input.builtin-count", s.placementImages(), "image.size", SIZE, "image.channels", 3,
                 "output.path", data, "output.overwrite", true));
-        SparkSession spark = session(s);
+        SparkSession spark = session(s, Map.of());
         try {
             DatasetPrep.run(spark, PrepJob.settings(prep));
         } finally {
@@ -138,11 +149,16 @@ final class PlacementSection implements BenchSection {
         return c.resolve();
     }
 
-    /** A fresh session (fresh executors, so each placement's peaks are its own) with executor metrics polled. */
-    private static SparkSession session(BenchSettings s) throws InterruptedException {
-        SparkSession spark = TorchSparkSession.builder(s.placementMaster(), "atdiff bench placement", 1, Map.of(
-                "spark.executor.metrics.pollingInterval", "100ms", "spark.executor.heartbeatInterval", "1s",
-                "spark.ui.enabled", "false")).getOrCreate();
+    /**
+     * A fresh session (fresh executors, so each placement's figures are its own) with executor metrics polled and the
+     * Spark properties {@code extra}.
+     */
+    private static SparkSession session(BenchSettings s, Map<String, String> extra) throws InterruptedException {
+        Map<String, String> properties = new LinkedHashMap<>(Map.of("spark.executor.metrics.pollingInterval", "100ms",
+                "spark.executor.heartbeatInterval", "1s", "spark.ui.enabled", "false"));
+        properties.putAll(extra);
+        SparkSession spark = TorchSparkSession.builder(s.placementMaster(), "atdiff bench placement", 1, properties)
+                .getOrCreate();
         // a barrier stage re-checks its slots only every 15 s: let every executor register first
         for (int i = 0; LOCAL_CLUSTER.matcher(s.placementMaster()).matches()
                 && spark.sparkContext().getExecutorIds().size() < WORKERS; i++) {
@@ -160,6 +176,16 @@ final class PlacementSection implements BenchSection {
         Path progress = run.resolve("progress.json");
         if (!Files.exists(progress)) return null;
         return MetricsLog.parse(Files.readString(progress)).get("images_per_sec").asDouble() / imagesPerStep;
+    }
+
+    private static List<Double> megabytes(Collection<Long> bytes) {
+        List<Double> mb = new ArrayList<>();
+        bytes.forEach(b -> mb.add(b / 1048576.0));
+        return mb;
+    }
+
+    private static double max(List<Double> values) {
+        return values.isEmpty() ? Double.NaN : Collections.max(values);
     }
 
     private static String causes(Throwable e) {

@@ -80,10 +80,12 @@ class BenchCommandTest {
         assertEquals(32, rows.get(0).get("images_per_worker").asInt());
         assertEquals(64, rows.get(1).get("images_per_worker").asInt());
         for (JsonNode row : rows) {
+            assertTrue(row.get("live_heap_mb").asDouble() > 0, row.toString());
+            assertTrue(row.get("probes_by_executor").get(0).asLong() > 0, row.toString());
             assertTrue(row.get("peak_heap_mb").asDouble() > 0, row.toString());
             assertTrue(row.get("steps_per_s").asDouble() > 0, row.toString());
         }
-        assertTrue(placement.get("notes").get(0).asText().startsWith("sharded / replicated peak heap"), placement.toString());
+        assertTrue(placement.get("notes").get(0).asText().startsWith("sharded / replicated live heap"), placement.toString());
         assertTrue(new File(dir, "placement-64/manifest.json").isFile(), "a real prepared dataset");
     }
 
