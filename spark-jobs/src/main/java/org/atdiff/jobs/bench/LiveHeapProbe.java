@@ -60,9 +60,13 @@ public final class LiveHeapProbe implements SparkPlugin {
         return m == null ? Map.of() : new TreeMap<>(m);
     }
 
-    /** Keeps the maxima; tells the executors the interval. */
+    /**
+     * Keeps the maxima; tells the executors the interval. A report can arrive before the application id is known (in
+     * local mode the executor starts inside the SparkContext's construction), so the readings go to this plugin's own
+     * map, published under the application id once Spark gives it ({@link #registerMetrics}).
+     */
     static final class DriverSide implements DriverPlugin {
-        private SparkContext sc;
+        private final Map<String, Reading> readings = new ConcurrentHashMap<>();
 
         @Override
         public Map<String, String> init(SparkContext sc, PluginContext context) {
@@ -71,14 +75,18 @@ public final class LiveHeapProbe implements SparkPlugin {
             }
             long ms = sc.conf().getTimeAsMs(INTERVAL);
             if (ms <= 0) throw new IllegalArgumentException(INTERVAL + " must be positive but is " + sc.conf().get(INTERVAL));
-            this.sc = sc; // its application id is not known yet while plugins start
             return Map.of(INTERVAL_MS, Long.toString(ms));
+        }
+
+        @Override
+        public void registerMetrics(String appId, PluginContext context) {
+            BY_APPLICATION.put(appId, readings);
         }
 
         @Override
         public Object receive(Object message) {
             Report r = (Report) message;
-            BY_APPLICATION.computeIfAbsent(sc.applicationId(), a -> new ConcurrentHashMap<>()).merge(r.executor(), r.reading(), Reading::merge);
+            readings.merge(r.executor(), r.reading(), Reading::merge);
             return null;
         }
     }

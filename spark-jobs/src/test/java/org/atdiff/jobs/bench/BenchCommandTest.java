@@ -70,7 +70,8 @@ class BenchCommandTest {
     @Test
     void placementSectionMeasuresBothPlacementsOnAPreparedDataset() throws Exception {
         new BenchCommand().run(config("bench.sections=[placement]", "bench.placement-images=64",
-                "bench.placement-master=\"local[2]\"", "bench.placement-steps=2"), null);
+                "bench.placement-master=\"local[2]\"", "bench.placement-steps=2",
+                "bench.placement-probe-interval=200ms"), null);
         JsonNode placement = new ObjectMapper().readTree(new File(dir, "bench.json")).get("sections").get("placement");
         JsonNode rows = placement.get("rows");
         assertEquals(2, rows.size(), rows.toString());
