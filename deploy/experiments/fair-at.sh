@@ -209,7 +209,7 @@ if wants report; then
     paired=("compare.paired.treatments=[$treatments]" compare.paired.control=at-rho0 compare.paired.baseline=plain)
     EPS=""; [[ -d $ROOT/eps-mse ]] && EPS=1
     $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores "compare.runs=[${runs%,}]" "${paired[@]}" \
-        ${EPS:+compare.eps-mse=$ROOT/eps-mse} output.path=$RESULTS
+        ${EPS:+compare.eps-mse=$ROOT/eps-mse} compare.progress=$ROOT/plateau output.path=$RESULTS
     if [[ -d $ROOT/robust/scores ]]; then
         $ATDIFF compare --conf $CONF compare.scores=$ROOT/robust/scores "${paired[@]}" output.path=$RESULTS/robustness
     fi

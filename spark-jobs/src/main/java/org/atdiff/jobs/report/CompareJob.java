@@ -14,7 +14,9 @@ import org.atdiff.jobs.CommandSession;
  * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),
  * from {@code compare.scores} and {@code compare.runs} to {@code output.path}, and with {@code compare.paired.control}
  * set the paired differences of treatments against that control ({@link PairedDifferences}: paired.json, paired.md);
- * and the eps-MSE files of {@code compare.eps-mse} side by side ({@link EpsMseComparison}: eps-mse.md, eps-mse.json).
+ * the eps-MSE files of {@code compare.eps-mse} side by side ({@link EpsMseComparison}: eps-mse.md, eps-mse.json); and
+ * one run's scores at several training steps from {@code compare.progress} ({@link TrainingProgress}: progress.md,
+ * progress.png).
  * Runs on the driver alone (no Spark job).
  */
 public final class CompareJob implements Command {
@@ -26,9 +28,10 @@ public final class CompareJob implements Command {
     @Override
     public CommandResult run(Config config, CommandSession session) throws Exception {
         String scores = config.getString("compare.scores"), epsMse = config.getString("compare.eps-mse");
-        if (scores.isBlank() && epsMse.isBlank()) {
-            throw new IllegalArgumentException("compare.scores and compare.eps-mse are both empty: name the folder of "
-                    + "fid.json files, of eps-mse.json files, or both");
+        String progress = config.getString("compare.progress");
+        if (scores.isBlank() && epsMse.isBlank() && progress.isBlank()) {
+            throw new IllegalArgumentException("compare.scores, compare.eps-mse and compare.progress are all empty: name "
+                    + "a folder of fid.json files, of eps-mse.json files, of step-<N> score folders, or several");
         }
         Path out = new Path(config.getString("output.path"));
         Configuration hadoop = new Configuration();
@@ -57,6 +60,12 @@ public final class CompareJob implements Command {
             System.out.println("compare: " + table.errors().size() + " models' eps-MSE -> " + out + "/eps-mse.md");
             written.add(new Path(out, "eps-mse.md"));
         }
+        if (!progress.isBlank()) {
+            List<TrainingProgress.Point> points = TrainingProgress.write(new Path(progress), out, hadoop);
+            System.out.print(TrainingProgress.markdown(points));
+            System.out.println("compare: " + points.size() + " scores of checkpoints -> " + out + "/progress.md");
+            written.add(new Path(out, "progress.md"));
+        }
         return CommandResult.wrote("compare", written);
     }
 
@@ -64,6 +73,7 @@ public final class CompareJob implements Command {
     public void readSettings(SettingsReader r) {
         r.string("compare.scores");
         r.string("compare.eps-mse");
+        r.string("compare.progress");
         r.strings("compare.runs");
         r.nonEmpty("output.path");
         r.strings("compare.paired.treatments");

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -147,9 +145,6 @@ public final class EpsMseComparison {
     /** Writes eps-mse.md and eps-mse.json (the table and the paired rows) under {@code out}. */
     public static void write(Table t, List<String> treatments, String control, Path out, Configuration hadoop)
             throws IOException {
-        FileSystem fs = out.getFileSystem(hadoop);
-        fs.setWriteChecksum(false); // no .crc side files beside files that are often committed
-        fs.mkdirs(out);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Cell c : t.cells()) {
             Map<String, Object> r = new LinkedHashMap<>();
@@ -169,12 +164,9 @@ public final class EpsMseComparison {
             }
             rows.add(r);
         }
-        try (OutputStream o = fs.create(new Path(out, "eps-mse.json"), true)) {
-            o.write(JSON.writeValueAsBytes(Map.of("rows", rows)));
-        }
-        try (OutputStream o = fs.create(new Path(out, "eps-mse.md"), true)) {
-            o.write(markdown(t, treatments, control).getBytes(StandardCharsets.UTF_8));
-        }
+        ReportFolder folder = new ReportFolder(out, hadoop);
+        folder.write("eps-mse.json", JSON.writeValueAsBytes(Map.of("rows", rows)));
+        folder.write("eps-mse.md", markdown(t, treatments, control));
     }
 
     private static String number(double v) {

@@ -3,8 +3,6 @@ package org.atdiff.jobs.report;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -14,7 +12,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.report.ScoreComparison.Cell;
 import org.atdiff.jobs.report.ScoreComparison.SetKey;
@@ -150,17 +147,10 @@ public final class PairedDifferences {
     /** Writes paired.json ({"rows": [...]}) and paired.md under {@code out}. */
     public static void write(List<Row> rows, String control, String baseline, Path out, Configuration hadoop)
             throws IOException {
-        FileSystem fs = out.getFileSystem(hadoop);
-        fs.setWriteChecksum(false); // no .crc side files beside files that are often committed
-        fs.mkdirs(out);
-        byte[] json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .writeValueAsBytes(Map.of("rows", json(rows, control, baseline)));
-        try (OutputStream o = fs.create(new Path(out, "paired.json"), true)) {
-            o.write(json);
-        }
-        try (OutputStream o = fs.create(new Path(out, "paired.md"), true)) {
-            o.write(markdown(rows, control, baseline).getBytes(StandardCharsets.UTF_8));
-        }
+        ReportFolder folder = new ReportFolder(out, hadoop);
+        folder.write("paired.json", new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValueAsBytes(Map.of("rows", json(rows, control, baseline))));
+        folder.write("paired.md", markdown(rows, control, baseline));
     }
 
     /** A markdown table of the rows. */

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -79,10 +78,15 @@ public final class ScoreComparison {
 
     private ScoreComparison() {}
 
-    /** Every fid.json result below {@code root}, reduced over seeds, in a stable order. */
+    /** Every fid.json result below {@code root} (compare.scores), reduced over seeds, in a stable order. */
     public static List<Cell> collect(Path root, Configuration hadoop) throws IOException {
+        return collect("compare.scores", root, hadoop);
+    }
+
+    /** {@link #collect(Path, Configuration)} of a folder that errors name as {@code setting}. */
+    static List<Cell> collect(String setting, Path root, Configuration hadoop) throws IOException {
         FileSystem fs = root.getFileSystem(hadoop);
-        if (!fs.isDirectory(root)) throw new IllegalArgumentException("compare.scores " + root + " is not a folder");
+        if (!fs.isDirectory(root)) throw new IllegalArgumentException(setting + " " + root + " is not a folder");
         String rootPath = fs.getFileStatus(root).getPath().toUri().getPath();
         Map<SetKey, Map<Integer, Double>> scores = new LinkedHashMap<>();
         Map<SetKey, String> metrics = new LinkedHashMap<>();
@@ -96,7 +100,7 @@ public final class ScoreComparison {
             String rel = file.toUri().getPath().substring(rootPath.length()).replaceFirst("^/", "");
             String[] parts = rel.split("/");
             if (parts.length < 2) {
-                throw new IllegalArgumentException(file + ": a fid.json must lie in a group folder below compare.scores");
+                throw new IllegalArgumentException(file + ": a fid.json must lie in a group folder below " + setting);
             }
             int seed = 0, trainingSeed = 0;
             for (String p : parts) {
@@ -130,7 +134,7 @@ public final class ScoreComparison {
                 counts.put(key, r.path("count").asLong());
             }
         }
-        if (found == 0) throw new IllegalArgumentException("compare.scores " + root + " holds no fid.json");
+        if (found == 0) throw new IllegalArgumentException(setting + " " + root + " holds no fid.json");
         List<Cell> cells = new ArrayList<>();
         scores.forEach((k, v) -> cells.add(new Cell(k, metrics.get(k), v, counts.get(k))));
         cells.sort(Comparator.comparing((Cell c) -> c.key().perturbation()).thenComparing(c -> c.key().sampler())
@@ -246,9 +250,6 @@ public final class ScoreComparison {
     /** Writes summary.json, summary.md, one score-&lt;sampler&gt;.png per sampler and, with runs, loss.png. */
     public static List<Cell> write(Path scores, List<Path> runs, Path out, Configuration hadoop) throws IOException {
         List<Cell> cells = collect(scores, hadoop);
-        FileSystem fs = out.getFileSystem(hadoop);
-        fs.setWriteChecksum(false); // no .crc side files beside the summary (it is often committed)
-        fs.mkdirs(out);
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Cell c : cells) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -266,18 +267,13 @@ public final class ScoreComparison {
             m.put("count", c.count());
             rows.add(m);
         }
-        write(fs, new Path(out, "summary.json"), JSON.writeValueAsBytes(Map.of("cells", rows)));
-        write(fs, new Path(out, "summary.md"), markdown(cells).getBytes(StandardCharsets.UTF_8));
+        ReportFolder folder = new ReportFolder(out, hadoop);
+        folder.write("summary.json", JSON.writeValueAsBytes(Map.of("cells", rows)));
+        folder.write("summary.md", markdown(cells));
         for (String sampler : cells.stream().map(c -> c.key().sampler()).distinct().toList()) {
-            write(fs, new Path(out, "score-" + sampler.replace('+', 'p') + ".png"), scorePlot(cells, sampler).png(720, 420));
+            folder.write("score-" + sampler.replace('+', 'p') + ".png", scorePlot(cells, sampler).png(720, 420));
         }
-        if (!runs.isEmpty()) write(fs, new Path(out, "loss.png"), lossPlot(runs, hadoop).png(720, 420));
+        if (!runs.isEmpty()) folder.write("loss.png", lossPlot(runs, hadoop).png(720, 420));
         return cells;
-    }
-
-    private static void write(FileSystem fs, Path file, byte[] bytes) throws IOException {
-        try (OutputStream o = fs.create(file, true)) {
-            o.write(bytes);
-        }
     }
 }
