@@ -16,9 +16,13 @@ class ScoreComparisonTest {
     File dir;
 
     void fid(String rel, String... results) throws Exception {
-        File f = new File(dir, "scores/" + rel + "/fid.json");
-        f.getParentFile().mkdirs();
-        Files.writeString(f.toPath(), "{\"results\": [" + String.join(",", results) + "]}");
+        writeFid(new File(dir, "scores/" + rel), results);
+    }
+
+    /** A fid.json holding {@code results} in {@code folder}. */
+    static void writeFid(File folder, String... results) throws Exception {
+        folder.mkdirs();
+        Files.writeString(new File(folder, "fid.json").toPath(), "{\"results\": [" + String.join(",", results) + "]}");
     }
 
     static String result(String sampler, int nfe, boolean es, String perturbation, double radius, double score) {

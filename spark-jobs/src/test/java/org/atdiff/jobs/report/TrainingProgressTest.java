@@ -17,9 +17,7 @@ class TrainingProgressTest {
     File dir;
 
     void fid(String rel, String... results) throws Exception {
-        File f = new File(dir, "plateau/" + rel + "/fid.json");
-        f.getParentFile().mkdirs();
-        Files.writeString(f.toPath(), "{\"results\": [" + String.join(",", results) + "]}");
+        ScoreComparisonTest.writeFid(new File(dir, "plateau/" + rel), results);
     }
 
     @Test
