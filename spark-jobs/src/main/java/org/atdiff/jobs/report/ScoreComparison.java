@@ -50,6 +50,12 @@ public final class ScoreComparison {
             return group + (trainingSeed > 0 ? " (train " + trainingSeed + ")" : "") + (es ? " + ES" : "");
         }
 
+        /** The set's folder name as the sample command writes it ({@link SampleSet#folderName}). */
+        String setName() {
+            String bare = spacing.isEmpty() ? sampler : sampler.replaceFirst("-" + spacing + "$", "");
+            return new SampleSet(bare, nfe, es, perturbation, radius, spacing.isEmpty() ? null : spacing).folderName();
+        }
+
         SetKey unperturbed() {
             return new SetKey(group, trainingSeed, sampler, spacing, nfe, es, "none", 0);
         }

@@ -36,9 +36,7 @@ public final class TrainingProgress {
                 throw new IllegalArgumentException("compare.progress " + root + ": folder '" + c.key().group()
                         + "' is not named step-<N> (N = the training step of the scored checkpoint)");
             }
-            String set = c.key().sampler() + "-nfe" + c.key().nfe() + (c.key().es() ? "-es" : "")
-                    + (c.key().perturbation().equals("none") ? "" : "-" + c.key().perturbation() + c.key().radius());
-            points.add(new Point(Long.parseLong(m.group(1)), set, c.metric(), c.mean()));
+            points.add(new Point(Long.parseLong(m.group(1)), c.key().setName(), c.metric(), c.mean()));
         }
         points.sort(Comparator.comparing(Point::set).thenComparingLong(Point::step));
         return points;
