@@ -23,7 +23,7 @@ PLATEAU_EVERY=${PLATEAU_EVERY:-5000}      # pretraining steps between two scores
 PLATEAU_TOL=${PLATEAU_TOL:-0.5}           # a plateau: the score improved by less than this since the last score
 PLATEAU_MAX=${PLATEAU_MAX:-40000}         # pretraining stops here whatever the scores
 PLATEAU_COUNT=${PLATEAU_COUNT:-2000}      # images of each plateau score (DDIM NFE 10, seed 0)
-PHASES=${PHASES:-"prep reference pretrain finetune sample score eps-mse robustness report"}
+PHASES=${PHASES:-"prep reference pretrain finetune eps-mse sample score robustness report"}
 ATDIFF="deploy/atdiff"
 
 mkdir -p "$ROOT"
@@ -122,7 +122,21 @@ if wants finetune; then
     done
 fi
 
-# 3. Sampling where AT acts, SEEDS sampling seeds of COUNT images, fp32: ddim with trailing spacing and dpm-solver++
+# 3. The held-out eps-MSE of each fine-tune (and the pretrained model) under random and one-step gradient deltas of
+# norm 0, 0.1, 0.2, 0.3, per t-bin, on EPS_COUNT test images with the same draws for every model. It
+# needs no sampling and takes minutes, so it runs before the hours of sampling.
+EPS_COUNT=${EPS_COUNT:-2000}
+if wants eps-mse; then
+    for r in pretrain $RUNS; do
+        if [[ $r == pretrain ]]; then dir=$ROOT/pretrain out=$ROOT/eps-mse/pretrain; else
+            name=${r%%:*} k=${r##*:}; dir=$ROOT/ft/$name/train$k out=$ROOT/eps-mse/$name/train$k; fi
+        [[ -f $out/eps-mse.json ]] && continue
+        timed "eps-mse-${out#$ROOT/eps-mse/}" $ATDIFF eps-mse --conf $CONF run.dir=$dir data.path=$ROOT/data \
+            eps-mse.count=$EPS_COUNT output.path=$out output.overwrite=true
+    done
+fi
+
+# 4. Sampling where AT acts, SEEDS sampling seeds of COUNT images, fp32: ddim with trailing spacing and dpm-solver++
 # (part "grid"), ddim with the authors' leading spacing (from t = 0; part "leading"), ddpm ancestral with
 # improved-diffusion's section spacing (part "ddpm"), each at NFE 5, 10, 20.
 SEEDS=${SEEDS:-"0 1 2"}
@@ -162,19 +176,6 @@ if wants sample || wants score; then
                 fi
             done
         done
-    done
-fi
-
-# 4. The held-out eps-MSE of each fine-tune (and the pretrained model) under random and one-step gradient deltas of
-# norm 0, 0.1, 0.2, 0.3, per t-bin, on EPS_COUNT test images with the same draws for every model.
-EPS_COUNT=${EPS_COUNT:-2000}
-if wants eps-mse; then
-    for r in pretrain $RUNS; do
-        if [[ $r == pretrain ]]; then dir=$ROOT/pretrain out=$ROOT/eps-mse/pretrain; else
-            name=${r%%:*} k=${r##*:}; dir=$ROOT/ft/$name/train$k out=$ROOT/eps-mse/$name/train$k; fi
-        [[ -f $out/eps-mse.json ]] && continue
-        timed "eps-mse-${out#$ROOT/eps-mse/}" $ATDIFF eps-mse --conf $CONF run.dir=$dir data.path=$ROOT/data \
-            eps-mse.count=$EPS_COUNT output.path=$out output.overwrite=true
     done
 fi
 
