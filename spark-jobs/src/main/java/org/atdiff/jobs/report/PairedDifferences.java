@@ -20,9 +20,9 @@ import org.atdiff.jobs.report.ScoreComparison.SetKey;
  * Paired differences of scores between trainings (issue 17's headline statistic): for every sample set of a
  * treatment group (e.g. at), the difference treatment - control on the same sampling seed, paired also on the training
  * seed (the k of {@code train<k>}: the same minibatches, t and eps draws), averaged over the training seeds both have;
- * beside it the spread between the training seeds of each (the range of their means over sampling seeds), so the
- * difference can be read against training noise; and treatment - baseline and control - baseline on each sampling
- * seed (the baseline averaged over its own training seeds).
+ * beside it the spread between the training seeds of each (the range of their means over the sampling seeds they
+ * share), so the difference can be read against training noise; and treatment - baseline and control - baseline on
+ * each sampling seed (the baseline averaged over its own training seeds).
  */
 public final class PairedDifferences {
     /** One sample set of one treatment. */
@@ -101,13 +101,22 @@ public final class PairedDifferences {
         return out;
     }
 
-    /** max - min over the cells of their means over sampling seeds (NaN for fewer than two training seeds). */
+    /**
+     * max - min over the cells of their means over the sampling seeds every cell has (a sampling phase cut short
+     * leaves one training seed with more sampling seeds than another); NaN for fewer than two training seeds or no
+     * common sampling seed.
+     */
     private static double spread(Collection<Cell> cells) {
         if (cells.size() < 2) return Double.NaN;
+        Map<Integer, Double> any = cells.iterator().next().bySeed();
+        TreeSet<Integer> seeds = new TreeSet<>(any.keySet());
+        for (Cell c : cells) seeds.retainAll(c.bySeed().keySet());
+        if (seeds.isEmpty()) return Double.NaN;
         double lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE;
         for (Cell c : cells) {
-            lo = Math.min(lo, c.mean());
-            hi = Math.max(hi, c.mean());
+            double mean = seeds.stream().mapToDouble(s -> c.bySeed().get(s)).average().orElseThrow();
+            lo = Math.min(lo, mean);
+            hi = Math.max(hi, mean);
         }
         return hi - lo;
     }

@@ -143,5 +143,13 @@ class ScoreComparisonTest {
         String missing = assertThrows(IllegalArgumentException.class,
                 () -> PairedDifferences.of(cells, List.of("ct"), "at-rho0", "plain")).getMessage();
         assertTrue(missing.contains("compare.paired.treatments") && missing.contains("'ct'"), missing);
+        // A sampling phase cut short: at's training seed 1 has sampling seed 2, seed 2 does not. The spread stays over
+        // the sampling seeds both have (8.5 against 10), not (8 + 9 + 100) / 3 against 10.
+        fid("at/train1/seed2/grid", result("ddim", 5, false, "none", 0, 100));
+        List<ScoreComparison.Cell> cut = ScoreComparison.collect(new Path(dir.toString(), "scores"), new Configuration());
+        PairedDifferences.Row c = PairedDifferences.of(cut, List.of("at"), "at-rho0", "plain").stream()
+                .filter(x -> x.set().nfe() == 5).findFirst().orElseThrow();
+        assertEquals(1.5, c.treatmentSpread(), 1e-12);
+        assertEquals(List.of(0, 1), List.copyOf(c.treatmentMinusControl().keySet()), "at-rho0 has no sampling seed 2");
     }
 }
