@@ -32,14 +32,7 @@ RESULTS=${RESULTS:-docs/results/$EXPERIMENT}
 ATDIFF="deploy/atdiff"
 
 mkdir -p "$ROOT"
-timed() { # timed NAME command...: runs it and appends "NAME<TAB>seconds" to phases.tsv
-    local name=$1 start
-    shift
-    start=$(date +%s)
-    "$@"
-    printf '%s\t%s\n' "$name" "$(( $(date +%s) - start ))" >> "$ROOT/phases.tsv"
-}
-wants() { [[ " $PHASES " == *" $1 "* ]]; }
+source deploy/experiments/phases.sh # timed, wants
 
 if wants prep && [[ ! -f $ROOT/data/manifest.json ]]; then
     timed prep $ATDIFF prep --conf $CONF output.path=$ROOT/data ${INPUT:+input.path=$INPUT}

@@ -27,14 +27,7 @@ PHASES=${PHASES:-"prep reference pretrain finetune eps-mse sample score robustne
 ATDIFF="deploy/atdiff"
 
 mkdir -p "$ROOT"
-timed() { # timed NAME command...: runs it and appends "NAME<TAB>seconds" to phases.tsv
-    local name=$1 start
-    shift
-    start=$(date +%s)
-    "$@"
-    printf '%s\t%s\n' "$name" "$(( $(date +%s) - start ))" >> "$ROOT/phases.tsv"
-}
-wants() { [[ " $PHASES " == *" $1 "* ]]; }
+source deploy/experiments/phases.sh # timed, wants
 step_file() { printf '%s/checkpoints/step-%08d.safetensors' "$1" "$2"; }
 
 if wants prep && [[ ! -f $ROOT/data/manifest.json ]]; then
