@@ -21,15 +21,18 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the error against the noise of the perturbed point itself (AT's {@code delta_detach} target): the error of the x0 the
  * network reads from x_t + delta. At r = 0 it is the plain held-out eps-MSE.
  *
- * <p>delta is {@link Attack#RANDOM}, r u / ||u|| with u ~ N(0, I), or {@link Attack#GRADIENT}, r g / ||g|| with
- * g = d e / d delta at delta = 0: one l2 ascent step from 0, the perturbation of free AT's first replay.
+ * <p>delta is r d / ||d|| per sample, its direction d one of {@link Attack}: a random u ~ N(0, I); the gradient
+ * d e / d delta at delta = 0 (one l2 ascent step on e itself, whose target moves with delta); or free AT's own ascent
+ * direction, the gradient at delta = 0 with the target held, J^T (eps_theta(x_t, t) - eps) for the network's input
+ * Jacobian J ({@link FreeAdversarialObjective}'s sg(delta)). At small t the target's delta / sqrt(1 - abar_t) dominates
+ * e, so the two gradients differ: for the exact denoiser of Gaussian data free AT's direction lowers e.
  */
 public final class PerturbedDenoisingError {
     private static final double TINY = 1e-12;
 
-    /** How delta's direction is chosen. */
+    /** How delta's direction is chosen: random | gradient (of e) | network-gradient (free AT's, target held). */
     public enum Attack {
-        RANDOM, GRADIENT;
+        RANDOM, GRADIENT, NETWORK_GRADIENT;
 
         /** The configuration name: random | gradient. */
         public String configName() {
@@ -76,8 +79,11 @@ public final class PerturbedDenoisingError {
                     continue;
                 }
                 if (direction == null) {
-                    direction = unit(attacks.get(a) == Attack.RANDOM ? u
-                            : inputGradient(model, xt, t, labels, eps, sigma));
+                    direction = unit(switch (attacks.get(a)) {
+                        case RANDOM -> u;
+                        case GRADIENT -> inputGradient(model, xt, t, labels, eps, sigma, false);
+                        case NETWORK_GRADIENT -> inputGradient(model, xt, t, labels, eps, sigma, true);
+                    });
                 }
                 out[a][r] = error(model, xt, t, labels, eps, sigma, direction.mul(new Scalar(radii[r])));
             }
@@ -96,13 +102,18 @@ public final class PerturbedDenoisingError {
         }
     }
 
-    /** g = d/d delta of sum_b e_b(delta) at delta = 0 (each row's gradient is its own sample's). */
-    private static Tensor inputGradient(Denoiser model, Tensor xt, Tensor t, Tensor labels, Tensor eps, Tensor sigma) {
+    /**
+     * g = d/d delta of sum_b e_b(delta) at delta = 0 (each row's gradient is its own sample's); with {@code holdTarget}
+     * the target eps + sg(delta) / sqrt(1 - abar_t) is held, as free AT holds it.
+     */
+    private static Tensor inputGradient(Denoiser model, Tensor xt, Tensor t, Tensor labels, Tensor eps, Tensor sigma,
+                                        boolean holdTarget) {
         boolean previous = GradMode.is_enabled();
         GradMode.set_enabled(true);
         try {
             Tensor delta = xt.detach().mul(new Scalar(0.0)).set_requires_grad(true);
-            Tensor loss = squaredError(model.predictNoise(xt.detach().add(delta), t, labels), eps.add(delta.div(sigma))).sum();
+            Tensor shift = (holdTarget ? delta.detach() : delta).div(sigma);
+            Tensor loss = squaredError(model.predictNoise(xt.detach().add(delta), t, labels), eps.add(shift)).sum();
             loss.backward();
             return delta.grad().detach();
         } finally {

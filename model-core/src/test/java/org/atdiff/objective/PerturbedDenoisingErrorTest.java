@@ -20,7 +20,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * a = sqrt(abar), b = sqrt(1 - abar), V = a^2 s^2 + b^2, c = b / V, so its error against the perturbed point's noise is
  * e(delta) = c a z + (c b - 1) eps + (c - 1/b) delta per pixel (z = x0 - m), giving E e(0) = a^2 s^2 / V, for a random
  * delta of norm r E[e(delta) - e(0)] = (c - 1/b)^2 r^2 / D, and for the gradient attack exactly
- * e(delta) = (sqrt(D e(0)) + |c - 1/b| r)^2 / D per sample (delta is parallel to the error vector).
+ * e(delta) = (sqrt(D e(0)) + |c - 1/b| r)^2 / D per sample (delta is parallel to the error vector). Free AT's direction
+ * holds the target: J^T (eps* - eps) = c e_vec(0) points along the error vector too, but c - 1/b < 0, so it lowers the
+ * error: e(delta) = (sqrt(D e(0)) - |c - 1/b| r)^2 / D.
  */
 @ExtendWith(SingleThreadedTorch.class)
 class PerturbedDenoisingErrorTest {
@@ -53,6 +55,29 @@ class PerturbedDenoisingErrorTest {
                 for (int r = 1; r < radii.length; r++) {
                     double expected = Math.pow(Math.sqrt(D * e0) + slope * radii[r], 2) / D;
                     assertEquals(expected, e[0][r][k], 2e-3 * expected, "t = " + t[k] + ", r = " + radii[r]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void freeAtsDirectionHoldsTheTargetAndLowersTheErrorOfTheExactDenoiser() {
+        try (PointerScope scope = new PointerScope()) {
+            int n = 16;
+            int[] t = new int[n];
+            for (int k = 0; k < n; k++) t[k] = new int[] {0, 3, 10, 40, 120, 500, 900, 999}[k % 8];
+            double[] radii = {0, 0.01, 0.05};
+            double[][][] e = PerturbedDenoisingError.perSample(model, schedule, gaussianData(1, n), null, t,
+                    BatchNoise.forSamples(2, 0, n), List.of(Attack.NETWORK_GRADIENT, Attack.GRADIENT), radii);
+            for (int k = 0; k < n; k++) {
+                double slope = coefficients(t[k])[1], e0 = e[0][0][k];
+                for (int r = 1; r < radii.length; r++) {
+                    double expected = Math.pow(Math.sqrt(D * e0) - slope * radii[r], 2) / D;
+                    assertEquals(expected, e[0][r][k], 2e-3 * e0, "t = " + t[k] + ", r = " + radii[r]);
+                    assertTrue(e[0][r][k] < e[1][r][k], "the error's own gradient raises it more, t = " + t[k]);
+                }
+                if (slope * radii[1] < Math.sqrt(D * e0)) {
+                    assertTrue(e[0][1][k] < e0, "free AT's direction lowers the error at t = " + t[k]);
                 }
             }
         }
