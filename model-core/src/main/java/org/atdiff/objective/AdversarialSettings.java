@@ -43,6 +43,11 @@ public record AdversarialSettings(int steps, double rho, double alpha, Norm norm
     public enum Target {
         /** eps + sg(delta) / sqrt(1 - abar_t): the noise that, with x0, actually produces x_t + delta. */
         DELTA_DETACH("delta_detach"),
+        /**
+         * eps + delta / sqrt(1 - abar_t) with the gradient through delta: the same loss, but the ascent direction also
+         * counts the target's move (the authors' {@code delta}); with {@code delta_detach} it is the network's alone.
+         */
+        DELTA("delta"),
         /** eps: the network must undo the perturbation. */
         ORIGINAL("original");
 

@@ -25,8 +25,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * -alpha, alpha)). As in the authors' code the ascent after the last replay is skipped: its delta would be unused.
  *
  * <p>A model that learns its variance is trained with the hybrid loss ({@link DenoisingLoss}): its L_vlb term is
- * computed at the perturbed input x_t + delta against the unperturbed posterior q(x_{t-1} | x_t, x_0), as in the
- * authors' code; {@code at.target} changes the eps term's target only. Timesteps come from a
+ * evaluated, as in the authors' code, at the point whose noise the target names: the posterior q(x_{t-1} | x, x_0) and
+ * the model's mean at x = x_t + delta for {@code delta_detach} (delta held) and {@code delta}, at x = x_t for
+ * {@code original}. Timesteps come from a
  * {@link TimestepSampler}, each sample's loss weighted by its importance weight; a loss-aware sampler records each
  * sample's loss averaged over the K replays.
  */
@@ -73,7 +74,8 @@ public final class FreeAdversarialObjective implements TrainingObjective {
                     Tensor target = target(d.eps(), leaf, d.indices(), schedule, settings.target());
                     Tensor input = d.xt().add(leaf);
                     DenoiserOutput out = model.predict(input, d.timesteps(), labels);
-                    Tensor perSample = DenoisingLoss.perSample(schedule, d.indices(), out, target, input, x0, d.xt());
+                    Tensor point = boundPoint(d.xt(), input, settings.target());
+                    Tensor perSample = DenoisingLoss.perSample(schedule, d.indices(), out, target, point, x0, point);
                     Tensor loss = d.weightedMean(perSample);
                     loss.backward(); // one backward: parameter gradients and dL/d delta
                     if (timesteps.usesLosses()) {
@@ -105,14 +107,25 @@ public final class FreeAdversarialObjective implements TrainingObjective {
     }
 
     /**
-     * The regression target for input x_t + delta: eps for {@code original}; eps + sg(delta) / sqrt(1 - abar_t) for
-     * {@code delta_detach}, the noise for which sqrt(abar_t) x0 + sqrt(1 - abar_t) target = x_t + delta (DDPM eq. 4).
+     * The regression target for input x_t + delta: eps for {@code original}; eps + delta / sqrt(1 - abar_t) for
+     * {@code delta_detach} (delta held) and {@code delta}, the noise for which sqrt(abar_t) x0 + sqrt(1 - abar_t) target
+     * = x_t + delta (DDPM eq. 4).
      */
     public static Tensor target(Tensor eps, Tensor delta, int[] indices, NoiseSchedule schedule,
                                 AdversarialSettings.Target target) {
         return switch (target) {
             case ORIGINAL -> eps;
             case DELTA_DETACH -> eps.add(delta.detach().div(schedule.perSample(indices, schedule::sqrtOneMinusAlphaBar)));
+            case DELTA -> eps.add(delta.div(schedule.perSample(indices, schedule::sqrtOneMinusAlphaBar)));
+        };
+    }
+
+    /** Where L_vlb is evaluated (see the class doc): x_t for {@code original}, x_t + delta otherwise. */
+    static Tensor boundPoint(Tensor xt, Tensor perturbed, AdversarialSettings.Target target) {
+        return switch (target) {
+            case ORIGINAL -> xt;
+            case DELTA_DETACH -> perturbed.detach();
+            case DELTA -> perturbed;
         };
     }
 

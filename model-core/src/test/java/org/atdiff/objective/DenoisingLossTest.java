@@ -202,6 +202,41 @@ class DenoisingLossTest {
         }
     }
 
+    /**
+     * Free AT's hybrid loss evaluates L_vlb where its target's noise lives, as the authors' code does: the posterior
+     * and the model's mean at x_t + delta for delta_detach and delta, at x_t for original (checked on a replay with
+     * delta != 0, weights held).
+     */
+    @Test
+    void freeAtEvaluatesTheBoundAtThePointItsTargetExplains() {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor x0 = gridImages(61, 3, 2, 8, 8);
+            UNet model = learnedVarianceUNet(ScalarType.Double);
+            for (AdversarialSettings.Target kind : AdversarialSettings.Target.values()) {
+                List<Tensor> deltas = new ArrayList<>();
+                List<Double> losses = new ArrayList<>();
+                FreeAdversarialObjective at = new FreeAdversarialObjective(new AdversarialSettings(2, 0.5, 0.5,
+                        AdversarialSettings.Norm.L2, kind));
+                at.observe((k, delta, g, target, loss) -> {
+                    deltas.add(delta.clone().retainReference());
+                    losses.add(loss);
+                });
+                at.step(model, SCHEDULE, x0, null, BatchNoise.forSamples(62, 0, 3), loss -> zero(model));
+                ForwardDraw d = ForwardDraw.draw(SCHEDULE, x0, null, BatchNoise.forSamples(62, 0, 3));
+                try (NoGradScope ng = new NoGradScope()) {
+                    Tensor delta = deltas.get(1), perturbed = d.xt().add(delta);
+                    DenoiserOutput out = model.predict(perturbed, d.timesteps(), null);
+                    Tensor target = FreeAdversarialObjective.target(d.eps(), delta, d.indices(), SCHEDULE, kind);
+                    Tensor point = kind == AdversarialSettings.Target.ORIGINAL ? d.xt() : perturbed;
+                    double expected = DenoisingLoss.perSample(SCHEDULE, d.indices(), out, target, point, x0, point).mean().item_double();
+                    double mixed = DenoisingLoss.perSample(SCHEDULE, d.indices(), out, target, perturbed, x0, d.xt()).mean().item_double();
+                    assertEquals(expected, losses.get(1), 1e-9 * expected, kind.label());
+                    assertNotEquals(expected, mixed, 1e-6 * expected, kind.label() + ": the point matters");
+                }
+            }
+        }
+    }
+
     @Test
     void everyDpmObjectiveTrainsALearnedVarianceModelWithTheHybridLoss() {
         try (PointerScope scope = new PointerScope()) {

@@ -194,6 +194,40 @@ class FreeAdversarialObjectiveTest {
         }
     }
 
+    /**
+     * With {@code delta} the ascent direction is the gradient of the loss whose target moves with delta (a central
+     * difference of L(delta) = L_simple(eps_theta(x_t + delta), eps + delta / sqrt(1 - abar_t))); with
+     * {@code delta_detach} it is the gradient with the target held. Same draws, same weights: the two differ.
+     */
+    @Test
+    void deltaTargetAscendsOnTheLossWhoseTargetMovesAndDeltaDetachHoldsIt() {
+        try (PointerScope scope = new PointerScope()) {
+            TinyConvDenoiser model = new TinyConvDenoiser(C, 6, 100, 9, ScalarType.Double);
+            Tensor x0 = ColouredSquares.batch(new RandomStream(3), 2, S).to(ScalarType.Double);
+            ForwardDraw d = ForwardDraw.draw(schedule, x0, null, BatchNoise.forSamples(9, 0, 2));
+            Tensor sigma = schedule.perSample(d.indices(), schedule::sqrtOneMinusAlphaBar);
+            Tensor v = new RandomStream(77).normal(HostTensors.shape(d.xt())).to(ScalarType.Double);
+            double h = 1e-5;
+            double[] analytic = new double[2];
+            Target[] targets = {Target.DELTA, Target.DELTA_DETACH};
+            for (int i = 0; i < 2; i++) {
+                List<Tensor> grads = new ArrayList<>();
+                FreeAdversarialObjective at = new FreeAdversarialObjective(new AdversarialSettings(2, 0.1, 0.1, Norm.L2, targets[i]));
+                at.observe((k, delta, g, target, loss) -> grads.add(g.clone().retainReference()));
+                at.step(model, schedule, x0, null, BatchNoise.forSamples(9, 0, 2), loss -> AdamWUpdate.zero(model.parameters()));
+                analytic[i] = grads.get(0).mul(v).sum().item_double(); // replay 0: delta = 0
+            }
+            Tensor hv = v.mul(new org.bytedeco.pytorch.Scalar(h));
+            double moving = (simpleLoss(model.predictNoise(d.xt().add(hv), d.timesteps(), null), d.eps().add(hv.div(sigma))).item_double()
+                    - simpleLoss(model.predictNoise(d.xt().sub(hv), d.timesteps(), null), d.eps().sub(hv.div(sigma))).item_double()) / (2 * h);
+            double held = (simpleLoss(model.predictNoise(d.xt().add(hv), d.timesteps(), null), d.eps()).item_double()
+                    - simpleLoss(model.predictNoise(d.xt().sub(hv), d.timesteps(), null), d.eps()).item_double()) / (2 * h);
+            assertEquals(moving, analytic[0], 1e-6 * Math.abs(moving) + 1e-10, "delta: the target's move counts");
+            assertEquals(held, analytic[1], 1e-6 * Math.abs(held) + 1e-10, "delta_detach: the target is held");
+            assertTrue(Math.abs(moving - held) > 1e-3 * Math.abs(held), "the two directions differ: " + moving + ", " + held);
+        }
+    }
+
     /** The minibatch's L_simple (DDPM eq. 14) as the objective computes it for uniform t. */
     private static Tensor simpleLoss(Tensor prediction, Tensor target) {
         return DenoisingLoss.simple(org.atdiff.nn.DenoiserOutput.fixedVariance(prediction), target).mean();
@@ -209,9 +243,10 @@ class FreeAdversarialObjectiveTest {
                 .getMessage().contains("at.alpha"));
         String m = assertThrows(IllegalArgumentException.class, () -> Norm.named("l1")).getMessage();
         assertTrue(m.contains("'l1'") && m.contains("l2, linf"), m);
-        m = assertThrows(IllegalArgumentException.class, () -> Target.named("delta")).getMessage();
-        assertTrue(m.contains("'delta'") && m.contains("delta_detach, original"), m);
+        m = assertThrows(IllegalArgumentException.class, () -> Target.named("detach")).getMessage();
+        assertTrue(m.contains("'detach'") && m.contains("delta_detach, delta, original"), m);
         assertEquals(Norm.LINF, Norm.named("linf"));
         assertEquals(Target.DELTA_DETACH, Target.named("delta_detach"));
+        assertEquals(Target.DELTA, Target.named("delta"));
     }
 }
