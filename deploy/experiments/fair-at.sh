@@ -87,10 +87,11 @@ per_pixel() { python3 -c "import math; print(round($1 / math.sqrt($PIXELS), 6))"
 # the minibatches, t and eps draws of its training seed (run.seed = k, folder train<k>). at and at-rho0 take K = 3
 # optimizer updates (and EMA updates) per minibatch, so their EMA rate per update is EMA_RATE^(1/3): every run averages
 # over the same number of minibatches. at-pp scales rho so the per-pixel perturbation is the authors' on CIFAR-10
-# 32x32x3: rho = 0.1 sqrt(C*H*W / 3072).
+# 32x32x3: rho = 0.1 sqrt(C*H*W / 3072). at-delta ascends on the loss whose target moves with delta (at.target=delta):
+# with the authors' delta_detach the ascent direction is the network's alone, which at small t lowers the loss.
 FT_STEPS=${FT_STEPS:-1000}
 EMA_RATE=${EMA_RATE:-0.995}
-RUNS=${RUNS:-"plain:1 at-rho0:1 at-rho0:2 at:1 at:2 at-pp:1"}   # name:training-seed
+RUNS=${RUNS:-"plain:1 at-rho0:1 at-rho0:2 at:1 at:2 at-pp:1 at-delta:1"}   # name:training-seed
 K=3
 EMA_K=$(python3 -c "print(round($EMA_RATE ** (1 / $K), 8))")
 RHO_PP=$(python3 -c "import math; print(round(0.1 * math.sqrt($PIXELS / 3072), 6))")
@@ -100,6 +101,7 @@ run_keys() { # run_keys NAME: the objective keys of a fine-tune
         at-rho0) echo "train.objective=at at.steps=$K at.rho=0 train.ema-rate=$EMA_K" ;;
         at) echo "train.objective=at at.steps=$K at.rho=0.1 train.ema-rate=$EMA_K" ;;
         at-pp) echo "train.objective=at at.steps=$K at.rho=$RHO_PP train.ema-rate=$EMA_K" ;;
+        at-delta) echo "train.objective=at at.steps=$K at.rho=0.1 at.target=delta train.ema-rate=$EMA_K" ;;
         *) echo "unknown fine-tune $1 in RUNS" >&2; exit 2 ;;
     esac
 }
