@@ -42,42 +42,25 @@ class PerturbedDenoisingErrorTest {
     }
 
     @Test
-    void gradientAttackRaisesEachSamplesErrorExactlyAlongItsErrorVector() {
+    void bothGradientsMoveEachSamplesErrorExactlyAlongItsErrorVectorInOppositeWays() {
         try (PointerScope scope = new PointerScope()) {
             int n = 16;
             int[] t = new int[n];
             for (int k = 0; k < n; k++) t[k] = new int[] {0, 3, 10, 40, 120, 500, 900, 999}[k % 8];
-            double[] radii = {0, 0.1, 0.3};
+            double[] radii = {0, 0.01, 0.05, 0.1, 0.3};
             double[][][] e = PerturbedDenoisingError.perSample(model, schedule, gaussianData(1, n), null, t,
-                    BatchNoise.forSamples(2, 0, n), List.of(Attack.GRADIENT), radii);
+                    BatchNoise.forSamples(2, 0, n), List.of(Attack.GRADIENT, Attack.NETWORK_GRADIENT), radii);
             for (int k = 0; k < n; k++) {
                 double slope = coefficients(t[k])[1], e0 = e[0][0][k];
                 for (int r = 1; r < radii.length; r++) {
-                    double expected = Math.pow(Math.sqrt(D * e0) + slope * radii[r], 2) / D;
-                    assertEquals(expected, e[0][r][k], 2e-3 * expected, "t = " + t[k] + ", r = " + radii[r]);
-                }
-            }
-        }
-    }
-
-    @Test
-    void freeAtsDirectionHoldsTheTargetAndLowersTheErrorOfTheExactDenoiser() {
-        try (PointerScope scope = new PointerScope()) {
-            int n = 16;
-            int[] t = new int[n];
-            for (int k = 0; k < n; k++) t[k] = new int[] {0, 3, 10, 40, 120, 500, 900, 999}[k % 8];
-            double[] radii = {0, 0.01, 0.05};
-            double[][][] e = PerturbedDenoisingError.perSample(model, schedule, gaussianData(1, n), null, t,
-                    BatchNoise.forSamples(2, 0, n), List.of(Attack.NETWORK_GRADIENT, Attack.GRADIENT), radii);
-            for (int k = 0; k < n; k++) {
-                double slope = coefficients(t[k])[1], e0 = e[0][0][k];
-                for (int r = 1; r < radii.length; r++) {
-                    double expected = Math.pow(Math.sqrt(D * e0) - slope * radii[r], 2) / D;
-                    assertEquals(expected, e[0][r][k], 2e-3 * e0, "t = " + t[k] + ", r = " + radii[r]);
-                    assertTrue(e[0][r][k] < e[1][r][k], "the error's own gradient raises it more, t = " + t[k]);
+                    String at = "t = " + t[k] + ", r = " + radii[r];
+                    double raised = Math.pow(Math.sqrt(D * e0) + slope * radii[r], 2) / D;
+                    assertEquals(raised, e[0][r][k], 2e-3 * raised, "gradient of e: " + at);
+                    double held = Math.pow(Math.sqrt(D * e0) - slope * radii[r], 2) / D; // free AT's direction
+                    assertEquals(held, e[1][r][k], 2e-3 * raised, "network-gradient: " + at);
                 }
                 if (slope * radii[1] < Math.sqrt(D * e0)) {
-                    assertTrue(e[0][1][k] < e0, "free AT's direction lowers the error at t = " + t[k]);
+                    assertTrue(e[1][1][k] < e0, "free AT's direction lowers the error at t = " + t[k]);
                 }
             }
         }
