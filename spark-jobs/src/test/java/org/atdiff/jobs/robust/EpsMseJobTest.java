@@ -56,7 +56,7 @@ class EpsMseJobTest {
                     "eps-mse.partitions=1"))).rows();
             List<PerturbedErrorCell> three = EpsMseJob.run(spark, EpsMseSettings.fromConfig(config(shared.resolve("p3"),
                     "eps-mse.partitions=3"))).rows();
-            assertEquals(2 * 2 * 3, one.size(), "2 bins x 2 attacks x 3 radii");
+            assertEquals(2 * 3 * 3, one.size(), "2 bins x 3 attacks (the default: random, gradient, network-gradient) x 3 radii");
             for (int i = 0; i < one.size(); i++) {
                 PerturbedErrorCell a = one.get(i), b = three.get(i);
                 assertEquals(8, a.count(), "the 8 test images, once per bin");
@@ -64,12 +64,15 @@ class EpsMseJobTest {
                 assertEquals(a.mse(), b.mse(), 1e-6 * a.mse(), "images draw by id, not by partition: " + a);
             }
             for (int bin = 0; bin < 2; bin++) {
-                PerturbedErrorCell cleanRandom = one.get(bin * 6), cleanGradient = one.get(bin * 6 + 3);
+                PerturbedErrorCell cleanRandom = one.get(bin * 9), cleanGradient = one.get(bin * 9 + 3),
+                        cleanNetwork = one.get(bin * 9 + 6);
                 assertEquals(0.0, cleanRandom.radius());
                 assertEquals("gradient", cleanGradient.attack());
-                assertEquals(cleanRandom.mse(), cleanGradient.mse(), "radius 0 is the same clean error for both attacks");
+                assertEquals("network-gradient", cleanNetwork.attack());
+                assertEquals(cleanRandom.mse(), cleanGradient.mse(), "radius 0 is the same clean error for every attack");
+                assertEquals(cleanRandom.mse(), cleanNetwork.mse(), "radius 0 is the same clean error for every attack");
                 for (int r = 1; r < 3; r++) {
-                    PerturbedErrorCell random = one.get(bin * 6 + r), gradient = one.get(bin * 6 + 3 + r);
+                    PerturbedErrorCell random = one.get(bin * 9 + r), gradient = one.get(bin * 9 + 3 + r);
                     assertTrue(gradient.mse() > random.mse(), "the ascent direction raises the error more than a random "
                             + "one of the same norm: " + gradient + " vs " + random);
                     assertTrue(gradient.mse() > cleanGradient.mse(), "the ascent step raises the error: " + gradient);
