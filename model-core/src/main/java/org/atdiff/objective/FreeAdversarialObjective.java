@@ -27,9 +27,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * <p>A model that learns its variance is trained with the hybrid loss ({@link DenoisingLoss}): its L_vlb term is
  * evaluated, as in the authors' code, at the point whose noise the target names: the posterior q(x_{t-1} | x, x_0) and
  * the model's mean at x = x_t + delta for {@code delta_detach} (delta held) and {@code delta}, at x = x_t for
- * {@code original}. Timesteps come from a
- * {@link TimestepSampler}, each sample's loss weighted by its importance weight; a loss-aware sampler records each
- * sample's loss averaged over the K replays.
+ * {@code original}. Timesteps come from a {@link TimestepSampler}, each sample's loss weighted by its importance
+ * weight; a loss-aware sampler records each sample's loss averaged over the K replays.
  */
 public final class FreeAdversarialObjective implements TrainingObjective {
     /** Test hook: sees each replay's perturbation, input gradient and target. */

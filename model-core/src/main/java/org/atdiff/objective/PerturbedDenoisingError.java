@@ -34,7 +34,7 @@ public final class PerturbedDenoisingError {
     public enum Attack {
         RANDOM, GRADIENT, NETWORK_GRADIENT;
 
-        /** The configuration name: random | gradient. */
+        /** The configuration name: random | gradient | network-gradient. */
         public String configName() {
             return SettingChecks.configName(this);
         }

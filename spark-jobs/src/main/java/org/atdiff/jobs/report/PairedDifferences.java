@@ -94,11 +94,15 @@ public final class PairedDifferences {
     /** The mean over the maps of each sampling seed that every map has. */
     private static Map<Integer, Double> meanOverTrainingSeeds(List<Map<Integer, Double>> maps) {
         Map<Integer, Double> out = new TreeMap<>();
-        if (maps.isEmpty()) return out;
-        TreeSet<Integer> seeds = new TreeSet<>(maps.get(0).keySet());
-        for (Map<Integer, Double> m : maps) seeds.retainAll(m.keySet());
-        for (int s : seeds) out.put(s, maps.stream().mapToDouble(m -> m.get(s)).average().orElseThrow());
+        for (int s : commonSeeds(maps)) out.put(s, maps.stream().mapToDouble(m -> m.get(s)).average().orElseThrow());
         return out;
+    }
+
+    /** The sampling seeds every map has (none for no maps). */
+    private static TreeSet<Integer> commonSeeds(List<Map<Integer, Double>> maps) {
+        TreeSet<Integer> seeds = new TreeSet<>(maps.isEmpty() ? List.of() : maps.get(0).keySet());
+        for (Map<Integer, Double> m : maps) seeds.retainAll(m.keySet());
+        return seeds;
     }
 
     /**
@@ -108,9 +112,7 @@ public final class PairedDifferences {
      */
     private static double spread(Collection<Cell> cells) {
         if (cells.size() < 2) return Double.NaN;
-        Map<Integer, Double> any = cells.iterator().next().bySeed();
-        TreeSet<Integer> seeds = new TreeSet<>(any.keySet());
-        for (Cell c : cells) seeds.retainAll(c.bySeed().keySet());
+        TreeSet<Integer> seeds = commonSeeds(cells.stream().map(Cell::bySeed).toList());
         if (seeds.isEmpty()) return Double.NaN;
         double lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE;
         for (Cell c : cells) {
