@@ -134,9 +134,15 @@ fi
 # 4. Sampling where AT acts, SEEDS sampling seeds of COUNT images, fp32: ddim with trailing spacing and dpm-solver++
 # (part "grid"), ddim with the authors' leading spacing (from t = 0; part "leading"), ddpm ancestral with
 # improved-diffusion's section spacing (part "ddpm"), each at NFE 5, 10, 20.
+# 5. Robustness sampling at the training radius: ddim (leading, NFE 10) with every intermediate state perturbed by
+# ||delta|| = ROBUST_NORM per sample (random and one-step gradient), against the unperturbed set of the same seed: the
+# leading part's NFE-10 set (an image depends on the seed and its index only, so that set is the unperturbed run).
+# Both go seed by seed (every run's grid, then every run's robustness), so a stopped run has every measure at the
+# seeds it finished.
 SEEDS=${SEEDS:-"0 1 2"}
 COUNT=${COUNT:-2000}
 NFES=${NFES:-"[5,10,20]"}
+ROBUST_NORM=${ROBUST_NORM:-0.2}
 sample() { # sample RUN_DIR SEED COUNT OUT key=value...
     local dir=$1 seed=$2 count=$3 out=$4
     shift 4
@@ -150,9 +156,14 @@ part_keys() { # part_keys PART: the sample.* keys of a part
         ddpm) echo "sample.sampler=ddpm sample.spacing=linspace sample.nfe=$NFES" ;;
     esac
 }
+unperturbed_scores() { # unperturbed_scores LEADING_FID_JSON OUT_FID_JSON: the NFE-10 entry of a leading part's scores
+    mkdir -p "$(dirname "$2")"
+    python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); f["results"]=[r for r in f["results"] if r["nfe"]==10]
+assert len(f["results"]) == 1, sys.argv[1] + ": no single ddim NFE-10 set"; json.dump(f, open(sys.argv[2], "w"), indent=1)' "$1" "$2"
+}
 PARTS="grid leading ddpm"
-if wants sample || wants score; then
-    for seed in $SEEDS; do
+for seed in $SEEDS; do
+    if wants sample || wants score; then
         for r in $RUNS; do
             name=${r%%:*} k=${r##*:}
             for part in $PARTS; do
@@ -171,30 +182,27 @@ if wants sample || wants score; then
                 fi
             done
         done
-    done
-fi
-
-# 5. Robustness sampling at the training radius: ddim (leading, NFE 10) with every intermediate state perturbed by
-# ||delta|| = ROBUST_NORM per sample (random and one-step gradient), against the unperturbed sets of the same tree.
-ROBUST_NORM=${ROBUST_NORM:-0.2}
-if wants robustness; then
-    radius=$(per_pixel $ROBUST_NORM)
-    for seed in $SEEDS; do
+    fi
+    if wants robustness; then
+        radius=$(per_pixel $ROBUST_NORM)
         for r in $RUNS; do
             name=${r%%:*} k=${r##*:}
-            for kind in none gaussian gradient; do
+            leading=$ROOT/scores/$name/train$k/seed$seed/leading/fid.json
+            none=$ROOT/robust/scores/$name/train$k/seed$seed/none/fid.json
+            [[ -f $leading && ! -f $none ]] && unperturbed_scores $leading $none
+            for kind in gaussian gradient; do
                 scores=$ROOT/robust/scores/$name/train$k/seed$seed/$kind
                 [[ -f $scores/fid.json ]] && continue
                 out=$ROOT/robust/samples/$name/train$k/seed$seed/$kind
                 timed "robust-$name-train$k-seed$seed-$kind" sample $ROOT/ft/$name/train$k $seed $COUNT $out \
                     sample.sampler=ddim sample.spacing=leading sample.nfe=10 sample.perturbation=$kind \
-                    sample.perturbation-radius=$([[ $kind == none ]] && echo 0 || echo $radius)
+                    sample.perturbation-radius=$radius
                 timed "score-robust-$name-train$k-seed$seed-$kind" score $out $scores
                 rm -rf $out
             done
         done
-    done
-fi
+    fi
+done
 
 # 6. The small outputs docs/results.md shows and the repository keeps: paired differences (compare), tables, plots,
 # every fid.json and eps-mse.json, the plateau scores, each run's metrics and configuration, phase times.
