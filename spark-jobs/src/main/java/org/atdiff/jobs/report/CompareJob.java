@@ -13,7 +13,8 @@ import org.atdiff.jobs.CommandSession;
 /**
  * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),
  * from {@code compare.scores} and {@code compare.runs} to {@code output.path}, and with {@code compare.paired.control}
- * set the paired differences of treatments against that control ({@link PairedDifferences}: paired.json, paired.md);
+ * set the paired differences of treatments against that control ({@link PairedDifferences}: paired.json, paired.md,
+ * paired-&lt;treatment&gt;.png);
  * the eps-MSE files of {@code compare.eps-mse} side by side ({@link EpsMseComparison}: eps-mse.md, eps-mse.json); and
  * one run's scores at several training steps from {@code compare.progress} ({@link TrainingProgress}: progress.md,
  * progress.png).

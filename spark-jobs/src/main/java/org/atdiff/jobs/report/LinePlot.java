@@ -13,13 +13,17 @@ import java.util.List;
 import java.util.Map;
 import org.atdiff.prep.PngEncoder;
 
-/** A small line chart rendered to PNG with Java2D: named series of (x, y) points, linear or log-x axis. */
+/**
+ * A small line chart rendered to PNG with Java2D: named series of (x, y) points, each with an optional vertical bar
+ * from low to high, linear or log-x axis, and optional horizontal reference lines (drawn dashed, grey).
+ */
 public final class LinePlot {
     private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
             new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f)};
     private final String title, xLabel, yLabel;
     private final boolean logX;
-    private final Map<String, List<double[]>> series = new LinkedHashMap<>();
+    private final Map<String, List<double[]>> series = new LinkedHashMap<>(); // {x, y, low, high}
+    private final List<Double> references = new ArrayList<>();
 
     public LinePlot(String title, String xLabel, String yLabel, boolean logX) {
         this.title = title;
@@ -29,9 +33,21 @@ public final class LinePlot {
     }
 
     public LinePlot add(String name, double x, double y) {
+        return add(name, x, y, y, y);
+    }
+
+    /** A point with a vertical bar from {@code low} to {@code high} (none where they are not finite). */
+    public LinePlot add(String name, double x, double y, double low, double high) {
         if (Double.isFinite(x) && Double.isFinite(y) && (!logX || x > 0)) {
-            series.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {x, y});
+            boolean bar = Double.isFinite(low) && Double.isFinite(high);
+            series.computeIfAbsent(name, k -> new ArrayList<>()).add(new double[] {x, y, bar ? low : y, bar ? high : y});
         }
+        return this;
+    }
+
+    /** A horizontal reference line at {@code y} across the plot (e.g. 0 for differences). */
+    public LinePlot reference(double y) {
+        if (Double.isFinite(y)) references.add(y);
         return this;
     }
 
@@ -49,8 +65,14 @@ public final class LinePlot {
                 double x = tx(p[0]);
                 xmin = Math.min(xmin, x);
                 xmax = Math.max(xmax, x);
-                ymin = Math.min(ymin, p[1]);
-                ymax = Math.max(ymax, p[1]);
+                ymin = Math.min(ymin, p[2]);
+                ymax = Math.max(ymax, p[3]);
+            }
+        }
+        if (xmin <= xmax) {
+            for (double r : references) {
+                ymin = Math.min(ymin, r);
+                ymax = Math.max(ymax, r);
             }
         }
         g.setColor(Color.BLACK);
@@ -85,6 +107,12 @@ public final class LinePlot {
             int x = left + (int) Math.round((tx(xv) - xmin) / (xmax - xmin) * pw);
             g.drawString(label(xv, xt), x - 8, top + ph + 16);
         }
+        g.setColor(Color.GRAY);
+        g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+        for (double r : references) {
+            int y = top + ph - (int) Math.round((r - ymin) / (ymax - ymin) * ph);
+            g.drawLine(left + 1, y, left + pw - 1, y);
+        }
         int k = 0;
         for (Map.Entry<String, List<double[]>> e : series.entrySet()) {
             g.setColor(PALETTE[k % PALETTE.length]);
@@ -97,6 +125,13 @@ public final class LinePlot {
                 int y = top + ph - (int) Math.round((p[1] - ymin) / (ymax - ymin) * ph);
                 if (px >= 0) g.drawLine(px, py, x, y);
                 if (pts.size() < 40) g.fillOval(x - 3, y - 3, 6, 6);
+                if (p[3] > p[2]) {
+                    int lo = top + ph - (int) Math.round((p[2] - ymin) / (ymax - ymin) * ph);
+                    int hi = top + ph - (int) Math.round((p[3] - ymin) / (ymax - ymin) * ph);
+                    g.drawLine(x, lo, x, hi);
+                    g.drawLine(x - 4, lo, x + 4, lo);
+                    g.drawLine(x - 4, hi, x + 4, hi);
+                }
                 px = x;
                 py = y;
             }

@@ -155,13 +155,42 @@ public final class PairedDifferences {
         return out;
     }
 
-    /** Writes paired.json ({"rows": [...]}) and paired.md under {@code out}. */
+    /**
+     * Writes paired.json ({"rows": [...]}), paired.md and, per treatment with unperturbed sets,
+     * paired-&lt;treatment&gt;.png ({@link #plot}) under {@code out}.
+     */
     public static void write(List<Row> rows, String control, String baseline, Path out, Configuration hadoop)
             throws IOException {
         ReportFolder folder = new ReportFolder(out, hadoop);
         folder.write("paired.json", new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValueAsBytes(Map.of("rows", json(rows, control, baseline))));
         folder.write("paired.md", markdown(rows, control, baseline));
+        for (String treatment : rows.stream().map(Row::treatment).distinct().toList()) {
+            LinePlot plot = plot(rows, treatment, control);
+            if (plot != null) folder.write("paired-" + treatment + ".png", plot.png(720, 420));
+        }
+    }
+
+    /**
+     * treatment - control against NFE, one line per sampler over the unperturbed sets, each point the mean over
+     * sampling seeds with a bar of ± the larger of the two training-seed spreads (none with one training seed), and
+     * a dashed line at 0: a bar that crosses it is a difference within training noise. The samplers' points are set
+     * a few percent apart along the (log) NFE axis so their bars do not hide each other. Null without such sets.
+     */
+    public static LinePlot plot(List<Row> rows, String treatment, String control) {
+        List<Row> mine = rows.stream()
+                .filter(r -> r.treatment().equals(treatment) && r.set().perturbation().equals("none")).toList();
+        if (mine.isEmpty()) return null;
+        List<String> samplers = mine.stream().map(r -> r.set().sampler() + (r.set().es() ? " + ES" : "")).distinct().toList();
+        LinePlot plot = new LinePlot(treatment + " - " + control + " (bars: ± training-seed spread)", "NFE",
+                "score difference", true).reference(0);
+        for (Row r : mine) {
+            String name = r.set().sampler() + (r.set().es() ? " + ES" : "");
+            double shift = Math.pow(1.04, samplers.indexOf(name) - (samplers.size() - 1) / 2.0);
+            double mean = r.meanDifference(), spread = Math.max(r.treatmentSpread(), r.controlSpread());
+            plot.add(name, r.set().nfe() * shift, mean, mean - spread, mean + spread);
+        }
+        return plot;
     }
 
     /** A markdown table of the rows. */

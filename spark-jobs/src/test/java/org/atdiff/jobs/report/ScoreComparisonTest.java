@@ -138,6 +138,7 @@ class ScoreComparisonTest {
         assertEquals("ddim", second.get("sampler").asText());
         assertEquals("leading", second.get("spacing").asText());
         assertTrue(second.get("training_seed_spread").get("at").isNull());
+        assertTrue(new File(dir, "paired/paired-at.png").length() > 0, "the plot of at - at-rho0 against NFE");
         String md = Files.readString(new File(dir, "paired/paired.md").toPath());
         assertTrue(md.contains("| at | ddim | 5 |  | -0.75 ± 0.00 | 1.50 | 1.00 | -1.75 ± 0.35 | -1.00 ± 0.35 |"), md);
         String missing = assertThrows(IllegalArgumentException.class,
