@@ -155,6 +155,12 @@ public final class PairedDifferences {
         return out;
     }
 
+    /** The larger of a row's two training-seed spreads where either is known, NaN where neither is. */
+    static double largerSpread(Row r) {
+        double a = r.treatmentSpread(), b = r.controlSpread();
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.max(a, b);
+    }
+
     /**
      * Writes paired.json ({"rows": [...]}), paired.md and, per treatment with unperturbed sets,
      * paired-&lt;treatment&gt;.png ({@link #plot}) under {@code out}.
@@ -173,7 +179,8 @@ public final class PairedDifferences {
 
     /**
      * treatment - control against NFE, one line per sampler over the unperturbed sets, each point the mean over
-     * sampling seeds with a bar of ± the larger of the two training-seed spreads (none with one training seed), and
+     * sampling seeds with a bar of ± the larger of the two training-seed spreads (the one known where a group was
+     * trained once; none where both were), and
      * a dashed line at 0: a bar that crosses it is a difference within training noise. The samplers' points are set
      * a few percent apart along the (log) NFE axis so their bars do not hide each other. Null without such sets.
      */
@@ -187,7 +194,7 @@ public final class PairedDifferences {
         for (Row r : mine) {
             String name = r.set().sampler() + (r.set().es() ? " + ES" : "");
             double shift = Math.pow(1.04, samplers.indexOf(name) - (samplers.size() - 1) / 2.0);
-            double mean = r.meanDifference(), spread = Math.max(r.treatmentSpread(), r.controlSpread());
+            double mean = r.meanDifference(), spread = largerSpread(r);
             plot.add(name, r.set().nfe() * shift, mean, mean - spread, mean + spread);
         }
         return plot;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.io.File;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.junit.jupiter.api.Test;
@@ -123,6 +124,10 @@ class ScoreComparisonTest {
         PairedDifferences.Row lead = rows.stream().filter(x -> x.set().nfe() == 10).findFirst().orElseThrow();
         assertEquals(-2.0, lead.treatmentMinusControl().get(0), 1e-12, "21 - 23, training seed 1 only");
         assertTrue(Double.isNaN(lead.treatmentSpread()), "one training seed has no spread");
+        assertEquals(1.5, PairedDifferences.largerSpread(r), 1e-12);
+        assertTrue(Double.isNaN(PairedDifferences.largerSpread(lead)), "neither group has two training seeds here");
+        assertEquals(0.7, PairedDifferences.largerSpread(new PairedDifferences.Row("at", r.set(), Map.of(), Double.NaN,
+                0.7, Map.of(), Map.of())), 1e-12, "the spread that is known (a group trained once has none)");
         assertTrue(lead.treatmentMinusBaseline().isEmpty(), "plain has no leading set");
 
         Path out = new Path(dir.toString(), "paired");
