@@ -209,13 +209,23 @@ done
 RESULTS=${RESULTS:-docs/results/$EXPERIMENT}
 if wants report; then
     runs=$(for r in $RUNS; do printf '"%s",' "$ROOT/ft/${r%%:*}/train${r##*:}"; done)
-    treatments=$(for r in $RUNS; do n=${r%%:*}; [[ $n == plain || $n == at-rho0 ]] || echo $n; done | sort -u | paste -sd,)
-    paired=("compare.paired.treatments=[$treatments]" compare.paired.control=at-rho0 compare.paired.baseline=plain)
-    EPS=""; [[ -d $ROOT/eps-mse ]] && EPS=1
-    $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores "compare.runs=[${runs%,}]" "${paired[@]}" \
-        ${EPS:+compare.eps-mse=$ROOT/eps-mse} compare.progress=$ROOT/plateau output.path=$RESULTS
+    paired() { # paired TREE: the compare.paired keys for the treatments TREE has outputs of (it runs on partial data)
+        local t
+        t=$(for r in $RUNS; do n=${r%%:*}; [[ $n == plain || $n == at-rho0 || ! -d $ROOT/$1/$n ]] || echo $n; done \
+            | sort -u | paste -sd,)
+        if [[ -n $t ]]; then echo "compare.paired.treatments=[$t] compare.paired.control=at-rho0 compare.paired.baseline=plain"; fi
+    }
+    # shellcheck disable=SC2046  # paired gives separate key=value words
+    $ATDIFF compare --conf $CONF compare.scores=$ROOT/scores "compare.runs=[${runs%,}]" $(paired scores) \
+        compare.progress=$ROOT/plateau output.path=$RESULTS
+    if [[ -d $ROOT/eps-mse ]]; then
+        # shellcheck disable=SC2046
+        $ATDIFF compare --conf $CONF compare.eps-mse=$ROOT/eps-mse $(paired eps-mse) output.path=$RESULTS
+    fi
     if [[ -d $ROOT/robust/scores ]]; then
-        $ATDIFF compare --conf $CONF compare.scores=$ROOT/robust/scores "${paired[@]}" output.path=$RESULTS/robustness
+        # shellcheck disable=SC2046
+        $ATDIFF compare --conf $CONF compare.scores=$ROOT/robust/scores $(paired robust/scores) \
+            output.path=$RESULTS/robustness
     fi
     for tree in scores robust/scores eps-mse plateau; do
         [[ -d $ROOT/$tree ]] || continue
