@@ -19,16 +19,24 @@ import org.atdiff.jobs.report.ScoreComparison.SetKey;
 /**
  * Paired differences of scores between trainings (issue 17's headline statistic): for every sample set of a
  * treatment group (e.g. at), the difference treatment - control on the same sampling seed, paired also on the training
- * seed (the k of {@code train<k>}: the same minibatches, t and eps draws), averaged over the training seeds both have;
- * beside it the spread between the training seeds of each (the range of their means over the sampling seeds they
- * share), so the difference can be read against training noise; and treatment - baseline and control - baseline on
- * each sampling seed (the baseline averaged over its own training seeds).
+ * seed (the k of {@code train<k>}: the same minibatches, t and eps draws), averaged over the training seeds both have,
+ * and that difference per training seed (its range is the training noise of the difference itself); beside it the
+ * spread between the training seeds of each (the range of their means over the sampling seeds they share); and
+ * treatment - baseline and control - baseline on each sampling seed (the baseline averaged over its own training
+ * seeds).
  */
 public final class PairedDifferences {
-    /** One sample set of one treatment. */
+    /**
+     * One sample set of one treatment.
+     *
+     * @param treatmentMinusControl   per sampling seed, the mean over training seeds of treatment - control
+     * @param byTrainingSeed          per training seed, treatment - control averaged over those sampling seeds: runs of
+     *                                one training seed share minibatches, t and eps, so the range of these is the
+     *                                training noise of the paired difference itself
+     */
     public record Row(String treatment, SetKey set, Map<Integer, Double> treatmentMinusControl,
-                      double treatmentSpread, double controlSpread, Map<Integer, Double> treatmentMinusBaseline,
-                      Map<Integer, Double> controlMinusBaseline) {
+                      Map<Integer, Double> byTrainingSeed, double treatmentSpread, double controlSpread,
+                      Map<Integer, Double> treatmentMinusBaseline, Map<Integer, Double> controlMinusBaseline) {
         /** The mean of treatment - control over sampling seeds. */
         public double meanDifference() {
             return treatmentMinusControl.values().stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
@@ -62,13 +70,17 @@ public final class PairedDifferences {
                     if (c != null) controls.put(k, c);
                 });
                 if (controls.isEmpty()) return;
-                Map<Integer, Double> diff = meanOverTrainingSeeds(controls.keySet().stream()
-                        .map(k -> minus(byTrainingSeed.get(k).bySeed(), controls.get(k).bySeed())).toList());
+                Map<Integer, Map<Integer, Double>> pairs = new TreeMap<>();
+                controls.forEach((k, c) -> pairs.put(k, minus(byTrainingSeed.get(k).bySeed(), c.bySeed())));
+                Map<Integer, Double> diff = meanOverTrainingSeeds(List.copyOf(pairs.values()));
                 if (diff.isEmpty()) return;
+                Map<Integer, Double> perTrainingSeed = new TreeMap<>();
+                pairs.forEach((k, d) -> perTrainingSeed.put(k,
+                        diff.keySet().stream().mapToDouble(d::get).average().orElseThrow()));
                 Map<Integer, Double> base = baseline.isBlank() ? Map.of() : meanOverTrainingSeeds(cells.stream()
                         .filter(c -> c.key().group().equals(baseline) && c.key().of(baseline, 0).equals(set.of(baseline, 0)))
                         .map(Cell::bySeed).toList());
-                rows.add(new Row(treatment, set, diff, spread(byTrainingSeed.values()), spread(controlsOfAllSeeds(byKey, set, control)),
+                rows.add(new Row(treatment, set, diff, perTrainingSeed, spread(byTrainingSeed.values()), spread(controlsOfAllSeeds(byKey, set, control)),
                         minus(meanOverTrainingSeeds(byTrainingSeed.values().stream().map(Cell::bySeed).toList()), base),
                         minus(meanOverTrainingSeeds(controls.values().stream().map(Cell::bySeed).toList()), base)));
             });
@@ -140,6 +152,9 @@ public final class PairedDifferences {
             }
             m.put("at_minus_control", List.copyOf(r.treatmentMinusControl().values()));
             m.put("at_minus_control_mean", r.meanDifference());
+            Map<String, Double> byTrainingSeed = new LinkedHashMap<>();
+            r.byTrainingSeed().forEach((k, v) -> byTrainingSeed.put(String.valueOf(k), v));
+            m.put("at_minus_control_by_training_seed", byTrainingSeed);
             Map<String, Object> spread = new LinkedHashMap<>();
             spread.put(r.treatment(), Double.isNaN(r.treatmentSpread()) ? null : r.treatmentSpread());
             spread.put(control, Double.isNaN(r.controlSpread()) ? null : r.controlSpread());
@@ -204,17 +219,20 @@ public final class PairedDifferences {
     public static String markdown(List<Row> rows, String control, String baseline) {
         StringBuilder md = new StringBuilder(String.format(Locale.ROOT, "Paired differences (treatment - %s on the same "
                 + "sampling and training seeds; negative: the treatment scores better), mean ± standard deviation over "
-                + "sampling seeds, beside the spread between training seeds:%n%n", control));
+                + "sampling seeds; the same per training seed (mean over sampling seeds: its range is the training noise "
+                + "of the difference); and the spread between the training seeds of each group:%n%n", control));
         md.append("| treatment | sampler | NFE | perturbation | treatment - ").append(control)
-                .append(" | spread of treatment | spread of ").append(control).append(" |");
+                .append(" | per training seed | spread of treatment | spread of ").append(control).append(" |");
         if (!baseline.isBlank()) md.append(" treatment - ").append(baseline).append(" | ").append(control).append(" - ")
                 .append(baseline).append(" |");
-        md.append("\n|---|---|---|---|---|---|---|").append(baseline.isBlank() ? "" : "---|---|").append('\n');
+        md.append("\n|---|---|---|---|---|---|---|---|").append(baseline.isBlank() ? "" : "---|---|").append('\n');
         for (Row r : rows) {
             String perturbation = r.set().perturbation().equals("none") ? "" : r.set().perturbation() + " " + r.set().radius();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s |", r.treatment(), r.set().sampler()
-                    + (r.set().es() ? " + ES" : ""), r.set().nfe(), perturbation, meanStd(r.treatmentMinusControl()),
-                    number(r.treatmentSpread()), number(r.controlSpread())));
+            String perSeed = r.byTrainingSeed().values().stream()
+                    .map(v -> String.format(Locale.ROOT, "%+.2f", v)).collect(java.util.stream.Collectors.joining(", "));
+            md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s |", r.treatment(),
+                    r.set().sampler() + (r.set().es() ? " + ES" : ""), r.set().nfe(), perturbation,
+                    meanStd(r.treatmentMinusControl()), perSeed, number(r.treatmentSpread()), number(r.controlSpread())));
             if (!baseline.isBlank()) {
                 md.append(String.format(Locale.ROOT, " %s | %s |", meanStd(r.treatmentMinusBaseline()), meanStd(r.controlMinusBaseline())));
             }

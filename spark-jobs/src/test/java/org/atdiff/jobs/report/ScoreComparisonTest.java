@@ -115,6 +115,7 @@ class ScoreComparisonTest {
         // at - at-rho0: training seed 1 gives -1, -1; training seed 2 gives -0.5, -0.5; their mean per sampling seed
         assertEquals(-0.75, r.treatmentMinusControl().get(0), 1e-12);
         assertEquals(-0.75, r.treatmentMinusControl().get(1), 1e-12);
+        assertEquals(Map.of(1, -1.0, 2, -0.5), r.byTrainingSeed(), "per training seed, over sampling seeds 0 and 1");
         assertEquals(1.5, r.treatmentSpread(), 1e-12, "at: means 8.5 and 10 over sampling seeds");
         assertEquals(1.0, r.controlSpread(), 1e-12, "at-rho0: means 9.5 and 10.5");
         assertEquals(-1.5, r.treatmentMinusBaseline().get(0), 1e-12, "(8 + 9) / 2 - 10");
@@ -126,7 +127,7 @@ class ScoreComparisonTest {
         assertTrue(Double.isNaN(lead.treatmentSpread()), "one training seed has no spread");
         assertEquals(1.5, PairedDifferences.largerSpread(r), 1e-12);
         assertTrue(Double.isNaN(PairedDifferences.largerSpread(lead)), "neither group has two training seeds here");
-        assertEquals(0.7, PairedDifferences.largerSpread(new PairedDifferences.Row("at", r.set(), Map.of(), Double.NaN,
+        assertEquals(0.7, PairedDifferences.largerSpread(new PairedDifferences.Row("at", r.set(), Map.of(), Map.of(), Double.NaN,
                 0.7, Map.of(), Map.of())), 1e-12, "the spread that is known (a group trained once has none)");
         assertTrue(lead.treatmentMinusBaseline().isEmpty(), "plain has no leading set");
 
@@ -139,13 +140,14 @@ class ScoreComparisonTest {
         assertEquals(-0.75, first.get("at_minus_control").get(1).asDouble(), 1e-12);
         assertEquals(1.5, first.get("training_seed_spread").get("at").asDouble(), 1e-12);
         assertEquals(-2.0, first.get("at_minus_plain").get(1).asDouble(), 1e-12);
+        assertEquals(-0.5, first.get("at_minus_control_by_training_seed").get("2").asDouble(), 1e-12);
         var second = json.get("rows").get(1);
         assertEquals("ddim", second.get("sampler").asText());
         assertEquals("leading", second.get("spacing").asText());
         assertTrue(second.get("training_seed_spread").get("at").isNull());
         assertTrue(new File(dir, "paired/paired-at.png").length() > 0, "the plot of at - at-rho0 against NFE");
         String md = Files.readString(new File(dir, "paired/paired.md").toPath());
-        assertTrue(md.contains("| at | ddim | 5 |  | -0.75 ± 0.00 | 1.50 | 1.00 | -1.75 ± 0.35 | -1.00 ± 0.35 |"), md);
+        assertTrue(md.contains("| at | ddim | 5 |  | -0.75 ± 0.00 | -1.00, -0.50 | 1.50 | 1.00 | -1.75 ± 0.35 | -1.00 ± 0.35 |"), md);
         String missing = assertThrows(IllegalArgumentException.class,
                 () -> PairedDifferences.of(cells, List.of("ct"), "at-rho0", "plain")).getMessage();
         assertTrue(missing.contains("compare.paired.treatments") && missing.contains("'ct'"), missing);
@@ -157,5 +159,6 @@ class ScoreComparisonTest {
                 .filter(x -> x.set().nfe() == 5).findFirst().orElseThrow();
         assertEquals(1.5, c.treatmentSpread(), 1e-12);
         assertEquals(List.of(0, 1), List.copyOf(c.treatmentMinusControl().keySet()), "at-rho0 has no sampling seed 2");
+        assertEquals(-1.0, c.byTrainingSeed().get(1), 1e-12, "training seed 1 over the sampling seeds of the mean only");
     }
 }
