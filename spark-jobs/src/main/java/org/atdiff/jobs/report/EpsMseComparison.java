@@ -117,7 +117,7 @@ public final class EpsMseComparison {
     /** Markdown: every model's error per cell, then (with a control) the paired differences. */
     public static String markdown(Table t, List<String> treatments, String control) {
         StringBuilder md = new StringBuilder("Held-out eps-MSE against the perturbed point's noise (lower is better):\n\n");
-        md.append("| t | attack | ||delta|| |");
+        md.append("| t | attack | norm of delta |");
         for (Model m : t.errors().keySet()) md.append(' ').append(m.label()).append(" |");
         md.append("\n|---|---|---|").append("---|".repeat(t.errors().size())).append('\n');
         for (Cell c : t.cells()) {
@@ -128,7 +128,7 @@ public final class EpsMseComparison {
         if (!control.isBlank()) {
             md.append(String.format(Locale.ROOT, "%nPaired differences (treatment - %s on the same training seed and "
                     + "draws; negative: the treatment's error is lower), beside the spread between training seeds:%n%n", control));
-            md.append("| treatment | t | attack | ||delta|| | treatment - ").append(control)
+            md.append("| treatment | t | attack | norm of delta | treatment - ").append(control)
                     .append(" | spread of treatment | spread of ").append(control).append(" |\n|---|---|---|---|---|---|---|\n");
             for (String tr : treatments) {
                 for (Cell c : t.cells()) {
