@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.jobs.report.ScoreComparison.Cell;
@@ -80,7 +81,8 @@ public final class PairedDifferences {
                 Map<Integer, Double> base = baseline.isBlank() ? Map.of() : meanOverTrainingSeeds(cells.stream()
                         .filter(c -> c.key().group().equals(baseline) && c.key().of(baseline, 0).equals(set.of(baseline, 0)))
                         .map(Cell::bySeed).toList());
-                rows.add(new Row(treatment, set, diff, perTrainingSeed, spread(byTrainingSeed.values()), spread(controlsOfAllSeeds(byKey, set, control)),
+                rows.add(new Row(treatment, set, diff, perTrainingSeed, spread(byTrainingSeed.values()),
+                        spread(controlsOfAllSeeds(byKey, set, control)),
                         minus(meanOverTrainingSeeds(byTrainingSeed.values().stream().map(Cell::bySeed).toList()), base),
                         minus(meanOverTrainingSeeds(controls.values().stream().map(Cell::bySeed).toList()), base)));
             });
@@ -195,9 +197,9 @@ public final class PairedDifferences {
     /**
      * treatment - control against NFE, one line per sampler over the unperturbed sets, each point the mean over
      * sampling seeds with a bar of ± the larger of the two training-seed spreads (the one known where a group was
-     * trained once; none where both were), and
-     * a dashed line at 0: a bar that crosses it is a difference within training noise. The samplers' points are set
-     * a few percent apart along the (log) NFE axis so their bars do not hide each other. Null without such sets.
+     * trained once; none where both were), and a dashed line at 0: a bar that crosses it is a difference within
+     * training noise. The samplers' points are set a few percent apart along the (log) NFE axis so their bars do not
+     * hide each other. Null without such sets.
      */
     public static LinePlot plot(List<Row> rows, String treatment, String control) {
         List<Row> mine = rows.stream()
@@ -229,7 +231,7 @@ public final class PairedDifferences {
         for (Row r : rows) {
             String perturbation = r.set().perturbation().equals("none") ? "" : r.set().perturbation() + " " + r.set().radius();
             String perSeed = r.byTrainingSeed().values().stream()
-                    .map(v -> String.format(Locale.ROOT, "%+.2f", v)).collect(java.util.stream.Collectors.joining(", "));
+                    .map(v -> String.format(Locale.ROOT, "%+.2f", v)).collect(Collectors.joining(", "));
             md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s |", r.treatment(),
                     r.set().sampler() + (r.set().es() ? " + ES" : ""), r.set().nfe(), perturbation,
                     meanStd(r.treatmentMinusControl()), perSeed, number(r.treatmentSpread()), number(r.controlSpread())));
