@@ -143,6 +143,7 @@ SEEDS=${SEEDS:-"0 1 2"}
 COUNT=${COUNT:-2000}
 NFES=${NFES:-"[5,10,20]"}
 ROBUST_NORM=${ROBUST_NORM:-0.2}
+radius=$(per_pixel $ROBUST_NORM) # the robustness phase's per-pixel radius
 sample() { # sample RUN_DIR SEED COUNT OUT key=value...
     local dir=$1 seed=$2 count=$3 out=$4
     shift 4
@@ -184,7 +185,6 @@ for seed in $SEEDS; do
         done
     fi
     if wants robustness; then
-        radius=$(per_pixel $ROBUST_NORM)
         for r in $RUNS; do
             name=${r%%:*} k=${r##*:}
             leading=$ROOT/scores/$name/train$k/seed$seed/leading/fid.json

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleToIntFunction;
 import org.atdiff.prep.PngEncoder;
 
 /**
@@ -107,10 +108,12 @@ public final class LinePlot {
             int x = left + (int) Math.round((tx(xv) - xmin) / (xmax - xmin) * pw);
             g.drawString(label(xv, xt), x - 8, top + ph + 16);
         }
+        double y0 = ymin, yspan = ymax - ymin;
+        DoubleToIntFunction toY = v -> top + ph - (int) Math.round((v - y0) / yspan * ph);
         g.setColor(Color.GRAY);
         g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
         for (double r : references) {
-            int y = top + ph - (int) Math.round((r - ymin) / (ymax - ymin) * ph);
+            int y = toY.applyAsInt(r);
             g.drawLine(left + 1, y, left + pw - 1, y);
         }
         int k = 0;
@@ -122,12 +125,11 @@ public final class LinePlot {
             int px = -1, py = -1;
             for (double[] p : pts) {
                 int x = left + (int) Math.round((tx(p[0]) - xmin) / (xmax - xmin) * pw);
-                int y = top + ph - (int) Math.round((p[1] - ymin) / (ymax - ymin) * ph);
+                int y = toY.applyAsInt(p[1]);
                 if (px >= 0) g.drawLine(px, py, x, y);
                 if (pts.size() < 40) g.fillOval(x - 3, y - 3, 6, 6);
                 if (p[3] > p[2]) {
-                    int lo = top + ph - (int) Math.round((p[2] - ymin) / (ymax - ymin) * ph);
-                    int hi = top + ph - (int) Math.round((p[3] - ymin) / (ymax - ymin) * ph);
+                    int lo = toY.applyAsInt(p[2]), hi = toY.applyAsInt(p[3]);
                     g.drawLine(x, lo, x, hi);
                     g.drawLine(x - 4, lo, x + 4, lo);
                     g.drawLine(x - 4, hi, x + 4, hi);

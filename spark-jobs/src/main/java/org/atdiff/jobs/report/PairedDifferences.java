@@ -172,6 +172,11 @@ public final class PairedDifferences {
         return out;
     }
 
+    /** A set's sampler as the tables and plots name it: with its spacing where not the default, "+ ES" where used. */
+    private static String samplerLabel(SetKey set) {
+        return set.sampler() + (set.es() ? " + ES" : "");
+    }
+
     /** The larger of a row's two training-seed spreads where either is known, NaN where neither is. */
     static double largerSpread(Row r) {
         double a = r.treatmentSpread(), b = r.controlSpread();
@@ -205,11 +210,11 @@ public final class PairedDifferences {
         List<Row> mine = rows.stream()
                 .filter(r -> r.treatment().equals(treatment) && r.set().perturbation().equals("none")).toList();
         if (mine.isEmpty()) return null;
-        List<String> samplers = mine.stream().map(r -> r.set().sampler() + (r.set().es() ? " + ES" : "")).distinct().toList();
+        List<String> samplers = mine.stream().map(r -> samplerLabel(r.set())).distinct().toList();
         LinePlot plot = new LinePlot(treatment + " - " + control + " (bars: ± training-seed spread)", "NFE",
                 "score difference", true).reference(0);
         for (Row r : mine) {
-            String name = r.set().sampler() + (r.set().es() ? " + ES" : "");
+            String name = samplerLabel(r.set());
             double shift = Math.pow(1.04, samplers.indexOf(name) - (samplers.size() - 1) / 2.0);
             double mean = r.meanDifference(), spread = largerSpread(r);
             plot.add(name, r.set().nfe() * shift, mean, mean - spread, mean + spread);
@@ -233,7 +238,7 @@ public final class PairedDifferences {
             String perSeed = r.byTrainingSeed().values().stream()
                     .map(v -> String.format(Locale.ROOT, "%+.2f", v)).collect(Collectors.joining(", "));
             md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s | %s | %s | %s |", r.treatment(),
-                    r.set().sampler() + (r.set().es() ? " + ES" : ""), r.set().nfe(), perturbation,
+                    samplerLabel(r.set()), r.set().nfe(), perturbation,
                     meanStd(r.treatmentMinusControl()), perSeed, number(r.treatmentSpread()), number(r.controlSpread())));
             if (!baseline.isBlank()) {
                 md.append(String.format(Locale.ROOT, " %s | %s |", meanStd(r.treatmentMinusBaseline()), meanStd(r.controlMinusBaseline())));
