@@ -32,13 +32,16 @@ class ProfilesTest {
     }
 
     @Test
-    void cifar10ExperimentIsTheFashionMnistExperimentOnColourImages() {
-        Config fashion = AtdiffConfig.load(conf("experiments/fashion-mnist-at.conf"), List.of());
-        Config cifar = AtdiffConfig.load(conf("experiments/cifar10-at.conf"), List.of());
-        assertEquals(3, cifar.getInt("image.channels"));
-        assertEquals("folder", cifar.getString("input.format"));
-        for (String key : List.of("model", "train", "at", "ip", "sample", "fid", "image.size", "diffusion")) {
-            assertEquals(fashion.getValue(key).unwrapped(), cifar.getValue(key).unwrapped(), key);
+    void cifar10ExperimentsAreTheFashionMnistExperimentsOnColourImages() {
+        for (String experiment : List.of("at", "fair")) {
+            Config fashion = AtdiffConfig.load(conf("experiments/fashion-mnist-" + experiment + ".conf"), List.of());
+            Config cifar = AtdiffConfig.load(conf("experiments/cifar10-" + experiment + ".conf"), List.of());
+            assertEquals(3, cifar.getInt("image.channels"), experiment);
+            assertEquals("folder", cifar.getString("input.format"), experiment);
+            for (String key : List.of("model", "train", "at", "ip", "sample", "fid", "image.size", "diffusion")) {
+                assertEquals(fashion.getValue(key).unwrapped(), cifar.getValue(key).unwrapped(), experiment + ": " + key);
+            }
+            assertTrue(cifar.getString("data.path").contains("cifar10-" + experiment), experiment + ": its own data");
         }
     }
 
