@@ -18,7 +18,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * never run in oneDNN, so the reference does not share the fault it looks for. The candidate runs twice, because
  * the Zen 5 fault reads uninitialised padding and shows on some calls only. Inputs larger than
  * {@link #MAX_SIDE} pixels a side are checked at that size (same channels, kernel, stride and padding): the faults
- * follow oneDNN's channel blocking, and Inception's 147x147 stem in float64 would otherwise take seconds.
+ * follow oneDNN's channel blocking, and Inception's 147x147 stem in float64 would otherwise take seconds. The
+ * candidate runs on the shape's thread count, since some faults show on two threads only.
  */
 public final class ConvolutionCheck {
     /** Largest error a correct float32 convolution shows here is about 1e-6; the faults are 0.1 and above, or NaN. */
@@ -80,6 +81,7 @@ public final class ConvolutionCheck {
         boolean wasAutocast = torch.is_autocast_enabled(DeviceType.CPU);
         ScalarType wasType = torch.get_autocast_dtype(DeviceType.CPU);
         boolean wasGrad = GradMode.is_enabled();
+        int wasThreads = torch.get_num_threads();
         GradMode.set_enabled(true);
         try (PointerScope scope = new PointerScope()) {
             long batch = shape.in() * Math.min(shape.height(), MAX_SIDE) * Math.min(shape.width(), MAX_SIDE) > LARGE_INPUT ? 1 : 2;
@@ -95,11 +97,16 @@ public final class ConvolutionCheck {
             long[] stride = {shape.strideH(), shape.strideW()};
             long[] padding = {shape.padH(), shape.padW()};
 
+            // The reference on one thread (it has no oneDNN kernel and its ops are small), the candidate on the
+            // shape's threads: on Zen 5, channels-last 1x1 convolutions such as Inception's 192->176 are right on one
+            // thread and 50% off on two, so a check on one thread would pass what the model then computes wrongly.
+            torch.set_num_threads(1);
             Pass reference = run(x.to(ScalarType.Double), w.to(ScalarType.Double), b == null ? null : b.to(ScalarType.Double),
                     stride, padding, shape.backward(), null, random.nextLong(), ConvolutionCheck::reference);
             double forward = 0, data = 0, weights = 0;
             torch.set_autocast_dtype(DeviceType.CPU, ScalarType.BFloat16);
             torch.set_autocast_enabled(DeviceType.CPU, shape.bf16());
+            torch.set_num_threads(shape.threads());
             for (int r = 0; r < REPEATS; r++) {
                 Pass candidate = run(x, w, b, stride, padding, shape.backward(), reference.upstream, 0, implementation);
                 forward = worse(forward, relativeError(candidate.y, reference.y));
@@ -112,6 +119,7 @@ public final class ConvolutionCheck {
             }
             return new Result(shape, forward, data, weights);
         } finally {
+            torch.set_num_threads(wasThreads);
             GradMode.set_enabled(wasGrad);
             torch.set_autocast_enabled(DeviceType.CPU, wasAutocast);
             torch.set_autocast_dtype(DeviceType.CPU, wasType);

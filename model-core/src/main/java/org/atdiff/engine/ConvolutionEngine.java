@@ -44,12 +44,12 @@ public final class ConvolutionEngine {
     public static final List<ConvolutionPath> AUTO_ORDER =
             List.of(ConvolutionPath.DEFAULT, ConvolutionPath.CHANNELS_LAST, ConvolutionPath.NO_ONEDNN);
 
-    private static final Map<ConvolutionShape, Boolean> admitted = new ConcurrentHashMap<>();
+    /** The shapes the check passed on the path in use, each with the path it runs on (the path's shape fallback). */
+    private static final Map<ConvolutionShape, ConvolutionPath> admitted = new ConcurrentHashMap<>();
     private static final LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> results = new LinkedHashMap<>();
     private static volatile ConvolutionPath active;
     private static String requested;
     private static List<String> failures = List.of();
-    private static boolean bf16BatteryChecked;
     /** bf16 convolutions run in float32 on the path in use: native bf16 failed the check there (bf16 on Zen 5). */
     private static volatile boolean bf16InFloat32;
     private static volatile Set<ConvolutionShape> recording;
@@ -75,8 +75,8 @@ public final class ConvolutionEngine {
         ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
         Set<ConvolutionShape> record = recording;
         if (record != null) record.add(shape);
-        ConvolutionPath path = active;
-        if (path == null || !admitted.containsKey(shape)) path = admit(shape);
+        ConvolutionPath path = active == null ? null : admitted.get(shape);
+        if (path == null) path = admit(shape);
         if (bf16 && bf16InFloat32) return float32Conv2d(path, x, weight, bias, stride, padding);
         return path.conv2d(x, weight, bias, stride, padding);
     }
@@ -117,7 +117,7 @@ public final class ConvolutionEngine {
         requested = setting;
         failures = List.of();
         bf16InFloat32 = false;
-        select(candidates, battery(false)); // the model's shapes are checked on this path as they come
+        select(candidates, battery(false, torch.get_num_threads())); // the model's shapes are checked as they come
         if (log) System.err.println(report().line());
         return report();
     }
@@ -142,8 +142,10 @@ public final class ConvolutionEngine {
             if (r.shape().bf16()) bf16 = worse(bf16, r.worst());
             else fp32 = worse(fp32, r.worst());
         }
+        int rerouted = 0; // shapes that run on the path's shape fallback
+        for (ConvolutionShape s : results.keySet()) if (admitted.get(s) != null && admitted.get(s) != active) rerouted++;
         return new EngineReport(EngineReport.describeCpu(), requested, active, ConvolutionPath.isaCapped(), results.size(),
-                fp32, bf16, bf16InFloat32, failures, checkNanos / 1_000_000);
+                rerouted, fp32, bf16, bf16InFloat32, failures, checkNanos / 1_000_000);
     }
 
     /**
@@ -166,45 +168,42 @@ public final class ConvolutionEngine {
 
     /**
      * The fixed battery covering the faults measured on Zen 5: kernel 3 stride 1 and 2, kernel 1; input and output
-     * channels 1, 3, 17 and 32 (a multiple of 16) in every pairing; 16x16 inputs, NCHW.
+     * channels 1, 3, 17 and 32 (a multiple of 16) in every pairing; 16x16 inputs, NCHW; on {@code threads} threads.
      */
-    public static List<ConvolutionShape> battery(boolean bf16) {
+    public static List<ConvolutionShape> battery(boolean bf16, int threads) {
         List<ConvolutionShape> shapes = new ArrayList<>();
         long[] channels = {1, 3, 17, 32};
         for (long in : channels) {
             for (long out : channels) {
-                shapes.add(ConvolutionShape.square(in, out, 3, 1, 16, bf16));
-                shapes.add(ConvolutionShape.square(in, out, 3, 2, 16, bf16));
-                shapes.add(ConvolutionShape.square(in, out, 1, 1, 16, bf16));
+                shapes.add(ConvolutionShape.square(in, out, 3, 1, 16, bf16, threads));
+                shapes.add(ConvolutionShape.square(in, out, 3, 2, 16, bf16, threads));
+                shapes.add(ConvolutionShape.square(in, out, 1, 1, 16, bf16, threads));
             }
         }
         return shapes;
     }
 
+    /** A path chosen for a list of shapes: the check of each, and the path each runs on (the shape fallback's or its). */
+    record Choice(ConvolutionPath path, LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> results,
+                  Map<ConvolutionShape, ConvolutionPath> routes) {}
+
     /**
-     * The first of {@code candidates} on which every shape passes {@code checker}; {@code onFailure} collects one
-     * line per rejected path. The selection rule, apart from libtorch, so that a test can hand it failing checks.
+     * The first of {@code candidates} on which every shape passes {@code checker}, directly or on the path's shape
+     * fallback ({@link ConvolutionPath#shapeFallback}); {@code onFailure} collects one line per rejected path. The
+     * selection rule, apart from libtorch, so that a test can hand it failing checks.
      *
      * @throws EngineCheckException naming the CPU and each path's first failing shape when none passes
      */
-    static ConvolutionPath choose(List<ConvolutionPath> candidates, List<ConvolutionShape> shapes,
-                                  BiFunction<ConvolutionPath, ConvolutionShape, ConvolutionCheck.Result> checker,
-                                  Map<ConvolutionShape, ConvolutionCheck.Result> passed, List<String> onFailure) {
+    static Choice choose(List<ConvolutionPath> candidates, List<ConvolutionShape> shapes,
+                         BiFunction<ConvolutionPath, ConvolutionShape, ConvolutionCheck.Result> checker, List<String> onFailure) {
         for (ConvolutionPath path : candidates) {
-            LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> found = new LinkedHashMap<>();
+            Choice choice = new Choice(path, new LinkedHashMap<>(), new HashMap<>());
             ConvolutionCheck.Result failed = null;
             for (ConvolutionShape s : shapes) {
-                ConvolutionCheck.Result r = checker.apply(path, s);
-                if (!r.passed()) {
-                    failed = r;
-                    break;
-                }
-                found.put(s, r);
+                failed = route(path, s, checker, choice);
+                if (failed != null) break;
             }
-            if (failed == null) {
-                passed.putAll(found);
-                return path;
-            }
+            if (failed == null) return choice;
             onFailure.add(path.configName() + ": " + failed.shape() + " " + failed.failure());
         }
         throw new EngineCheckException("no convolution path computes correctly on " + EngineReport.describeCpu()
@@ -212,30 +211,56 @@ public final class ConvolutionEngine {
                 + String.join("; ", onFailure) + ". Nothing was computed on these numbers; see docs/performance.md, \"engine\"");
     }
 
+    /**
+     * Checks {@code s} on {@code path}, then on its shape fallback if it fails there, and records the first that
+     * passes in {@code into}; returns the failing result on {@code path} when neither passes.
+     */
+    private static ConvolutionCheck.Result route(ConvolutionPath path, ConvolutionShape s,
+                                                 BiFunction<ConvolutionPath, ConvolutionShape, ConvolutionCheck.Result> checker,
+                                                 Choice into) {
+        ConvolutionCheck.Result r = checker.apply(path, s);
+        ConvolutionPath runsOn = path;
+        ConvolutionPath fallback = path.shapeFallback();
+        if (!r.passed() && fallback != null) {
+            ConvolutionCheck.Result other = checker.apply(fallback, s);
+            if (other.passed()) {
+                r = other;
+                runsOn = fallback;
+            }
+        }
+        if (!r.passed()) return r;
+        into.results().put(s, r);
+        into.routes().put(s, runsOn);
+        return null;
+    }
+
+    /** Checks a shape not yet admitted (with the battery at its precision and threads) and returns the path it runs on. */
     private static synchronized ConvolutionPath admit(ConvolutionShape shape) {
         if (active == null) configure(requested != null ? requested : configuredSetting(), true);
-        if (admitted.containsKey(shape)) return active;
+        ConvolutionPath known = admitted.get(shape);
+        if (known != null) return known;
         if (shape.bf16() && bf16InFloat32) {
-            admit(shape.withBf16(false)); // may move to another path
-            admitted.put(shape, true);
-            return active;
+            ConvolutionPath path = admit(shape.withBf16(false)); // may move to another path
+            admitted.put(shape, path);
+            return path;
         }
-        List<ConvolutionShape> needed = new ArrayList<>();
-        if (shape.bf16() && !bf16BatteryChecked) needed.addAll(battery(true));
+        List<ConvolutionShape> needed = new ArrayList<>(); // the battery in this precision and thread count first
+        for (ConvolutionShape s : battery(shape.bf16(), shape.threads())) if (!admitted.containsKey(s)) needed.add(s);
         needed.add(shape);
+        Choice found = new Choice(active, new LinkedHashMap<>(), new HashMap<>());
         ConvolutionCheck.Result failed = null;
         for (ConvolutionShape s : needed) {
-            ConvolutionCheck.Result r = check(active, s);
-            results.put(s, r);
-            if (r.passed()) admitted.put(s, true);
-            else if (failed == null) failed = r;
+            ConvolutionCheck.Result r = route(active, s, ConvolutionEngine::activeCheck, found);
+            if (r != null && failed == null) failed = r;
         }
-        if (shape.bf16()) bf16BatteryChecked = true;
-        if (failed == null) return active;
+        results.putAll(found.results());
+        admitted.putAll(found.routes());
+        if (failed == null) return admitted.get(shape);
         List<String> before = new ArrayList<>(failures);
         before.add((failed.shape().bf16() ? "bf16 on " : "") + active.configName() + ": " + failed.shape() + " "
                 + failed.failure());
         failures = before;
+        results.put(failed.shape(), failed);
         if (shape.bf16()) {
             // native bf16 is wrong here: bf16 convolutions run in float32 on the same path from now on
             bf16InFloat32 = true;
@@ -245,11 +270,21 @@ public final class ConvolutionEngine {
             System.err.println(report().line());
             return path;
         }
-        List<ConvolutionPath> rest = new ArrayList<>(candidates(requested));
-        rest.remove(active);
-        select(rest, new ArrayList<>(results.keySet()));
+        // The paths before the one in use already failed a shape the check keeps: try only those after it.
+        List<ConvolutionPath> order = candidates(requested);
+        select(order.subList(order.indexOf(active) + 1, order.size()), new ArrayList<>(results.keySet()));
         System.err.println(report().line());
-        return active;
+        return admitted.get(shape);
+    }
+
+    /** The check of a shape on a path while another may be in use: the path's switches on for the check. */
+    private static ConvolutionCheck.Result activeCheck(ConvolutionPath path, ConvolutionShape s) {
+        path.activate();
+        try {
+            return check(path, s);
+        } finally {
+            if (active != null) active.activate();
+        }
     }
 
     /**
@@ -263,7 +298,6 @@ public final class ConvolutionEngine {
         admitted.clear();
         results.clear();
         bf16InFloat32 = false;
-        bf16BatteryChecked = false;
         active = null; // the next convolution (or report) selects again, under the same setting
     }
 
@@ -272,34 +306,26 @@ public final class ConvolutionEngine {
         bf16InFloat32 = on;
         admitted.keySet().removeIf(ConvolutionShape::bf16);
         results.keySet().removeIf(ConvolutionShape::bf16);
-        bf16BatteryChecked = false;
     }
 
     /** Checks {@code shapes} on each candidate in turn and makes the first that passes them all the path in use. */
     private static void select(List<ConvolutionPath> candidates, List<ConvolutionShape> shapes) {
-        LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> passed = new LinkedHashMap<>();
         List<String> rejected = new ArrayList<>(failures);
-        ConvolutionPath chosen;
+        Choice chosen;
         try {
-            chosen = choose(candidates, shapes, (path, s) -> {
-                path.activate();
-                return check(path, s);
-            }, passed, rejected);
+            chosen = choose(candidates, shapes, ConvolutionEngine::activeCheck, rejected);
         } catch (EngineCheckException e) {
             active = null;
             admitted.clear();
             throw e;
-        } finally {
-            if (active != null) active.activate();
         }
         admitted.clear();
         results.clear();
-        results.putAll(passed);
-        for (ConvolutionShape s : passed.keySet()) admitted.put(s, true);
-        bf16BatteryChecked = passed.keySet().stream().anyMatch(ConvolutionShape::bf16);
+        results.putAll(chosen.results());
+        admitted.putAll(chosen.routes());
         failures = List.copyOf(rejected);
-        chosen.activate();
-        active = chosen;
+        chosen.path().activate();
+        active = chosen.path();
     }
 
     private static double worse(double a, double b) {
@@ -311,10 +337,6 @@ public final class ConvolutionEngine {
         ConvolutionCheck.Result done = known.get(shape);
         if (done != null) return done;
         long start = System.nanoTime();
-        // One intra-op thread: the check's ops are small, and with two threads on a busy machine every op waits at an
-        // OpenMP barrier for a descheduled thread (measured: the battery in 3.6 s on 2 threads, 0.65 s on 1, load 4).
-        int threads = torch.get_num_threads();
-        torch.set_num_threads(1);
         try {
             BiPredicate<ConvolutionPath, ConvolutionShape> fault = simulatedFault;
             ConvolutionCheck.Implementation conv = fault != null && fault.test(path, shape)
@@ -324,7 +346,6 @@ public final class ConvolutionEngine {
             known.put(shape, r);
             return r;
         } finally {
-            torch.set_num_threads(threads);
             checkNanos += System.nanoTime() - start;
         }
     }

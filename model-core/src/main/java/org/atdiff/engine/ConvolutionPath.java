@@ -18,11 +18,17 @@ public enum ConvolutionPath {
     /** oneDNN on the tensors as the model gives them (NCHW for the U-Net, channels-last for Inception). */
     DEFAULT,
     /**
-     * oneDNN on channels-last activations and weights for every convolution ({@code brgconv} kernels); a
-     * convolution with one input channel, the shape channels-last still gets wrong on Zen 5, runs as im2col and a
-     * matrix product instead (no oneDNN).
+     * oneDNN on channels-last activations and weights for every convolution ({@code brgconv} kernels). A shape the
+     * check finds wrong here runs on {@link #MATRIX_PRODUCT} instead, the rest of the network staying on oneDNN: on
+     * Zen 5 the one-input-channel backward-data, and 1x1 convolutions such as Inception's 192->176 on two threads.
      */
     CHANNELS_LAST,
+    /**
+     * Every convolution as a matrix product, no oneDNN convolution: a 1x1 stride-1 convolution as one product over
+     * the pixels (channels-last), others as im2col and a product. {@link #CHANNELS_LAST}'s path for the shapes it gets
+     * wrong; forced, the whole network's.
+     */
+    MATRIX_PRODUCT,
     /**
      * oneDNN capped to AVX, where it falls back to its gemm-based convolution: correct on Zen 5 but half the speed,
      * and without bf16 instructions. Needs {@code ONEDNN_MAX_CPU_ISA=AVX} in the environment before libtorch loads
@@ -65,6 +71,11 @@ public enum ConvolutionPath {
         return null;
     }
 
+    /** The path a shape that fails the check on this one runs on, the others staying here; null for none. */
+    ConvolutionPath shapeFallback() {
+        return this == CHANNELS_LAST ? MATRIX_PRODUCT : null;
+    }
+
     /** Sets libtorch's process-wide switches this path needs (oneDNN on or off). */
     void activate() {
         torch.globalContext().setUserEnabledMkldnn(this != NO_ONEDNN);
@@ -76,10 +87,10 @@ public enum ConvolutionPath {
      * @param bias [out] or null
      */
     Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        if (this == MATRIX_PRODUCT) return matrixProductConv2d(x, weight, bias, stride, padding);
         if (this != CHANNELS_LAST) {
             return torch.conv2d(x, weight, optional(bias), stride, padding, DILATION, 1);
         }
-        if (weight.size(1) == 1) return im2colConv2d(x, weight, bias, stride, padding);
         return torch.conv2d(x.contiguous(torch.MemoryFormat.ChannelsLast),
                 weight.contiguous(torch.MemoryFormat.ChannelsLast), optional(bias), stride, padding, DILATION, 1);
     }
@@ -88,14 +99,23 @@ public enum ConvolutionPath {
         return bias == null ? new TensorOptional() : new TensorOptional(bias);
     }
 
-    /** The convolution as a matrix product over unfolded patches: y[n] = W [C_out, C_in kh kw] . im2col(x[n]) + b. */
-    private static Tensor im2colConv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
-        long n = x.size(0), h = x.size(2), w = x.size(3);
+    /**
+     * The convolution as a matrix product. 1x1, stride 1, no padding: y[n, :, h, w] = W [C_out, C_in] x[n, :, h, w] + b
+     * over the pixels of a channels-last input, returned channels-last. Otherwise over unfolded patches:
+     * y[n] = W [C_out, C_in kh kw] . im2col(x[n]) + b.
+     */
+    private static Tensor matrixProductConv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
         long out = weight.size(0), kh = weight.size(2), kw = weight.size(3);
+        if (kh == 1 && kw == 1 && stride[0] == 1 && stride[1] == 1 && padding[0] == 0 && padding[1] == 0) {
+            Tensor y = x.permute(0, 2, 3, 1).matmul(weight.reshape(out, -1).t()); // [N, H, W, C_out]
+            if (bias != null) y = y.add(bias.to(y.scalar_type())); // in the product's type, as autocast's conv would
+            return y.permute(0, 3, 1, 2);
+        }
+        long n = x.size(0), h = x.size(2), w = x.size(3);
         long ho = (h + 2 * padding[0] - kh) / stride[0] + 1, wo = (w + 2 * padding[1] - kw) / stride[1] + 1;
         Tensor cols = torch.im2col(x.contiguous(), new long[] {kh, kw}, DILATION, padding, stride); // [N, C kh kw, L]
         Tensor y = weight.reshape(out, -1).matmul(cols); // [N, C_out, L]
-        if (bias != null) y = y.add(bias.view(1, out, 1));
+        if (bias != null) y = y.add(bias.view(1, out, 1).to(y.scalar_type()));
         return y.view(n, out, ho, wo);
     }
 }

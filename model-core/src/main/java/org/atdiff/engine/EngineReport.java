@@ -15,6 +15,7 @@ import org.bytedeco.pytorch.global.torch;
  * requested and the one in use, how many shapes were checked on it and the worst relative error seen there, in
  * float32 and (when bf16 autocast ran) in bf16, each against its own tolerance.
  *
+ * @param rerouted    of the shapes checked, how many run on the path's shape fallback (channels-last's matrix products)
  * @param worstBf16   -1 when no convolution ran under bf16 autocast
  * @param bf16InFloat32 convolutions under bf16 autocast run in float32: native bf16 failed the check on this path
  * @param checkMillis time this JVM has spent in the check so far
@@ -22,7 +23,7 @@ import org.bytedeco.pytorch.global.torch;
  *                 path passed
  */
 public record EngineReport(String cpu, String requested, ConvolutionPath path, boolean isaCapped, int shapes,
-                           double worstFloat32, double worstBf16, boolean bf16InFloat32, List<String> failures,
+                           int rerouted, double worstFloat32, double worstBf16, boolean bf16InFloat32, List<String> failures,
                            long checkMillis) {
     private static final Pattern ONEDNN = Pattern.compile("(?:MKL-DNN|oneDNN) (v[0-9][^ ]*)");
     private static final Pattern TORCH = Pattern.compile("TORCH_VERSION=([^,\\s]+)");
@@ -35,7 +36,9 @@ public record EngineReport(String cpu, String requested, ConvolutionPath path, b
         StringBuilder sb = new StringBuilder("engine: ").append(cpu).append(", libtorch ").append(LIBTORCH)
                 .append(", oneDNN ").append(ONEDNN_VERSION).append(isaCapped ? " (ISA capped to AVX)" : "")
                 .append(", conv-path ").append(path.configName()).append(" (").append(requested).append(")")
-                .append(", ").append(shapes).append(" shapes checked, worst error ").append(ConvolutionCheck.format(worstFloat32))
+                .append(", ").append(shapes).append(" shapes checked")
+                .append(rerouted > 0 ? " (" + rerouted + " on " + path.shapeFallback().configName() + ")" : "")
+                .append(", worst error ").append(ConvolutionCheck.format(worstFloat32))
                 .append(" (fp32)");
         if (worstBf16 >= 0 || Double.isNaN(worstBf16)) sb.append(", ").append(ConvolutionCheck.format(worstBf16)).append(" (bf16)");
         if (bf16InFloat32) sb.append(", bf16 convolutions in fp32");
@@ -54,6 +57,7 @@ public record EngineReport(String cpu, String requested, ConvolutionPath path, b
         m.put("conv_path", path.configName());
         m.put("requested", requested);
         m.put("shapes_checked", shapes);
+        m.put("shapes_on_fallback", rerouted);
         m.put("worst_error_fp32", Double.isNaN(worstFloat32) ? "NaN" : worstFloat32);
         if (worstBf16 >= 0 || Double.isNaN(worstBf16)) m.put("worst_error_bf16", Double.isNaN(worstBf16) ? "NaN" : worstBf16);
         m.put("bf16_convolutions_in_fp32", bf16InFloat32);

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.atdiff.SingleThreadedTorch;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Path selection, and the battery on every path this process can run (so every forced path is exercised here). */
 @ExtendWith(SingleThreadedTorch.class)
 class ConvolutionEngineTest {
-    private static final ConvolutionShape ONE_CHANNEL = ConvolutionShape.square(1, 32, 3, 1, 16, false);
-    private static final ConvolutionShape LAST_CONV = ConvolutionShape.square(32, 3, 3, 1, 16, false);
+    private static final ConvolutionShape ONE_CHANNEL = ConvolutionShape.square(1, 32, 3, 1, 16, false, 1);
+    private static final ConvolutionShape LAST_CONV = ConvolutionShape.square(32, 3, 3, 1, 16, false, 1);
 
     private static ConvolutionCheck.Result result(ConvolutionShape s, double error) {
         return new ConvolutionCheck.Result(s, 0, error, 0);
@@ -27,20 +27,41 @@ class ConvolutionEngineTest {
     @Test
     void autoTakesTheFirstPathThatPassesEveryShape() {
         List<String> failures = new ArrayList<>();
-        LinkedHashMap<ConvolutionShape, ConvolutionCheck.Result> passed = new LinkedHashMap<>();
-        ConvolutionPath chosen = ConvolutionEngine.choose(ConvolutionEngine.AUTO_ORDER, List.of(ONE_CHANNEL, LAST_CONV),
-                (path, s) -> result(s, path == ConvolutionPath.DEFAULT && s.equals(LAST_CONV) ? 0.6 : 1e-7),
-                passed, failures);
-        assertEquals(ConvolutionPath.CHANNELS_LAST, chosen);
+        ConvolutionEngine.Choice chosen = ConvolutionEngine.choose(ConvolutionEngine.AUTO_ORDER, List.of(ONE_CHANNEL, LAST_CONV),
+                (path, s) -> result(s, path == ConvolutionPath.DEFAULT && s.equals(LAST_CONV) ? 0.6 : 1e-7), failures);
+        assertEquals(ConvolutionPath.CHANNELS_LAST, chosen.path());
         assertEquals(List.of("default: 32->3 k3 s1 p1 @16x16 backward-data 0.60"), failures);
-        assertEquals(List.of(ONE_CHANNEL, LAST_CONV), List.copyOf(passed.keySet()));
+        assertEquals(List.of(ONE_CHANNEL, LAST_CONV), List.copyOf(chosen.results().keySet()));
+        assertEquals(Map.of(ONE_CHANNEL, ConvolutionPath.CHANNELS_LAST, LAST_CONV, ConvolutionPath.CHANNELS_LAST), chosen.routes());
+    }
+
+    /** Zen 5's one-input-channel backward-data: that shape alone runs as a matrix product, the rest on channels-last. */
+    @Test
+    void aShapeChannelsLastGetsWrongRunsAsAMatrixProductAndThePathStays() {
+        List<String> failures = new ArrayList<>();
+        ConvolutionEngine.Choice chosen = ConvolutionEngine.choose(ConvolutionEngine.AUTO_ORDER, List.of(ONE_CHANNEL, LAST_CONV),
+                (path, s) -> result(s, path == ConvolutionPath.DEFAULT || path == ConvolutionPath.CHANNELS_LAST
+                        && s.equals(ONE_CHANNEL) ? 0.9 : 1e-7), failures);
+        assertEquals(ConvolutionPath.CHANNELS_LAST, chosen.path());
+        assertEquals(Map.of(ONE_CHANNEL, ConvolutionPath.MATRIX_PRODUCT, LAST_CONV, ConvolutionPath.CHANNELS_LAST), chosen.routes());
+        assertEquals(1, failures.size(), "only default was rejected: " + failures);
+    }
+
+    @Test
+    void aShapeWrongOnChannelsLastAndAsAMatrixProductMovesOnToTheNextPath() {
+        List<String> failures = new ArrayList<>();
+        ConvolutionEngine.Choice chosen = ConvolutionEngine.choose(ConvolutionEngine.AUTO_ORDER, List.of(ONE_CHANNEL, LAST_CONV),
+                (path, s) -> result(s, path != ConvolutionPath.NO_ONEDNN && s.equals(LAST_CONV) ? Double.NaN : 1e-7), failures);
+        assertEquals(ConvolutionPath.NO_ONEDNN, chosen.path());
+        assertEquals(List.of("default: 32->3 k3 s1 p1 @16x16 backward-data NaN",
+                "channels-last: 32->3 k3 s1 p1 @16x16 backward-data NaN"), failures);
     }
 
     @Test
     void whenNoPathPassesTheErrorNamesTheCpuAndEachFailingShape() {
         EngineCheckException e = assertThrows(EngineCheckException.class, () -> ConvolutionEngine.choose(
                 ConvolutionEngine.AUTO_ORDER, List.of(ONE_CHANNEL, LAST_CONV),
-                (path, s) -> result(s, s.equals(ONE_CHANNEL) ? Double.NaN : 1e-7), new LinkedHashMap<>(), new ArrayList<>()));
+                (path, s) -> result(s, s.equals(ONE_CHANNEL) ? Double.NaN : 1e-7), new ArrayList<>()));
         assertTrue(e.getMessage().contains(EngineReport.describeCpu()), e.getMessage());
         for (ConvolutionPath p : ConvolutionEngine.AUTO_ORDER) {
             assertTrue(e.getMessage().contains(p.configName() + ": 1->32 k3 s1 p1 @16x16 backward-data NaN"), e.getMessage());
@@ -70,8 +91,12 @@ class ConvolutionEngineTest {
     @EnumSource(ConvolutionPath.class)
     void theBatteryPassesOnEveryPathThisProcessCanRunWhereThePathIsCorrect(ConvolutionPath path) {
         Assumptions.assumeTrue(path.unavailableReason() == null, () -> path.unavailableReason());
-        List<ConvolutionShape> shapes = new ArrayList<>(ConvolutionEngine.battery(false));
-        if (path != ConvolutionPath.ONEDNN_AVX) shapes.addAll(ConvolutionEngine.battery(true)); // no bf16 below AVX-512
+        List<ConvolutionShape> shapes = new ArrayList<>();
+        for (int threads = 1; threads <= 2; threads++) { // some faults show on two threads only
+            shapes.addAll(ConvolutionEngine.battery(false, threads));
+            // no bf16 instructions below AVX-512
+            if (path != ConvolutionPath.ONEDNN_AVX) shapes.addAll(ConvolutionEngine.battery(true, threads));
+        }
         List<ConvolutionCheck.Result> results = ConvolutionEngine.checkOn(path, shapes);
         assertEquals(shapes.size(), results.size());
         for (ConvolutionCheck.Result r : results) {
@@ -88,7 +113,7 @@ class ConvolutionEngineTest {
         assertTrue(line.startsWith("engine: " + EngineReport.describeCpu()), line);
         assertTrue(line.contains("libtorch 2.10.0") && line.contains("oneDNN v3."), line);
         assertTrue(line.contains("conv-path " + report.path().configName()), line);
-        assertTrue(report.shapes() >= ConvolutionEngine.battery(false).size(), line);
+        assertTrue(report.shapes() >= ConvolutionEngine.battery(false, 1).size(), line);
         assertTrue(report.worstFloat32() <= ConvolutionCheck.FLOAT32_TOLERANCE, line);
         assertTrue(report.worstBf16() <= ConvolutionCheck.BF16_TOLERANCE, line);
     }

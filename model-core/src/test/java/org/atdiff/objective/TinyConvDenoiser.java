@@ -3,6 +3,7 @@ package org.atdiff.objective;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.LongPointer;
@@ -18,12 +19,14 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
- * Test-only denoiser: conv3x3 -> + timestep-embedding bias -> SiLU -> conv3x3. The timestep enters through
+ * Test-only denoiser: conv3x3 -> + timestep-embedding bias -> SiLU -> conv3x3, the convolutions through
+ * {@link ConvolutionEngine} (a module's own forward would skip the engine self-check). The timestep enters through
  * sinusoidal features of t / T mapped by a linear layer to one bias per hidden channel. Labels are ignored.
  * Weights come from torch's generator seeded with {@code seed}; {@code dtype} Double serves finite differences.
  */
 public final class TinyConvDenoiser implements TrainableDenoiser {
     private static final int FEATURES = 8;
+    private static final long[] SAME_STRIDE = {1, 1}, SAME_PADDING = {1, 1};
     private final Module root = new Module();
     private final Conv2dImpl in, out;
     private final LinearImpl time;
@@ -66,8 +69,13 @@ public final class TinyConvDenoiser implements TrainableDenoiser {
             }
         }
         Tensor emb = time.forward(HostTensors.fromFloats(f, steps.length, FEATURES).to(x.scalar_type()));
-        Tensor h = torch.silu(in.forward(x).add(emb.reshape(steps.length, hidden, 1, 1)));
-        return out.forward(h);
+        Tensor h = torch.silu(conv(in, x).add(emb.reshape(steps.length, hidden, 1, 1)));
+        return conv(out, h);
+    }
+
+    /** The layer's 3x3 convolution on the path the engine self-check chose, as every model of atdiff computes it. */
+    private static Tensor conv(Conv2dImpl layer, Tensor x) {
+        return ConvolutionEngine.conv2d(x, layer.weight(), layer.bias(), SAME_STRIDE, SAME_PADDING);
     }
 
     @Override
