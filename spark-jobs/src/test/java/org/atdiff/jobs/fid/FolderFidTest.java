@@ -85,7 +85,9 @@ class FolderFidTest {
         File folders = new File(dir, "fid-folders");
         PipelineCommandsTest.run(new FidJob(), common, withClf, "samples.path=" + a, "reference.path=" + b,
                 "output.path=" + folders);
-        assertEquals(expected, score(folders), 1e-9 * expected, "folder vs folder = prep -> stats -> fid");
+        // the same features up to float32 rounding, which differs between the two feature passes on the channels-last
+        // path (measured on Zen 5: 2e-8 relative; on Zen 4, default path, below 1e-9)
+        assertEquals(expected, score(folders), 1e-6 * expected, "folder vs folder = prep -> stats -> fid");
         JsonNode row = new ObjectMapper().readTree(new File(folders, FidScoring.RESULT_FILE)).get("results").get(0);
         assertEquals(24, row.get("count").asInt());
         assertTrue(row.get("sampler").isNull());
@@ -94,7 +96,7 @@ class FolderFidTest {
         File mixed = new File(dir, "fid-mixed");
         PipelineCommandsTest.run(new FidJob(), common, withClf, "samples.path=" + a,
                 "reference.path=" + new File(dir, "b.npz"), "output.path=" + mixed);
-        assertEquals(expected, score(mixed), 1e-9 * expected, "folder vs .npz");
+        assertEquals(expected, score(mixed), 1e-6 * expected, "folder vs .npz");
 
         File same = new File(dir, "fid-same");
         PipelineCommandsTest.run(new FidJob(), common, withClf, "samples.path=" + a, "reference.path=" + a,
