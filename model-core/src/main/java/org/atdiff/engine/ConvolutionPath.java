@@ -18,9 +18,10 @@ public enum ConvolutionPath {
     /** oneDNN on the tensors as the model gives them (NCHW for the U-Net, channels-last for Inception). */
     DEFAULT,
     /**
-     * oneDNN on channels-last activations and weights for every convolution ({@code brgconv} kernels). A shape the
-     * check finds wrong here runs on {@link #MATRIX_PRODUCT} instead, the rest of the network staying on oneDNN: on
-     * Zen 5 the one-input-channel backward-data, and 1x1 convolutions such as Inception's 192->176 on two threads.
+     * oneDNN on channels-last activations and weights ({@code brgconv} kernels), except one-input-channel
+     * convolutions, whose backward-data Zen 5 gets wrong intermittently: those always run as {@link #MATRIX_PRODUCT}.
+     * Any other shape the check finds wrong here runs on {@link #MATRIX_PRODUCT} too, the rest of the network staying
+     * on oneDNN: on Zen 5, 1x1 convolutions such as Inception's 192->176 on two threads.
      */
     CHANNELS_LAST,
     /**
@@ -91,6 +92,9 @@ public enum ConvolutionPath {
         if (this != CHANNELS_LAST) {
             return torch.conv2d(x, weight, optional(bias), stride, padding, DILATION, 1);
         }
+        // One input channel: Zen 5's channels-last backward-data is wrong there on some calls and right on others, so
+        // a check that happens to pass cannot vouch for it (three JVMs here moved 6, 5 and 2 battery shapes)
+        if (weight.size(1) == 1) return matrixProductConv2d(x, weight, bias, stride, padding);
         return torch.conv2d(x.contiguous(torch.MemoryFormat.ChannelsLast),
                 weight.contiguous(torch.MemoryFormat.ChannelsLast), optional(bias), stride, padding, DILATION, 1);
     }
