@@ -10,9 +10,9 @@ import org.bytedeco.pytorch.global.torch;
  * The ways this JVM can compute a 2-d convolution. libtorch's bundled oneDNN (v3.7.1) computes some float32 and
  * bfloat16 convolutions wrongly on AMD Zen 5 CPUs (shared/notes/engine.md: NCHW forward wrong for input channels
  * >= 16 not a multiple of 16, backward-data wrong for output channels not a multiple of 16 and many stride-2
- * shapes; channels-last wrong only with one input channel). {@link ConvolutionEngine} checks the path in use against
- * float64 and moves to the next one that passes, in the order of this enum (fastest first, measured in
- * docs/performance.md, "engine").
+ * shapes; channels-last wrong with one input channel, and for some 1x1 shapes on two threads only).
+ * {@link ConvolutionEngine} checks the path in use against float64 and moves to the next one that passes, in the order
+ * of {@link ConvolutionEngine#AUTO_ORDER} (fastest first, measured in docs/performance.md, "engine").
  */
 public enum ConvolutionPath {
     /** oneDNN on the tensors as the model gives them (NCHW for the U-Net, channels-last for Inception). */
