@@ -18,10 +18,11 @@ public enum ConvolutionPath {
     /** oneDNN on the tensors as the model gives them (NCHW for the U-Net, channels-last for Inception). */
     DEFAULT,
     /**
-     * oneDNN on channels-last activations and weights ({@code brgconv} kernels), except one-input-channel
-     * convolutions, whose backward-data Zen 5 gets wrong intermittently: those always run as {@link #MATRIX_PRODUCT}.
-     * Any other shape the check finds wrong here runs on {@link #MATRIX_PRODUCT} too, the rest of the network staying
-     * on oneDNN: on Zen 5, 1x1 convolutions such as Inception's 192->176 on two threads.
+     * oneDNN on channels-last activations and weights ({@code brgconv} kernels) where both channel counts are a
+     * multiple of 16; the others (a U-Net's first and last convolution, Inception's first), whose padded channel
+     * blocks Zen 5 reads wrongly on some calls, always run as {@link #MATRIX_PRODUCT}. Any other shape the check finds
+     * wrong here runs on {@link #MATRIX_PRODUCT} too, the rest of the network staying on oneDNN: on Zen 5, 1x1
+     * convolutions such as Inception's 192->176 on two threads.
      */
     CHANNELS_LAST,
     /**
@@ -45,6 +46,8 @@ public enum ConvolutionPath {
     /** The value of {@link #ISA_VARIABLE} that {@link #ONEDNN_AVX} needs. */
     public static final String ISA_VALUE = "AVX";
     private static final long[] DILATION = {1, 1};
+    /** oneDNN's channel block on AVX-512: channel counts that are not a multiple of it are padded. */
+    private static final long ONEDNN_BLOCK = 16;
 
     /** The name {@code engine.conv-path} uses. */
     public String configName() {
@@ -92,9 +95,12 @@ public enum ConvolutionPath {
         if (this != CHANNELS_LAST) {
             return torch.conv2d(x, weight, optional(bias), stride, padding, DILATION, 1);
         }
-        // One input channel: Zen 5's channels-last backward-data is wrong there on some calls and right on others, so
-        // a check that happens to pass cannot vouch for it (three JVMs here moved 6, 5 and 2 battery shapes)
-        if (weight.size(1) == 1) return matrixProductConv2d(x, weight, bias, stride, padding);
+        // Channels oneDNN pads to its 16-wide blocks: Zen 5's faults read that padding, so they come and go from call
+        // to call (one input channel: three JVMs here found 6, 5 and 2 battery shapes wrong; a 3-channel U-Net's
+        // gradient went NaN once in three CI runs), and a check that happens to pass cannot vouch for them
+        if (weight.size(0) % ONEDNN_BLOCK != 0 || weight.size(1) % ONEDNN_BLOCK != 0) {
+            return matrixProductConv2d(x, weight, bias, stride, padding);
+        }
         return torch.conv2d(x.contiguous(torch.MemoryFormat.ChannelsLast),
                 weight.contiguous(torch.MemoryFormat.ChannelsLast), optional(bias), stride, padding, DILATION, 1);
     }
