@@ -243,8 +243,8 @@ class DistributedTrainerTest {
                 String json = Files.readString(shared.resolve("nll-out-" + p).resolve("nll.json"));
                 assertTrue(json.contains("\"variance\" : \"learned\"") && json.contains("\"timesteps\" : 4"), json);
             }
-            // equal to float32 rounding, which follows the batch a partition makes on channels-last's matrix products
-            // (5e-9 relative on Zen 5); noise drawn by partition would move the bound by percents
+            // equal to float32 rounding, which differs with the batches the partitions make (5e-9 relative on Zen 5's
+            // channels-last path); noise drawn by partition would move the bound by percents
             assertEquals(bpd[0], bpd[1], 1e-6 * bpd[0], "images draw their noise by id, not by partition");
             org.atdiff.jobs.nll.NllJob.Result r = org.atdiff.jobs.nll.NllJob.run(spark, new org.atdiff.jobs.sample.EvaluationSettings("nll",
                     "", fixed.toString(), true, data.toString(), org.atdiff.prep.DatasetSplit.TEST, 5, 2, 0, 0, 1, shared.resolve("nll-fixed-out").toString(), false));
