@@ -18,11 +18,11 @@ public enum ConvolutionPath {
     /** oneDNN on the tensors as the model gives them (NCHW for the U-Net, channels-last for Inception). */
     DEFAULT,
     /**
-     * oneDNN on channels-last activations and weights ({@code brgconv} kernels) where both channel counts are a
-     * multiple of 16; the others (a U-Net's first and last convolution, Inception's first), whose padded channel
-     * blocks Zen 5 reads wrongly on some calls, always run as {@link #MATRIX_PRODUCT}. Any other shape the check finds
-     * wrong here runs on {@link #MATRIX_PRODUCT} too, the rest of the network staying on oneDNN: on Zen 5, 1x1
-     * convolutions such as Inception's 192->176 on two threads.
+     * oneDNN on channels-last activations and weights ({@code brgconv} kernels), with channel counts that are not a
+     * multiple of 16 (a U-Net's first and last convolution, Inception's first) zero-padded up to one, because Zen 5
+     * reads oneDNN's own padding of those blocks wrongly on some calls. Any shape the check finds wrong here runs on
+     * {@link #MATRIX_PRODUCT}, the rest of the network staying on oneDNN: on Zen 5, 1x1 convolutions such as
+     * Inception's 192->176 on two threads.
      */
     CHANNELS_LAST,
     /**
@@ -95,14 +95,25 @@ public enum ConvolutionPath {
         if (this != CHANNELS_LAST) {
             return torch.conv2d(x, weight, optional(bias), stride, padding, DILATION, 1);
         }
-        // Channels oneDNN pads to its 16-wide blocks: Zen 5's faults read that padding, so they come and go from call
-        // to call (one input channel: three JVMs here found 6, 5 and 2 battery shapes wrong; a 3-channel U-Net's
-        // gradient went NaN once in three CI runs), and a check that happens to pass cannot vouch for them
-        if (weight.size(0) % ONEDNN_BLOCK != 0 || weight.size(1) % ONEDNN_BLOCK != 0) {
-            return matrixProductConv2d(x, weight, bias, stride, padding);
+        long out = weight.size(0), in = weight.size(1), outBlocks = roundUp(out), inBlocks = roundUp(in);
+        if (outBlocks == out && inBlocks == in) {
+            return torch.conv2d(x.contiguous(torch.MemoryFormat.ChannelsLast),
+                    weight.contiguous(torch.MemoryFormat.ChannelsLast), optional(bias), stride, padding, DILATION, 1);
         }
-        return torch.conv2d(x.contiguous(torch.MemoryFormat.ChannelsLast),
-                weight.contiguous(torch.MemoryFormat.ChannelsLast), optional(bias), stride, padding, DILATION, 1);
+        // Zero channels up to oneDNN's 16-wide blocks, so that it pads nothing itself: Zen 5's faults read that
+        // padding and come and go from call to call (one input channel: three JVMs found 6, 5 and 2 battery shapes
+        // wrong; a 3-channel U-Net's gradient went NaN once in three CI runs). Zero channels add zero to every output.
+        Tensor w = torch.constant_pad_nd(weight, 0, 0, 0, 0, 0, inBlocks - in, 0, outBlocks - out);
+        Tensor input = inBlocks == in ? x : torch.constant_pad_nd(x, 0, 0, 0, 0, 0, inBlocks - in);
+        Tensor b = bias == null ? null : torch.constant_pad_nd(bias, 0, outBlocks - out);
+        Tensor y = torch.conv2d(input.contiguous(torch.MemoryFormat.ChannelsLast),
+                w.contiguous(torch.MemoryFormat.ChannelsLast), optional(b), stride, padding, DILATION, 1);
+        return outBlocks == out ? y : y.narrow(1, 0, out);
+    }
+
+    /** {@code channels} rounded up to a multiple of oneDNN's channel block. */
+    private static long roundUp(long channels) {
+        return (channels + ONEDNN_BLOCK - 1) / ONEDNN_BLOCK * ONEDNN_BLOCK;
     }
 
     static TensorOptional optional(Tensor bias) {

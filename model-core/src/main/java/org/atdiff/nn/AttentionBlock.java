@@ -10,7 +10,8 @@ import org.bytedeco.pytorch.global.torch;
  * need" eq. 1): qkv = W_qkv GN(x); per head softmax(q^T k / sqrt(d)) v; out = x + W_proj(heads), with W_proj
  * starting at zero. The qkv channels are laid out per head as [q_h, k_h, v_h] (improved-diffusion's order) or
  * as [q, k, v] with the heads inside each (guided-diffusion's new order), see {@link UNetConfig.AttentionOrder};
- * the weights are 1x1 conv1d kernels [out, in, 1] as there, so the names and shapes match their checkpoints.
+ * the weights are 1x1 conv1d kernels [out, in, 1] as there, so the names and shapes match their checkpoints, applied
+ * as products over the channels of each pixel (no convolution kernel, and a channels-last input stays channels-last).
  */
 final class AttentionBlock implements TimestepBlock {
     private final GroupNormLayer norm;
@@ -21,8 +22,6 @@ final class AttentionBlock implements TimestepBlock {
     private final int channels;
     private final int heads;
     private final UNetConfig.AttentionOrder order;
-    private static final long[] ONE = {1};
-    private static final long[] ZERO = {0};
 
     AttentionBlock(ParameterStore store, String name, int channels, int headChannels, UNetConfig.AttentionOrder order) {
         this.channels = channels;
@@ -40,24 +39,25 @@ final class AttentionBlock implements TimestepBlock {
     @Override
     public Tensor forward(Tensor x, Tensor embAct) {
         long b = x.size(0), hgt = x.size(2), wid = x.size(3), n = hgt * wid, d = channels / heads;
-        Tensor flat = x.reshape(b, channels, n);
-        Tensor qkv = torch.conv1d(norm.forward(flat), qkvWeight, qkvBias, ONE, ZERO, ONE, 1); // [B, 3C, N]
-        Tensor q, k, v; // each [B*heads, d, N]
+        // pixel-major [B, N, C] (a view of a channels-last map); the 1x1 projections are products over channels
+        Tensor pixels = norm.forward(x).permute(0, 2, 3, 1).reshape(b, n, channels);
+        Tensor qkv = torch.linear(pixels, qkvWeight.view(3L * channels, channels), qkvBias); // [B, N, 3C]
+        Tensor q, k, v; // each [B, heads, N, d]
         if (order == UNetConfig.AttentionOrder.HEADS_FIRST) {
-            TensorVector parts = qkv.reshape(b * heads, 3 * d, n).split(d, 1);
+            TensorVector parts = qkv.view(b, n, heads, 3 * d).split(d, 3);
             q = parts.get(0);
             k = parts.get(1);
             v = parts.get(2);
         } else {
-            TensorVector parts = qkv.split(channels, 1);
-            q = parts.get(0).reshape(b * heads, d, n);
-            k = parts.get(1).reshape(b * heads, d, n);
-            v = parts.get(2).reshape(b * heads, d, n);
+            TensorVector parts = qkv.split(channels, 2);
+            q = parts.get(0).view(b, n, heads, d);
+            k = parts.get(1).view(b, n, heads, d);
+            v = parts.get(2).view(b, n, heads, d);
         }
-        // scaled_dot_product_attention wants [batch, tokens, d]; its default scale is 1/sqrt(d)
+        // scaled_dot_product_attention's default scale is 1/sqrt(d)
         Tensor a = torch.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
-        Tensor merged = a.transpose(1, 2).reshape(b, channels, n);
-        Tensor out = torch.conv1d(merged, projWeight, projBias, ONE, ZERO, ONE, 1);
-        return flat.add(out).reshape(b, channels, hgt, wid);
+        Tensor merged = a.transpose(1, 2).reshape(b, n, channels); // heads side by side, as the 1x1 conv reads them
+        Tensor out = torch.linear(merged, projWeight.view(channels, channels), projBias);
+        return x.add(out.view(b, hgt, wid, channels).permute(0, 3, 1, 2));
     }
 }

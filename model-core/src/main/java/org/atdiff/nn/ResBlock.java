@@ -71,6 +71,6 @@ final class ResBlock implements TimestepBlock {
 
     private Tensor resampled(Tensor t) {
         if (resample == Resample.DOWN) return torch.avg_pool2d(t, 2, 2); // kernel 2x2, stride = kernel
-        return torch.upsample_nearest2d(t, 2 * t.size(2), 2 * t.size(3));
+        return Upsample.nearest2x(t);
     }
 }
