@@ -7,9 +7,11 @@ import java.util.Map;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.ConvolutionPath;
 import org.atdiff.engine.EngineReport;
+import org.atdiff.tensor.NativeAllocator;
 
 /**
- * {@code engine.conv-path} for a command: checks this JVM's engine with it (printing the engine line), and gives the
+ * {@code engine.conv-path} for a command: checks this JVM's engine with it (printing the engine line and what its
+ * C allocator does with freed memory, {@link NativeAllocator}), and gives the
  * Spark properties that carry it to the executors, which check their own engine (their CPU may differ) before their
  * first convolution.
  */
@@ -26,6 +28,7 @@ public final class EngineSetup {
         String setting = config.getString("engine.conv-path");
         EngineReport report = ConvolutionEngine.configure(setting);
         out.println(report.line());
+        out.println(NativeAllocator.describe());
         return executorEnvironment(setting);
     }
 

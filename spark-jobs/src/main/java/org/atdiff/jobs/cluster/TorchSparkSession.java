@@ -1,6 +1,7 @@
 package org.atdiff.jobs.cluster;
 
 import org.atdiff.tensor.EngineThreads;
+import org.atdiff.tensor.NativeAllocator;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,8 +18,9 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * A {@link SparkSession} builder whose executors can run libtorch: the Java 17 {@code --add-opens} flags and
- * JavaCPP's native cache folder in {@code spark.executor.extraJavaOptions}, {@code OMP_NUM_THREADS} in their
- * environment, and the application's jars on their classpath.
+ * JavaCPP's native cache folder in {@code spark.executor.extraJavaOptions}, {@code OMP_NUM_THREADS} and the
+ * driver's malloc tunables ({@link NativeAllocator}) in their environment, and the application's jars on their
+ * classpath.
  *
  * <p>The master is the one given, or with {@code null} the one spark-submit passed in the {@code spark.master}
  * system property; the application name is kept when spark-submit set one. Extra Spark properties (the
@@ -83,6 +85,7 @@ public final class TorchSparkSession {
         conf.set("spark.executor.extraJavaOptions", javaOptions);
         int threads = EngineThreads.resolve(threadsPerTask, conf.getInt("spark.task.cpus", 1));
         conf.set("spark.executorEnv.OMP_NUM_THREADS", Integer.toString(threads));
+        allocateLikeTheDriver(conf, NativeAllocator.tunables());
 
         Matcher cluster = LOCAL_CLUSTER.matcher(master.trim());
         if (cluster.matches()) {
@@ -101,6 +104,15 @@ public final class TorchSparkSession {
             if (!conf.contains("spark.jars")) conf.set("spark.jars", String.join(",", applicationJars()));
         }
         return conf;
+    }
+
+    /**
+     * Executors get the driver's malloc tunables {@code driverTunables} (null: none), unless {@code conf} sets them:
+     * glibc reads them when a process starts.
+     */
+    static void allocateLikeTheDriver(SparkConf conf, String driverTunables) {
+        String key = "spark.executorEnv." + NativeAllocator.VARIABLE;
+        if (driverTunables != null && !conf.contains(key)) conf.set(key, driverTunables);
     }
 
     /** The jars on this JVM's classpath that hold atdiff, bytedeco or Typesafe Config packages. */

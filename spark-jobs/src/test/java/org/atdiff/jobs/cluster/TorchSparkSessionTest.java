@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import org.apache.spark.SparkConf;
+import org.atdiff.tensor.NativeAllocator;
 import org.junit.jupiter.api.Test;
 
 class TorchSparkSessionTest {
@@ -19,6 +20,23 @@ class TorchSparkSessionTest {
         assertEquals("3", conf.get("spark.executorEnv.OMP_NUM_THREADS"));
         assertEquals("1", TorchSparkSession.conf("local[2]", "t", 0).get("spark.executorEnv.OMP_NUM_THREADS"));
         assertFalse(conf.contains("spark.jars"));
+    }
+
+    @Test
+    void executorsAllocateLikeTheDriverUnlessTheConfSaysOtherwise() {
+        String key = "spark.executorEnv." + NativeAllocator.VARIABLE, driver = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=9";
+        SparkConf conf = new SparkConf(false);
+        TorchSparkSession.allocateLikeTheDriver(conf, driver);
+        assertEquals(driver, conf.get(key));
+        SparkConf own = new SparkConf(false).set(key, "glibc.malloc.mmap_max=1");
+        TorchSparkSession.allocateLikeTheDriver(own, driver);
+        assertEquals("glibc.malloc.mmap_max=1", own.get(key));
+        SparkConf none = new SparkConf(false);
+        TorchSparkSession.allocateLikeTheDriver(none, null);
+        assertFalse(none.contains(key));
+        String here = NativeAllocator.tunables(); // and conf() passes this driver's own
+        SparkConf built = TorchSparkSession.conf("local[2]", "t", 1);
+        assertEquals(here, built.contains(key) ? built.get(key) : null);
     }
 
     @Test
