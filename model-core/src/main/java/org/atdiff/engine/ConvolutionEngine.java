@@ -154,16 +154,9 @@ public final class ConvolutionEngine {
      */
     public static synchronized List<ConvolutionCheck.Result> checkOn(ConvolutionPath path, Collection<ConvolutionShape> shapes) {
         if (path.unavailableReason() != null) return List.of();
-        ConvolutionPath previous = active;
-        try {
-            path.activate();
-            List<ConvolutionCheck.Result> out = new ArrayList<>();
-            for (ConvolutionShape s : shapes) out.add(check(path, s));
-            return out;
-        } finally {
-            if (previous != null) previous.activate();
-            else ConvolutionPath.DEFAULT.activate();
-        }
+        List<ConvolutionCheck.Result> out = new ArrayList<>();
+        for (ConvolutionShape s : shapes) out.add(activeCheck(path, s));
+        return out;
     }
 
     /**
@@ -277,13 +270,16 @@ public final class ConvolutionEngine {
         return admitted.get(shape);
     }
 
-    /** The check of a shape on a path while another may be in use: the path's switches on for the check. */
+    /**
+     * The check of a shape on a path while another may be in use: the path's switches on for the check, then the
+     * path in use's (libtorch's defaults, those of {@link ConvolutionPath#DEFAULT}, when none is chosen yet).
+     */
     private static ConvolutionCheck.Result activeCheck(ConvolutionPath path, ConvolutionShape s) {
         path.activate();
         try {
             return check(path, s);
         } finally {
-            if (active != null) active.activate();
+            (active != null ? active : ConvolutionPath.DEFAULT).activate();
         }
     }
 
