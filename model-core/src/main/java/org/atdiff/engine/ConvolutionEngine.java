@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -55,6 +56,8 @@ public final class ConvolutionEngine {
     private static volatile Set<ConvolutionShape> recording;
     private static volatile BiPredicate<ConvolutionPath, ConvolutionShape> simulatedFault;
     private static long checkNanos;
+    /** The exact calls whose first execution ran alone ({@link #runFirstAlone}); also the lock of those runs. */
+    private static final Set<ExactCall> ranAlone = ConcurrentHashMap.newKeySet();
     /** Every check made in this JVM, per path: a path that was right for a shape stays right for it. */
     private static final Map<ConvolutionPath, Map<ConvolutionShape, ConvolutionCheck.Result>> checked =
             new EnumMap<>(ConvolutionPath.class);
@@ -77,8 +80,38 @@ public final class ConvolutionEngine {
         if (record != null) record.add(shape);
         ConvolutionPath path = active == null ? null : admitted.get(shape);
         if (path == null) path = admit(shape);
-        if (bf16 && bf16InFloat32) return float32Conv2d(path, x, weight, bias, stride, padding);
+        boolean inFloat32 = bf16 && bf16InFloat32;
+        ExactCall call = new ExactCall(shape, x.size(0), path, inFloat32);
+        if (!ranAlone.contains(call)) runFirstAlone(call, x, weight, bias, stride, padding);
+        if (inFloat32) return float32Conv2d(path, x, weight, bias, stride, padding);
         return path.conv2d(x, weight, bias, stride, padding);
+    }
+
+    /** A convolution as oneDNN creates its primitives for it: the shape, the batch and how it is computed. */
+    private record ExactCall(ConvolutionShape shape, long batch, ConvolutionPath path, boolean inFloat32) {}
+
+    /**
+     * Runs {@code call} once (forward, and backward when autograd will take it) on zeros of the same sizes, memory
+     * format and dtype, while no other thread runs a first call, so that oneDNN creates and first executes its
+     * primitives for it alone. oneDNN 3.7's brgemm convolutions crashed (SIGSEGV in init_batch, under
+     * backward-data) or gave NaN gradients when two threads executed one for the first time at once: two training
+     * workers of a local[2] JVM at their first step, channels-last on Zen 5 (2 of 10 fresh JVMs of a probe, and
+     * KilledProcessRecoveryTest's relaunched driver 1 run in 6; 0 of 14 once each shape had first run alone).
+     */
+    private static void runFirstAlone(ExactCall call, Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        synchronized (ranAlone) {
+            if (ranAlone.contains(call)) return;
+            boolean backward = call.shape().backward();
+            try (PointerScope scope = new PointerScope()) {
+                Tensor x0 = torch.zeros_like(x).requires_grad_(backward);
+                Tensor w0 = torch.zeros_like(weight).requires_grad_(backward);
+                Tensor b0 = bias == null ? null : torch.zeros_like(bias).requires_grad_(backward);
+                Tensor y = call.inFloat32() ? float32Conv2d(call.path(), x0, w0, b0, stride, padding)
+                        : call.path().conv2d(x0, w0, b0, stride, padding);
+                if (backward) y.sum().backward();
+            }
+            ranAlone.add(call);
+        }
     }
 
     /**
@@ -295,6 +328,11 @@ public final class ConvolutionEngine {
         results.clear();
         bf16InFloat32 = false;
         active = null; // the next convolution (or report) selects again, under the same setting
+    }
+
+    /** For tests: how many exact calls (shape, batch, path) have had their first execution alone. */
+    static int callsRunFirstAlone() {
+        return ranAlone.size();
     }
 
     /** For tests: bf16 convolutions in float32 from now on (as after a failed bf16 check), or native again. */

@@ -8,6 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.atdiff.SingleThreadedTorch;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -116,5 +121,49 @@ class ConvolutionEngineTest {
         assertTrue(report.shapes() >= ConvolutionEngine.battery(false, 1).size(), line);
         assertTrue(report.worstFloat32() <= ConvolutionCheck.FLOAT32_TOLERANCE, line);
         assertTrue(report.worstBf16() <= ConvolutionCheck.BF16_TOLERANCE, line);
+    }
+
+    /**
+     * Two threads' first use of a convolution new to this JVM (two training workers of local[2] at their first
+     * step): its first execution runs alone once per exact call (shape, batch, path), and both threads' results and
+     * gradients match float64. Before, oneDNN's brgemm convolutions crashed or gave NaN here on Zen 5 in about one
+     * fresh JVM in five.
+     */
+    @Test
+    void twoThreadsFirstUseOfAConvolutionRunsItFirstAloneAndBothAgreeWithFloat64() throws Exception {
+        int before = ConvolutionEngine.callsRunFirstAlone();
+        double[] errors = new double[2];
+        Thread[] threads = new Thread[2];
+        for (int k = 0; k < 2; k++) {
+            final int worker = k;
+            threads[k] = new Thread(() -> {
+                try (PointerScope scope = new PointerScope()) {
+                    torch.set_num_threads(1);
+                    torch.manual_seed(11 + worker);
+                    Tensor x = torch.randn(7, 16, 11, 11).contiguous(torch.MemoryFormat.ChannelsLast).requires_grad_(true);
+                    Tensor w = torch.randn(13, 16, 3, 3).mul(new Scalar(0.1)).requires_grad_(true);
+                    Tensor y = ConvolutionEngine.conv2d(x, w, null, new long[] {1, 1}, new long[] {1, 1});
+                    y.square().sum().backward();
+                    Tensor x64 = x.detach().to(ScalarType.Double).requires_grad_(true);
+                    Tensor w64 = w.detach().to(ScalarType.Double).requires_grad_(true);
+                    ConvolutionEngine.conv2d(x64, w64, null, new long[] {1, 1}, new long[] {1, 1}).square().sum().backward();
+                    errors[worker] = Math.max(relative(x.grad(), x64.grad()), relative(w.grad(), w64.grad()));
+                }
+            });
+        }
+        for (Thread t : threads) t.start();
+        for (Thread t : threads) t.join();
+        for (double e : errors) assertTrue(e < 1e-4, "gradient error against float64: " + e);
+        assertEquals(before + 1, ConvolutionEngine.callsRunFirstAlone(), "one exact call, run first alone once");
+        try (PointerScope scope = new PointerScope()) { // another batch is another call
+            ConvolutionEngine.conv2d(torch.randn(3, 16, 11, 11).contiguous(torch.MemoryFormat.ChannelsLast),
+                    torch.randn(13, 16, 3, 3), null, new long[] {1, 1}, new long[] {1, 1});
+        }
+        assertTrue(ConvolutionEngine.callsRunFirstAlone() >= before + 2);
+    }
+
+    private static double relative(Tensor a, Tensor reference) {
+        return a.to(ScalarType.Double).sub(reference).abs().max().item_double()
+                / Math.max(1e-12, reference.abs().max().item_double());
     }
 }
