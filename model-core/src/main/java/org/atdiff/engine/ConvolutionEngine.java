@@ -34,7 +34,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * JVM no one configured (an executor) reads the setting from the environment variable {@link #PATH_VARIABLE}, which
  * the driver's Spark session passes to its executors; without it, {@code auto}. When no path passes, the
  * convolution throws {@link EngineCheckException} naming the CPU and the failing shape: nothing is computed on
- * numbers the check has shown to be wrong.
+ * numbers the check has shown to be wrong. The first execution of each exact convolution (shape, batch, path) in a
+ * JVM runs alone ({@link #runFirstAlone}): oneDNN crashed when two threads first ran one at once.
  */
 public final class ConvolutionEngine {
     /** The environment variable that carries {@code engine.conv-path} to executors. */
@@ -96,7 +97,7 @@ public final class ConvolutionEngine {
      * primitives for it alone. oneDNN 3.7's brgemm convolutions crashed (SIGSEGV in init_batch, under
      * backward-data) or gave NaN gradients when two threads executed one for the first time at once: two training
      * workers of a local[2] JVM at their first step, channels-last on Zen 5 (2 of 10 fresh JVMs of a probe, and
-     * KilledProcessRecoveryTest's relaunched driver 1 run in 6; 0 of 14 once each shape had first run alone).
+     * KilledProcessRecoveryTest's relaunched driver 1 run in 6; none of 12 fresh JVMs of the probe with this).
      */
     private static void runFirstAlone(ExactCall call, Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
         synchronized (ranAlone) {
