@@ -95,20 +95,16 @@ public enum ConvolutionPath {
         if (this != CHANNELS_LAST) {
             return torch.conv2d(x, weight, optional(bias), stride, padding, DILATION, 1);
         }
-        long out = weight.size(0), in = weight.size(1), outBlocks = roundUp(out), inBlocks = roundUp(in);
-        if (outBlocks == out && inBlocks == in) {
-            return torch.conv2d(x.contiguous(torch.MemoryFormat.ChannelsLast),
-                    weight.contiguous(torch.MemoryFormat.ChannelsLast), optional(bias), stride, padding, DILATION, 1);
-        }
         // Zero channels up to oneDNN's 16-wide blocks, so that it pads nothing itself: Zen 5's faults read that
         // padding and come and go from call to call (one input channel: three JVMs found 6, 5 and 2 battery shapes
         // wrong; a 3-channel U-Net's gradient went NaN once in three CI runs). Zero channels add zero to every output.
-        Tensor w = torch.constant_pad_nd(weight, 0, 0, 0, 0, 0, inBlocks - in, 0, outBlocks - out);
-        Tensor input = inBlocks == in ? x : torch.constant_pad_nd(x, 0, 0, 0, 0, 0, inBlocks - in);
-        Tensor b = bias == null ? null : torch.constant_pad_nd(bias, 0, outBlocks - out);
+        long out = weight.size(0), in = weight.size(1), outPad = roundUp(out) - out, inPad = roundUp(in) - in;
+        Tensor w = outPad == 0 && inPad == 0 ? weight : torch.constant_pad_nd(weight, 0, 0, 0, 0, 0, inPad, 0, outPad);
+        Tensor input = inPad == 0 ? x : torch.constant_pad_nd(x, 0, 0, 0, 0, 0, inPad);
+        Tensor b = bias == null || outPad == 0 ? bias : torch.constant_pad_nd(bias, 0, outPad);
         Tensor y = torch.conv2d(input.contiguous(torch.MemoryFormat.ChannelsLast),
                 w.contiguous(torch.MemoryFormat.ChannelsLast), optional(b), stride, padding, DILATION, 1);
-        return outBlocks == out ? y : y.narrow(1, 0, out);
+        return outPad == 0 ? y : y.narrow(1, 0, out);
     }
 
     /** {@code channels} rounded up to a multiple of oneDNN's channel block. */

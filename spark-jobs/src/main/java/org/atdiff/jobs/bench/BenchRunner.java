@@ -43,11 +43,11 @@ final class BenchRunner {
         root.put("cores", Runtime.getRuntime().availableProcessors());
         root.put("threads", torch.get_num_threads());
         root.put("java", System.getProperty("java.version"));
-        // the PyTorch reference process inherits this environment, so both engines allocate alike
+        // the PyTorch reference process inherits this environment, so both engines allocate alike (EngineSetup has
+        // printed the line)
         root.put("allocator", NativeAllocator.describe());
         root.set("settings", JSON.readTree(config.getConfig("bench").root().render(ConfigRenderOptions.concise())));
         System.out.printf("atdiff bench: %d threads, load average %s%n", torch.get_num_threads(), loadAverage());
-        System.out.println(NativeAllocator.describe() + ", for both engines");
         List<BenchSection> selected = SECTIONS.stream().filter(section -> s.runs(section.name())).toList();
         StringBuilder whyNot = new StringBuilder();
         PythonReference python = selected.stream().anyMatch(BenchSection::usesPython)
