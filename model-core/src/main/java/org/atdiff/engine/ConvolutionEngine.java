@@ -56,6 +56,8 @@ public final class ConvolutionEngine {
     private static volatile boolean bf16InFloat32;
     private static volatile Set<ConvolutionShape> recording;
     private static volatile BiPredicate<ConvolutionPath, ConvolutionShape> simulatedFault;
+    /** The path a thread in {@link #shapesAsRunOn} computes every convolution on, unchecked; null otherwise. */
+    private static final ThreadLocal<ConvolutionPath> tracing = new ThreadLocal<>();
     private static long checkNanos;
     /** The exact calls whose first execution ran alone ({@link #runFirstAlone}); also the lock of those runs. */
     private static final Set<ExactCall> ranAlone = ConcurrentHashMap.newKeySet();
@@ -79,6 +81,8 @@ public final class ConvolutionEngine {
         ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
         Set<ConvolutionShape> record = recording;
         if (record != null) record.add(shape);
+        ConvolutionPath traced = tracing.get();
+        if (traced != null) return traced.conv2d(x, weight, bias, stride, padding);
         ConvolutionPath path = active == null ? null : admitted.get(shape);
         if (path == null) path = admit(shape);
         boolean inFloat32 = bf16 && bf16InFloat32;
@@ -166,6 +170,25 @@ public final class ConvolutionEngine {
             recording = null;
         }
         return List.copyOf(shapes);
+    }
+
+    /**
+     * The distinct convolution shapes {@code work} computes when every convolution runs on {@code path} (so in the
+     * memory formats that path hands on), in the order first used: for the per-path table of {@code check-engine}.
+     * Nothing is checked and the convolutions may be wrong on this CPU: {@code work}'s results are for tracing only
+     * and must be dropped. The path in use is unchanged afterwards.
+     */
+    public static synchronized List<ConvolutionShape> shapesAsRunOn(ConvolutionPath path, Runnable work) {
+        String why = path.unavailableReason();
+        if (why != null) throw new IllegalStateException(why);
+        path.activate();
+        tracing.set(path);
+        try {
+            return shapesOf(work);
+        } finally {
+            tracing.remove();
+            (active != null ? active : ConvolutionPath.DEFAULT).activate();
+        }
     }
 
     /** What the check found in this JVM (running the battery first if nothing has been checked yet). */

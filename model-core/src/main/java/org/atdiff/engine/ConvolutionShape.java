@@ -47,6 +47,12 @@ public record ConvolutionShape(long in, long out, long kh, long kw, long strideH
                 backward, threads);
     }
 
+    /** The same shape with its input in another memory format. */
+    public ConvolutionShape withChannelsLast(boolean on) {
+        return new ConvolutionShape(in, out, kh, kw, strideH, strideW, padH, padW, height, width, on && in > 1, bf16, bias,
+                backward, threads);
+    }
+
     /** E.g. {@code 17->32 k3x3 s2 p1 @16x16 nhwc bf16 2t} (the thread count when more than one). */
     @Override
     public String toString() {

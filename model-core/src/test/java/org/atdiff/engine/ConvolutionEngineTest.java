@@ -162,6 +162,32 @@ class ConvolutionEngineTest {
         assertTrue(ConvolutionEngine.callsRunFirstAlone() >= before + 2);
     }
 
+    /**
+     * check-engine's per-path table traces the model as each path would run it: channels-last hands its outputs on
+     * channels-last, the default path NCHW, and the trace neither checks nor changes the path in use (oneDNN's switch
+     * is back on after tracing the path without it).
+     */
+    @ParameterizedTest
+    @EnumSource(value = ConvolutionPath.class, names = {"DEFAULT", "CHANNELS_LAST", "MATRIX_PRODUCT", "NO_ONEDNN"})
+    void aTraceRecordsTheShapesInTheFormatsThePathHandsOn(ConvolutionPath path) {
+        ConvolutionEngine.configure(ConvolutionEngine.AUTO);
+        EngineReport before = ConvolutionEngine.report();
+        List<ConvolutionShape> shapes = ConvolutionEngine.shapesAsRunOn(path, () -> {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor x = torch.randn(2, 3, 8, 8).requires_grad_(true);
+                Tensor h = ConvolutionEngine.conv2d(x, torch.randn(32, 3, 3, 3), null, new long[] {1, 1}, new long[] {1, 1});
+                Tensor y = ConvolutionEngine.conv2d(h, torch.randn(32, 32, 3, 3), null, new long[] {2, 2}, new long[] {1, 1});
+                y.sum().backward();
+            }
+        });
+        assertEquals(2, shapes.size(), shapes.toString());
+        assertEquals(new ConvolutionShape(3, 32, 3, 3, 1, 1, 1, 1, 8, 8, false, false, false, true, 1), shapes.get(0),
+                "the model's input arrives NCHW on every path");
+        assertEquals(path == ConvolutionPath.CHANNELS_LAST, shapes.get(1).channelsLast(), "second convolution: " + shapes.get(1));
+        assertEquals(before, ConvolutionEngine.report(), "tracing checks nothing and keeps the path in use");
+        assertTrue(torch.globalContext().userEnabledMkldnn() == (before.path() != ConvolutionPath.NO_ONEDNN));
+    }
+
     private static double relative(Tensor a, Tensor reference) {
         return a.to(ScalarType.Double).sub(reference).abs().max().item_double()
                 / Math.max(1e-12, reference.abs().max().item_double());

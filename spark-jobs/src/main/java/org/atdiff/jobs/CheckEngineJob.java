@@ -2,8 +2,10 @@ package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.atdiff.engine.ConvolutionCheck;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.ConvolutionPath;
@@ -26,8 +28,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * the U-Net ({@code model.*} at {@code image.size} x {@code image.channels}; forward and backward, and under bf16
  * autocast where {@code train.precision} or {@code sample.precision} is bf16) and the feature network
  * {@code fid.features} names, so that every convolution shape they use is checked on the path
- * {@code engine.conv-path} selects; then prints the engine line and a table of those shapes' errors on every path
- * this process can run. Exits 0 when a correct path exists (the engine line names it), non-zero otherwise.
+ * {@code engine.conv-path} selects; then prints the engine line and a table of each convolution's error on every path
+ * this process can run, as that path would run it. Exits 0 when a correct path exists (the engine line names it),
+ * non-zero otherwise.
  */
 public final class CheckEngineJob implements Command {
     @Override
@@ -42,7 +45,7 @@ public final class CheckEngineJob implements Command {
         boolean bf16 = config.getString("train.precision").equals("bf16") || config.getString("sample.precision").equals("bf16");
         List<ConvolutionShape> shapes = ConvolutionEngine.shapesOf(() -> traceModels(config, bf16));
         System.out.println(ConvolutionEngine.report().line());
-        printTable(shapes);
+        printTable(config, bf16, shapes);
         return CommandResult.wrote("check-engine", List.of());
     }
 
@@ -89,20 +92,42 @@ public final class CheckEngineJob implements Command {
         return FidInceptionV3.fromStateDict(weights, "random weights");
     }
 
-    /** One row per shape: its error on each path this process can run (PASS/FAIL), "-" for a path it cannot. */
-    private static void printTable(List<ConvolutionShape> shapes) {
-        Map<ConvolutionPath, List<ConvolutionCheck.Result>> byPath = new LinkedHashMap<>();
-        for (ConvolutionPath p : ConvolutionPath.values()) byPath.put(p, ConvolutionEngine.checkOn(p, shapes));
-        StringBuilder head = new StringBuilder(String.format("%-40s", "shape of the configured models"));
-        for (ConvolutionPath p : byPath.keySet()) head.append(String.format(" %16s", p.configName()));
-        System.out.println(head);
-        for (int i = 0; i < shapes.size(); i++) {
-            StringBuilder row = new StringBuilder(String.format("%-40s", shapes.get(i)));
-            for (List<ConvolutionCheck.Result> results : byPath.values()) {
-                row.append(String.format(" %16s", results.isEmpty() ? "-" : cell(results.get(i))));
+    /**
+     * One row per convolution of the configured models, one column per path: its check on that path, with the input
+     * in the memory format that path hands it on (each path's column comes from a trace of the models computed on that
+     * path, the chosen path's from the checked run itself; {@code *} marks a channels-last input). "-" for a path
+     * this process cannot run, or a convolution that path does not compute.
+     */
+    private static void printTable(Config config, boolean bf16, List<ConvolutionShape> chosen) {
+        ConvolutionPath active = ConvolutionEngine.report().path();
+        Map<ConvolutionPath, Map<ConvolutionShape, ConvolutionCheck.Result>> byPath = new LinkedHashMap<>();
+        Set<ConvolutionShape> rows = new LinkedHashSet<>();
+        for (ConvolutionShape s : chosen) rows.add(s.withChannelsLast(false));
+        for (ConvolutionPath p : ConvolutionPath.values()) {
+            if (p.unavailableReason() != null) continue;
+            List<ConvolutionShape> traced = p == active ? chosen : ConvolutionEngine.shapesAsRunOn(p, () -> traceModels(config, bf16));
+            Map<ConvolutionShape, ConvolutionCheck.Result> cells = new LinkedHashMap<>();
+            for (ConvolutionCheck.Result r : ConvolutionEngine.checkOn(p, traced)) {
+                ConvolutionShape row = r.shape().withChannelsLast(false);
+                rows.add(row);
+                cells.merge(row, r, (a, b) -> a.passed() && (!b.passed() || b.worst() > a.worst()) ? b : a);
             }
-            System.out.println(row);
+            byPath.put(p, cells);
         }
+        String title = "convolution of the configured models", label = "%-" + Math.max(title.length(),
+                rows.stream().mapToInt(r -> r.toString().length()).max().orElse(0)) + "s";
+        StringBuilder head = new StringBuilder(String.format(label, title));
+        for (ConvolutionPath p : ConvolutionPath.values()) head.append(String.format(" %16s", p.configName()));
+        System.out.println(head);
+        for (ConvolutionShape row : rows) {
+            StringBuilder line = new StringBuilder(String.format(label, row));
+            for (ConvolutionPath p : ConvolutionPath.values()) {
+                ConvolutionCheck.Result r = byPath.getOrDefault(p, Map.of()).get(row);
+                line.append(String.format(" %16s", r == null ? "-" : cell(r)));
+            }
+            System.out.println(line);
+        }
+        System.out.println("* input channels-last on that path; " + active.configName() + " is the path in use");
         for (ConvolutionPath p : ConvolutionPath.values()) {
             String why = p.unavailableReason();
             if (why != null) System.out.println(p.configName() + ": not run in this process (" + why + ")");
@@ -110,7 +135,7 @@ public final class CheckEngineJob implements Command {
     }
 
     private static String cell(ConvolutionCheck.Result r) {
-        return (r.passed() ? "ok " : "FAIL ") + ConvolutionCheck.format(r.worst());
+        return (r.passed() ? "ok " : "FAIL ") + ConvolutionCheck.format(r.worst()) + (r.shape().channelsLast() ? "*" : "");
     }
 
     @Override
