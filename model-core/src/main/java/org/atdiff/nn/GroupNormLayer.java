@@ -35,9 +35,9 @@ final class GroupNormLayer {
 
     /**
      * The same map on channels-last memory, as reductions over the pixels of an [N, HW, C] view and one fused
-     * multiply-add: libtorch 2.10's channels-last group_norm took 5 to 8 times longer forward and backward at 32x32
-     * and 16x16 (docs/performance.md, "GroupNorm"). A bf16 map (autocast) is normalised in float32 and comes back in
-     * bf16, as libtorch's group_norm does; the output is channels-last.
+     * multiply-add: libtorch 2.10's channels-last group_norm took 2 to 15 times its NCHW time (backward at 32x32,
+     * forward and backward at 16x16; docs/performance.md, "GroupNorm"). A bf16 map (autocast) is normalised in
+     * float32 and comes back in bf16, as libtorch's group_norm does; the output is channels-last.
      */
     private Tensor channelsLast(Tensor x) {
         long n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), perGroup = c / groups;
