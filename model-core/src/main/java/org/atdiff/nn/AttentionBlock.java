@@ -4,6 +4,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * Multi-head self-attention over the pixels of a feature map (ADM's AttentionBlock, "Attention is all you
@@ -54,10 +55,21 @@ final class AttentionBlock implements TimestepBlock {
             k = parts.get(1).view(b, n, heads, d);
             v = parts.get(2).view(b, n, heads, d);
         }
-        // scaled_dot_product_attention's default scale is 1/sqrt(d)
-        Tensor a = torch.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
+        Tensor a = attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
         Tensor merged = a.transpose(1, 2).reshape(b, n, channels); // heads side by side, as the 1x1 conv reads them
         Tensor out = torch.linear(merged, projWeight.view(channels, channels), projBias);
         return x.add(out.view(b, hgt, wid, channels).permute(0, 3, 1, 2));
+    }
+
+    /**
+     * softmax(q k^T / sqrt(d)) v over [B, heads, N, d] (scaled_dot_product_attention's default scale). Under bf16
+     * autocast it runs in float32: libtorch 2.10's CPU flash attention computes its bf16 products with ATen's
+     * reference gemm, which took 7% of a bf16 training step of {@code small} on Zen 5 (docs/performance.md, "engine").
+     */
+    private static Tensor attention(Tensor q, Tensor k, Tensor v) {
+        if (!AutocastScope.enabled()) return torch.scaled_dot_product_attention(q, k, v);
+        try (AutocastScope.Suspended off = AutocastScope.suspend()) {
+            return torch.scaled_dot_product_attention(q.to(ScalarType.Float), k.to(ScalarType.Float), v.to(ScalarType.Float));
+        }
     }
 }

@@ -31,6 +31,22 @@ public final class AutocastScope implements AutoCloseable {
         return torch.is_autocast_enabled(DeviceType.CPU);
     }
 
+    /** Autocast off for the current thread until closed, then back on (a float32 island inside an autocast region). */
+    static Suspended suspend() {
+        torch.set_autocast_enabled(DeviceType.CPU, false);
+        return new Suspended();
+    }
+
+    /** What {@link #suspend} returns: closing it turns autocast back on. */
+    static final class Suspended implements AutoCloseable {
+        private Suspended() {}
+
+        @Override
+        public void close() {
+            torch.set_autocast_enabled(DeviceType.CPU, true);
+        }
+    }
+
     @Override
     public void close() {
         torch.set_autocast_enabled(DeviceType.CPU, wasEnabled);
