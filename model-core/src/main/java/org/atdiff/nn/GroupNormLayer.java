@@ -46,13 +46,14 @@ final class GroupNormLayer {
         Tensor pixels = x.permute(0, 2, 3, 1).reshape(n, h * w, c);
         if (lower) pixels = pixels.to(ScalarType.Float);
         double count = (double) perGroup * h * w;
-        Tensor mean = groupSum(pixels, n, perGroup).div(new Scalar(count));                  // E[x] per group
-        Tensor meanSquare = groupSum(pixels.square(), n, perGroup).div(new Scalar(count));  // E[x^2] per group
-        // Wu and He 2018, eq. 1-2: var = E[x^2] - E[x]^2, x_hat = (x - mean) / sqrt(var + eps); y = gamma x_hat + beta
-        Tensor rstd = meanSquare.sub(mean.square()).clamp_min(new Scalar(0)).add(new Scalar(EPS)).rsqrt();
+        // Wu and He 2018, eq. 1-2: x_hat = (x - mean) / sqrt(var + eps) per group, var = E[(x - mean)^2] (two passes:
+        // a one-pass E[x^2] - E[x]^2 loses float32 digits as (mean / std)^2 grows); y = gamma x_hat + beta
+        Tensor mean = groupSum(pixels, n, perGroup).div(new Scalar(count));                          // [N, G, 1]
+        Tensor centered = pixels.sub(mean.expand(n, groups, perGroup).reshape(n, 1, c));
+        Tensor rstd = groupSum(centered.square(), n, perGroup).div(new Scalar(count)).add(new Scalar(EPS)).rsqrt();
         Tensor scale = rstd.mul(weight.view(1, groups, perGroup)).view(n, 1, c);
-        Tensor shift = bias.view(1, 1, c).sub(mean.mul(rstd).mul(weight.view(1, groups, perGroup)).view(n, 1, c));
-        Tensor y = torch.addcmul(shift, pixels, scale).view(n, h, w, c).permute(0, 3, 1, 2);
+        Tensor shift = bias.view(1, 1, c);
+        Tensor y = torch.addcmul(shift, centered, scale).view(n, h, w, c).permute(0, 3, 1, 2);
         return lower ? y.to(type) : y;
     }
 

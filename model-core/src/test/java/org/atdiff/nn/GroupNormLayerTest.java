@@ -77,6 +77,19 @@ class GroupNormLayerTest {
         matchesNchw(ScalarType.Float, 96, 16, 2e-5); // three channels per group
     }
 
+    /** A group whose mean is 1000 standard deviations from zero: float32 still within 1e-3 of float64 (two passes). */
+    @Test
+    void aLargeOffsetKeepsFloat32Precision() {
+        try (PointerScope scope = new PointerScope()) {
+            GroupNormLayer norm = new GroupNormLayer(new ParameterStore(new RandomStream(1), ScalarType.Float), "norm", 64);
+            Tensor x64 = new RandomStream(6).normal(new long[] {4, 64, 16, 16}).to(ScalarType.Double).add(new Scalar(1000));
+            Tensor exact = torch.group_norm(x64, 32, new TensorOptional(), new TensorOptional(), 1e-5, false);
+            Tensor got = norm.forward(x64.to(ScalarType.Float).contiguous(torch.MemoryFormat.ChannelsLast));
+            double err = maxDiff(got.to(ScalarType.Double), exact);
+            assertTrue(err < 1e-3, "float32 error against float64 at mean 1000, std 1: " + err); // one-pass: 0.71
+        }
+    }
+
     @Test
     void underBf16AutocastAChannelsLastMapIsNormalisedInFloat32AndReturnedInBf16LikeLibtorchs() {
         try (PointerScope scope = new PointerScope()) {
