@@ -80,9 +80,11 @@ public final class ConvolutionEngine {
                 && torch.get_autocast_dtype(DeviceType.CPU).intern() == ScalarType.BFloat16;
         ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
         Set<ConvolutionShape> record = recording;
-        if (record != null) record.add(shape);
-        ConvolutionPath traced = tracing.get();
-        if (traced != null) return traced.conv2d(x, weight, bias, stride, padding);
+        if (record != null) { // a trace (shapesAsRunOn) records too: its thread-local is read only then
+            record.add(shape);
+            ConvolutionPath traced = tracing.get();
+            if (traced != null) return traced.conv2d(x, weight, bias, stride, padding);
+        }
         ConvolutionPath path = active == null ? null : admitted.get(shape);
         if (path == null) path = admit(shape);
         boolean inFloat32 = bf16 && bf16InFloat32;
