@@ -1,13 +1,13 @@
 package org.atdiff.engine;
 
 import java.util.SplittableRandom;
+import org.atdiff.tensor.AutocastScope;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.DeviceType;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -75,11 +75,9 @@ public final class ConvolutionCheck {
     /**
      * Runs {@code shape} through {@code implementation} and through float64. The input (and, when
      * {@link ConvolutionShape#backward()}, the gradients) are compared; with bf16 the inputs are first rounded to
-     * bfloat16 so that both sides start from the same numbers. Autocast is set as the shape says and restored.
+     * bfloat16 so that both sides start from the same numbers. Autocast is set as the shape says for the candidate and restored.
      */
     public static Result check(ConvolutionShape shape, Implementation implementation, long seed) {
-        boolean wasAutocast = torch.is_autocast_enabled(DeviceType.CPU);
-        ScalarType wasType = torch.get_autocast_dtype(DeviceType.CPU);
         boolean wasGrad = GradMode.is_enabled();
         int wasThreads = torch.get_num_threads();
         GradMode.set_enabled(true);
@@ -104,25 +102,23 @@ public final class ConvolutionCheck {
             Pass reference = run(x.to(ScalarType.Double), w.to(ScalarType.Double), b == null ? null : b.to(ScalarType.Double),
                     stride, padding, shape.backward(), null, random.nextLong(), ConvolutionCheck::reference);
             double forward = 0, data = 0, weights = 0;
-            torch.set_autocast_dtype(DeviceType.CPU, ScalarType.BFloat16);
-            torch.set_autocast_enabled(DeviceType.CPU, shape.bf16());
             torch.set_num_threads(shape.threads());
-            for (int r = 0; r < REPEATS; r++) {
-                Pass candidate = run(x, w, b, stride, padding, shape.backward(), reference.upstream, 0, implementation);
-                forward = worse(forward, relativeError(candidate.y, reference.y));
-                if (shape.backward()) {
-                    data = worse(data, relativeError(candidate.gradX, reference.gradX));
-                    double gw = relativeError(candidate.gradW, reference.gradW);
-                    if (b != null) gw = worse(gw, relativeError(candidate.gradB, reference.gradB));
-                    weights = worse(weights, gw);
+            try (AutocastScope cast = AutocastScope.set(shape.bf16(), ScalarType.BFloat16)) {
+                for (int r = 0; r < REPEATS; r++) {
+                    Pass candidate = run(x, w, b, stride, padding, shape.backward(), reference.upstream, 0, implementation);
+                    forward = worse(forward, relativeError(candidate.y, reference.y));
+                    if (shape.backward()) {
+                        data = worse(data, relativeError(candidate.gradX, reference.gradX));
+                        double gw = relativeError(candidate.gradW, reference.gradW);
+                        if (b != null) gw = worse(gw, relativeError(candidate.gradB, reference.gradB));
+                        weights = worse(weights, gw);
+                    }
                 }
             }
             return new Result(shape, forward, data, weights);
         } finally {
             torch.set_num_threads(wasThreads);
             GradMode.set_enabled(wasGrad);
-            torch.set_autocast_enabled(DeviceType.CPU, wasAutocast);
-            torch.set_autocast_dtype(DeviceType.CPU, wasType);
         }
     }
 

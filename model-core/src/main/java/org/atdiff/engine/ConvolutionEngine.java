@@ -13,12 +13,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.bytedeco.pytorch.global.torch.DeviceType;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
@@ -76,8 +76,7 @@ public final class ConvolutionEngine {
         if (type == ScalarType.Double) {
             return torch.conv2d(x, weight, ConvolutionPath.optional(bias), stride, padding, new long[] {1, 1}, 1);
         }
-        boolean bf16 = type == ScalarType.BFloat16 || torch.is_autocast_enabled(DeviceType.CPU)
-                && torch.get_autocast_dtype(DeviceType.CPU).intern() == ScalarType.BFloat16;
+        boolean bf16 = type == ScalarType.BFloat16 || AutocastScope.inBf16();
         ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
         Set<ConvolutionShape> record = recording;
         if (record != null) { // a trace (shapesAsRunOn) records too: its thread-local is read only then
@@ -128,14 +127,10 @@ public final class ConvolutionEngine {
      */
     private static Tensor float32Conv2d(ConvolutionPath path, Tensor x, Tensor weight, Tensor bias, long[] stride,
                                         long[] padding) {
-        boolean autocast = torch.is_autocast_enabled(DeviceType.CPU);
-        torch.set_autocast_enabled(DeviceType.CPU, false);
-        try {
+        try (AutocastScope off = AutocastScope.off()) {
             Tensor y = path.conv2d(x.to(ScalarType.Float), weight.to(ScalarType.Float),
                     bias == null ? null : bias.to(ScalarType.Float), stride, padding);
             return y.to(ScalarType.BFloat16);
-        } finally {
-            torch.set_autocast_enabled(DeviceType.CPU, autocast);
         }
     }
 

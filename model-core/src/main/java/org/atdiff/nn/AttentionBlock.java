@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.TensorVector;
@@ -68,7 +69,7 @@ final class AttentionBlock implements TimestepBlock {
      */
     private static Tensor attention(Tensor q, Tensor k, Tensor v) {
         if (!AutocastScope.enabled()) return torch.scaled_dot_product_attention(q, k, v);
-        try (AutocastScope.Suspended off = AutocastScope.suspend()) {
+        try (AutocastScope off = AutocastScope.off()) {
             return torch.scaled_dot_product_attention(q.to(ScalarType.Float), k.to(ScalarType.Float), v.to(ScalarType.Float));
         }
     }

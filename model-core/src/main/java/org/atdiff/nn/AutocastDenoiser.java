@@ -2,6 +2,7 @@ package org.atdiff.nn;
 
 import java.util.LinkedHashMap;
 import java.util.List;
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -38,7 +39,7 @@ public final class AutocastDenoiser implements TrainableDenoiser {
     @Override
     public Tensor predictNoise(Tensor x, Tensor t, Tensor labels) {
         Tensor out;
-        try (AutocastScope autocast = new AutocastScope(dtype)) {
+        try (AutocastScope autocast = AutocastScope.on(dtype)) {
             out = model.predictNoise(x, t, labels);
         }
         return out.to(x.scalar_type()); // the loss is computed in the input's precision (float32)
@@ -47,7 +48,7 @@ public final class AutocastDenoiser implements TrainableDenoiser {
     @Override
     public DenoiserOutput predict(Tensor x, Tensor t, Tensor labels) {
         DenoiserOutput out;
-        try (AutocastScope autocast = new AutocastScope(dtype)) {
+        try (AutocastScope autocast = AutocastScope.on(dtype)) {
             out = model.predict(x, t, labels);
         }
         return new DenoiserOutput(out.eps().to(x.scalar_type()), out.learnsVariance() ? out.v().to(x.scalar_type()) : null);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import org.atdiff.SingleThreadedTorch;
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
@@ -102,7 +103,7 @@ class ConvolutionCheckTest {
         try {
             ConvolutionCheck.check(SHAPE.withBf16(true), ConvolutionCheckTest::correct, 7);
             assertFalse(org.bytedeco.pytorch.GradMode.is_enabled());
-            assertFalse(torch.is_autocast_enabled(torch.DeviceType.CPU));
+            assertFalse(AutocastScope.enabled());
         } finally {
             org.bytedeco.pytorch.GradMode.set_enabled(true);
         }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.BiPredicate;
 import org.atdiff.SingleThreadedTorch;
-import org.atdiff.nn.AutocastScope;
+import org.atdiff.tensor.AutocastScope;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.random.RandomStream;
@@ -94,7 +94,7 @@ class SimulatedFaultTest {
     void aWrongNativeBf16RunsBf16ConvolutionsInFloat32OnTheSamePath() {
         ConvolutionPath first = autoPath();
         ConvolutionEngine.simulateFault((path, s) -> s.bf16());
-        try (PointerScope scope = new PointerScope(); AutocastScope cast = new AutocastScope(ScalarType.BFloat16)) {
+        try (PointerScope scope = new PointerScope(); AutocastScope cast = AutocastScope.on(ScalarType.BFloat16)) {
             forwardAndBackward(new UNet(UNetConfig.preset("tiny", 16, 1), 3));
         }
         EngineReport report = ConvolutionEngine.report();

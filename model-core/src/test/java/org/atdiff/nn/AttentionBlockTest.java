@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.atdiff.SingleThreadedTorch;
 import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -33,7 +34,7 @@ class AttentionBlockTest {
             Tensor x = new RandomStream(3).normal(new long[] {2, 64, 8, 8}).contiguous(torch.MemoryFormat.ChannelsLast);
             Tensor exact = block.forward(x, null);
             Tensor mixed;
-            try (AutocastScope autocast = new AutocastScope(ScalarType.BFloat16)) {
+            try (AutocastScope autocast = AutocastScope.on(ScalarType.BFloat16)) {
                 mixed = block.forward(x, null);
                 assertTrue(AutocastScope.enabled(), "autocast is on again after the float32 attention");
             }

@@ -4,6 +4,7 @@ import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.AutocastScope;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -25,7 +26,7 @@ class AutocastDenoiserTest {
             Tensor x = rng.normal(new long[] {4, 3, 8, 8});
             Tensor t = HostTensors.fromFloats(new float[] {0, 10, 500, 999}, 4);
             float[] exact = HostTensors.toFloats(model.predictNoise(x, t, null));
-            try (AutocastScope autocast = new AutocastScope(ScalarType.BFloat16)) {
+            try (AutocastScope autocast = AutocastScope.on(ScalarType.BFloat16)) {
                 assertTrue(AutocastScope.enabled());
                 assertEquals(ScalarType.BFloat16, model.predictNoise(x, t, null).scalar_type().intern(),
                         "the last convolution of the U-Net runs in bf16 under autocast");

@@ -1,5 +1,6 @@
 package org.atdiff.nn;
 
+import org.atdiff.tensor.AutocastScope;
 import org.atdiff.train.ReferenceSettings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -83,13 +84,13 @@ class ConvolutionPathTrainingTest {
             Tensor x = new RandomStream(5).normal(4, 3, 16, 16);
             Tensor t = HostTensors.fromFloats(new float[] {0f, 10f, 500f, 999f}, 4);
             Pass dbl = pass(exact, x.to(ScalarType.Double), t.to(ScalarType.Double));
-            try (AutocastScope cast = new AutocastScope(ScalarType.BFloat16)) {
+            try (AutocastScope cast = AutocastScope.on(ScalarType.BFloat16)) {
                 Pass bf16 = pass(model, x, t);
                 double nativeError = error(dbl.output, bf16.output);
                 assertTrue(nativeError <= 0.05, path.configName() + " native bf16 output error " + nativeError);
             }
             for (Tensor p : model.parameters()) if (p.grad().defined()) p.grad().zero_();
-            try (AutoCloseable fp32 = ForcedPath.bf16InFloat32(); AutocastScope cast = new AutocastScope(ScalarType.BFloat16)) {
+            try (AutoCloseable fp32 = ForcedPath.bf16InFloat32(); AutocastScope cast = AutocastScope.on(ScalarType.BFloat16)) {
                 Pass mixed = pass(model, x, t);
                 double e = error(dbl.output, mixed.output);
                 assertTrue(e <= 0.02, path.configName() + " bf16 with float32 convolutions: output error " + e);

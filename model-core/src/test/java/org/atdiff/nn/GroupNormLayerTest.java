@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import org.atdiff.SingleThreadedTorch;
 import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -97,7 +98,7 @@ class GroupNormLayerTest {
             GroupNormLayer norm = layer(store, 64, 2);
             Tensor x = new RandomStream(4).normal(new long[] {2, 64, 8, 8}).to(ScalarType.BFloat16);
             Tensor w = store.parameters().get("norm.weight"), b = store.parameters().get("norm.bias");
-            try (AutocastScope autocast = new AutocastScope(ScalarType.BFloat16)) {
+            try (AutocastScope autocast = AutocastScope.on(ScalarType.BFloat16)) {
                 Tensor expected = torch.group_norm(x, 32, new TensorOptional(w), new TensorOptional(b), 1e-5, false);
                 Tensor got = norm.forward(x.contiguous(torch.MemoryFormat.ChannelsLast));
                 assertEquals(expected.scalar_type().intern(), got.scalar_type().intern(), "the dtype autocast's group_norm gives");

@@ -10,7 +10,7 @@ import org.atdiff.engine.ConvolutionCheck;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.ConvolutionPath;
 import org.atdiff.engine.ConvolutionShape;
-import org.atdiff.nn.AutocastScope;
+import org.atdiff.tensor.AutocastScope;
 import org.atdiff.nn.FeatureClassifier;
 import org.atdiff.nn.FidInceptionV3;
 import org.atdiff.nn.UNet;
@@ -74,7 +74,7 @@ public final class CheckEngineJob implements Command {
     /** One forward (and backward) at batch 2, in fp32 and, with {@code bf16}, under bf16 autocast. */
     private static void trace(Network net, int channels, int size, boolean backward, boolean bf16) {
         for (boolean autocast : bf16 ? new boolean[] {false, true} : new boolean[] {false}) {
-            try (PointerScope scope = new PointerScope(); AutocastScope cast = autocast ? new AutocastScope(ScalarType.BFloat16) : null) {
+            try (PointerScope scope = new PointerScope(); AutocastScope cast = autocast ? AutocastScope.on(ScalarType.BFloat16) : null) {
                 Tensor x = torch.tanh(new RandomStream(1).normal(2, channels, size, size)).requires_grad_(backward);
                 Tensor y = net.apply(x);
                 if (backward) y.to(ScalarType.Float).sum().backward();
