@@ -25,7 +25,7 @@ import org.bytedeco.pytorch.Tensor;
  * history under {@value #TIMESTEPS}; empty for a stateless objective. Saved as one safetensors file: tensors under the
  * prefixes {@code model.}, {@code ema.}, {@code optim.} and the objective's, and metadata {@code format} = {@value #FORMAT}, {@code step},
  * {@code rng.NAME.seed}, {@code rng.NAME.counter}, {@code config} and {@code model} (the
- * {@link org.atdiff.nn.ModelSpec} JSON that rebuilds the network from this file alone). Random streams are snapshotted when the record
+ * {@link org.atdiff.diffusion.ModelSpec} JSON that rebuilds the network from this file alone). Random streams are snapshotted when the record
  * is built and when it is loaded, so later draws do not change it.
  */
 public record Checkpoint(LinkedHashMap<String, Tensor> model, LinkedHashMap<String, Tensor> ema,

@@ -104,7 +104,7 @@ public record UNetConfig(String preset, int inChannels, int imageSize, int baseC
      *       but with convolution resampling, heads-first attention and 64 head channels (its 4 heads over 256
      *       channels).</li>
      * </ul>
-     * Both CIFAR-10 presets were trained with the cosine schedule ({@link ModelSpec#presetSchedule(String)}).
+     * Both CIFAR-10 presets were trained with the cosine schedule ({@code ModelSpec.presetSchedule} in the diffusion package).
      */
     public static UNetConfig preset(String name, int imageSize, int channels) {
         if (name == null) throw new IllegalArgumentException("model preset is null; valid presets: " + PRESETS);

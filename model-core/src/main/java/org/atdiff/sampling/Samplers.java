@@ -1,7 +1,6 @@
 package org.atdiff.sampling;
 
 import java.util.List;
-import org.atdiff.consistency.ConsistencySampler;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.diffusion.TimestepSpacing;
 

@@ -18,7 +18,7 @@ import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.nn.Denoiser;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.objective.TimestepSampler;

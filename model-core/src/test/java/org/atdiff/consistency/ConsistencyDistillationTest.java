@@ -1,5 +1,6 @@
 package org.atdiff.consistency;
 
+import org.atdiff.sampling.ConsistencySampler;
 import org.atdiff.train.ReferenceSettings;
 import org.atdiff.SingleThreadedTorch;
 import static org.junit.jupiter.api.Assertions.*;

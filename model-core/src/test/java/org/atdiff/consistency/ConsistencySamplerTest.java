@@ -9,6 +9,7 @@ import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.objective.TinyConvDenoiser;
 import org.atdiff.random.BatchNoise;
+import org.atdiff.sampling.ConsistencySampler;
 import org.atdiff.sampling.DdimSampler;
 import org.atdiff.sampling.Sampler;
 import org.atdiff.sampling.Samplers;

@@ -11,6 +11,7 @@ import org.atdiff.io.MalformedFileException;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.random.RandomStream;
 import org.atdiff.tensor.HostTensors;
+import org.atdiff.train.ClassifierTraining;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;

@@ -8,7 +8,7 @@ import java.util.Set;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.consistency.ConsistencyTrainingObjective;
 import org.atdiff.io.Checkpoint;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.objective.AdversarialSettings;

@@ -1,7 +1,8 @@
-package org.atdiff.nn;
+package org.atdiff.diffusion;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import org.atdiff.nn.UNetConfig;
 import org.junit.jupiter.api.Test;
 
 class ModelSpecTest {

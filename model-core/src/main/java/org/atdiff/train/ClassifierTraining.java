@@ -1,5 +1,6 @@
-package org.atdiff.nn;
+package org.atdiff.train;
 
+import org.atdiff.nn.FeatureClassifier;
 import org.atdiff.optim.AdamW;
 import org.atdiff.optim.NoGradScope;
 import org.atdiff.random.RandomStream;

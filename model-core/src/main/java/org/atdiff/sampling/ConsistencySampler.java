@@ -1,11 +1,16 @@
-package org.atdiff.consistency;
+package org.atdiff.sampling;
 
 import java.util.Arrays;
+import org.atdiff.consistency.ConsistencyFunction;
+import org.atdiff.consistency.ConsistencyMetric;
+import org.atdiff.consistency.ConsistencyNetwork;
+import org.atdiff.consistency.ConsistencyParameterization;
+import org.atdiff.consistency.ConsistencySettings;
+import org.atdiff.consistency.TeacherSolver;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.random.BatchNoise;
-import org.atdiff.sampling.Sampler;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;

@@ -1,11 +1,12 @@
-package org.atdiff.nn;
+package org.atdiff.diffusion;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Serializable;
-import org.atdiff.diffusion.NoiseSchedule;
+import org.atdiff.nn.UNet;
+import org.atdiff.nn.UNetConfig;
 
 /**
  * Everything needed to rebuild a trained diffusion model from its weights alone: the U-Net's hyper-parameters
