@@ -1,7 +1,7 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNetConfig;
 
 /** Maps the {@code model.*} and {@code diffusion.*} configuration keys to a {@link ModelSpec}. */

@@ -12,7 +12,7 @@ import org.atdiff.jobs.train.StepClock;
 import org.atdiff.jobs.train.TrainPlan;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.jobs.train.WorkerOutcome;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.ShapesDataset;
 import org.atdiff.tensor.EngineThreads;

@@ -3,7 +3,7 @@ package org.atdiff.jobs;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.List;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNetConfig;
 import org.junit.jupiter.api.Test;
 

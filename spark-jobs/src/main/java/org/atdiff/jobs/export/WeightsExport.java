@@ -12,7 +12,7 @@ import org.apache.hadoop.fs.Path;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.jobs.train.TrainSettings;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 

@@ -10,7 +10,7 @@ import org.atdiff.jobs.Command;
 import org.atdiff.jobs.CommandResult;
 import org.atdiff.jobs.CommandSession;
 import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.nn.ClassifierTraining;
+import org.atdiff.train.ClassifierTraining;
 import org.atdiff.tensor.EngineThreads;
 
 /**

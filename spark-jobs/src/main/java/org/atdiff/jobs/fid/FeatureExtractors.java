@@ -5,7 +5,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.nn.ClassifierTraining;
+import org.atdiff.train.ClassifierTraining;
 import org.atdiff.nn.FeatureClassifier;
 
 /**

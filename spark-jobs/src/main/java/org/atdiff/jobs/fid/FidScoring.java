@@ -15,7 +15,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.report.LinePlot;
+import org.atdiff.jobs.plot.LinePlot;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSet;
 import org.atdiff.prep.ImageFolder;

@@ -7,7 +7,7 @@ import static org.atdiff.settings.SettingChecks.oneOf;
 import java.io.Serializable;
 import java.util.List;
 import org.atdiff.jobs.SettingsReader;
-import org.atdiff.nn.ClassifierTraining;
+import org.atdiff.train.ClassifierTraining;
 import org.atdiff.prep.DatasetSplit;
 import org.atdiff.prep.ImageResizer;
 

@@ -1,4 +1,4 @@
-package org.atdiff.jobs.report;
+package org.atdiff.jobs.plot;
 
 import java.awt.BasicStroke;
 import java.awt.Color;

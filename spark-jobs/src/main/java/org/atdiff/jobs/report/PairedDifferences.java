@@ -14,6 +14,7 @@ import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.plot.LinePlot;
 import org.atdiff.jobs.report.ScoreComparison.Cell;
 import org.atdiff.jobs.report.ScoreComparison.SetKey;
 

@@ -16,7 +16,7 @@ import org.atdiff.jobs.fid.FidScoring;
 import org.atdiff.jobs.fid.ImageStatistics;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.train.RunDirectory;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 
 /**

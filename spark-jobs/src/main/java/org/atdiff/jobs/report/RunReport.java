@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.atdiff.jobs.plot.LinePlot;
 
 /**
  * A self-contained {@code report.html} for a run: the loss curve, sample grids per sampler and NFE, the score

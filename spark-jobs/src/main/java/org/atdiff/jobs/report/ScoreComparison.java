@@ -20,6 +20,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.atdiff.jobs.plot.LinePlot;
 import org.atdiff.jobs.sample.SampleSet;
 
 /**

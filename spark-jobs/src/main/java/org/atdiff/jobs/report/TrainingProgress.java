@@ -11,6 +11,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.plot.LinePlot;
 import org.atdiff.jobs.report.ScoreComparison.Cell;
 
 /**

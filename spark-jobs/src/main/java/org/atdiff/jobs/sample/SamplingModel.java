@@ -17,7 +17,7 @@ import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.sampling.EpsilonScaling;
 import org.atdiff.sampling.Sampler;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.nn.UNet;
 import org.atdiff.train.ObjectiveSettings;

@@ -25,7 +25,7 @@ import org.apache.spark.util.SerializableConfiguration;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.ModelSettings;
 import org.atdiff.jobs.cluster.DataParallelStage;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.Manifest;
 import org.atdiff.prep.PreparedDataset;

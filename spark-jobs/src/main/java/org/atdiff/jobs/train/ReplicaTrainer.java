@@ -8,7 +8,7 @@ import org.apache.hadoop.fs.Path;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.EngineReport;
 import org.atdiff.io.Checkpoint;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.objective.TrainingObjective;
 import org.atdiff.random.RandomStream;

@@ -3,7 +3,7 @@ package org.atdiff.jobs.train;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.atdiff.io.Checkpoint;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.train.ObjectiveSettings;
 import org.bytedeco.javacpp.PointerScope;
 

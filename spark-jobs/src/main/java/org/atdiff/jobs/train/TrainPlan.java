@@ -1,7 +1,7 @@
 package org.atdiff.jobs.train;
 
 import java.io.Serializable;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 
 /**
  * What the driver ships to every training worker of a stage, checked once on the driver

@@ -4,7 +4,7 @@ import java.util.Iterator;
 import org.apache.spark.util.SerializableConfiguration;
 import org.atdiff.jobs.cluster.WorkerBody;
 import org.atdiff.jobs.cluster.WorkerContext;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.train.GradientSync;
 import org.bytedeco.pytorch.Tensor;
 import org.slf4j.Logger;

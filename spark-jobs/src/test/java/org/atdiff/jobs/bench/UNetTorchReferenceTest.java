@@ -12,7 +12,7 @@ import java.util.Map;
 import org.atdiff.io.NpyArray;
 import org.atdiff.io.Npz;
 import org.atdiff.nn.DenoiserOutput;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.optim.NoGradScope;

@@ -27,7 +27,7 @@ import org.atdiff.jobs.sample.SampleJob;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.nn.DenoiserOutput;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.optim.NoGradScope;

@@ -14,7 +14,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.NpyArray;
 import org.atdiff.io.Npz;
 import org.atdiff.jobs.sample.TinyRuns;
-import org.atdiff.nn.ClassifierTraining;
+import org.atdiff.train.ClassifierTraining;
 import org.atdiff.nn.FeatureClassifier;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.DatasetImage;

@@ -2,6 +2,7 @@ package org.atdiff.jobs.report;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import org.atdiff.jobs.plot.LinePlot;
 import org.junit.jupiter.api.Test;
 
 class RunReportTest {

@@ -10,7 +10,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.atdiff.consistency.ConsistencyNetwork;
 import org.atdiff.consistency.ConsistencyParameterization;
-import org.atdiff.consistency.ConsistencySampler;
+import org.atdiff.sampling.ConsistencySampler;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.diffusion.TimestepSpacing;
 import org.atdiff.jobs.AtdiffConfig;

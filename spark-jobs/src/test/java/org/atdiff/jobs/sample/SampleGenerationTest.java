@@ -91,7 +91,7 @@ class SampleGenerationTest {
         assertTrue(meta.get("checkpoint").asText().endsWith("step-00000000.safetensors"));
         assertEquals("fixed-small", meta.get("variance").asText(), "ddpm of a fixed-variance model");
         assertEquals("none", new ObjectMapper().readTree(new File(a, "dpm-solverpp-nfe3-es/set.json")).get("variance").asText());
-        org.atdiff.nn.ModelSpec learned = new org.atdiff.nn.ModelSpec(
+        org.atdiff.diffusion.ModelSpec learned = new org.atdiff.diffusion.ModelSpec(
                 org.atdiff.nn.UNetConfig.preset("tiny", 8, 3).withLearnSigma(true), "linear", 100);
         assertEquals("learned", SampleGeneration.variance(new SampleSet("ddpm", 10, false, "none", 0, "trailing"), learned));
         assertEquals("none", SampleGeneration.variance(new SampleSet("ddim", 10, false, "none", 0, "trailing"), learned));

@@ -8,7 +8,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.train.RunDirectory;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.optim.NoGradScope;

@@ -14,7 +14,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.jobs.cluster.TorchSparkSession;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;

@@ -11,7 +11,7 @@ import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.jobs.cluster.TestSparkHome;
 import org.atdiff.jobs.cluster.TorchSparkSession;
-import org.atdiff.nn.ModelSpec;
+import org.atdiff.diffusion.ModelSpec;
 import org.bytedeco.javacpp.PointerScope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
