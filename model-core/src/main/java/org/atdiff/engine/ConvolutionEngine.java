@@ -56,7 +56,7 @@ public final class ConvolutionEngine {
     private static volatile boolean bf16InFloat32;
     private static volatile Set<ConvolutionShape> recording;
     private static volatile BiPredicate<ConvolutionPath, ConvolutionShape> simulatedFault;
-    /** The path a thread in {@link #shapesAsRunOn} computes every convolution on, unchecked; null otherwise. */
+    /** The path a thread in {@link #runUnchecked} computes every convolution on; null otherwise. */
     private static final ThreadLocal<ConvolutionPath> tracing = new ThreadLocal<>();
     private static long checkNanos;
     /** The exact calls whose first execution ran alone ({@link #runFirstAlone}); also the lock of those runs. */
@@ -79,7 +79,7 @@ public final class ConvolutionEngine {
         boolean bf16 = type == ScalarType.BFloat16 || AutocastScope.inBf16();
         ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
         Set<ConvolutionShape> record = recording;
-        if (record != null) { // a trace (shapesAsRunOn) records too: its thread-local is read only then
+        if (record != null) { // an unchecked run (runUnchecked) records too: its thread-local is read only then
             record.add(shape);
             ConvolutionPath traced = tracing.get();
             if (traced != null) return traced.conv2d(x, weight, bias, stride, padding);
@@ -170,12 +170,13 @@ public final class ConvolutionEngine {
     }
 
     /**
-     * The distinct convolution shapes {@code work} computes when every convolution runs on {@code path} (so in the
-     * memory formats that path hands on), in the order first used: for the per-path table of {@code check-engine}.
-     * Nothing is checked and the convolutions may be wrong on this CPU: {@code work}'s results are for tracing only
-     * and must be dropped. The path in use is unchanged afterwards.
+     * Runs {@code work} with every convolution on {@code path}, unchecked, and returns the distinct convolution shapes
+     * it computed in the memory formats that path hands on, in the order first used: for {@code check-engine}'s
+     * per-path table, and for the bench's throughput of a path the check refused. The convolutions may be wrong on
+     * this CPU: {@code work}'s results are for tracing or timing only and must be dropped. The path in use is
+     * unchanged afterwards.
      */
-    public static synchronized List<ConvolutionShape> shapesAsRunOn(ConvolutionPath path, Runnable work) {
+    public static synchronized List<ConvolutionShape> runUnchecked(ConvolutionPath path, Runnable work) {
         String why = path.unavailableReason();
         if (why != null) throw new IllegalStateException(why);
         path.activate();

@@ -172,7 +172,7 @@ class ConvolutionEngineTest {
     void aTraceRecordsTheShapesInTheFormatsThePathHandsOn(ConvolutionPath path) {
         ConvolutionEngine.configure(ConvolutionEngine.AUTO);
         EngineReport before = ConvolutionEngine.report();
-        List<ConvolutionShape> shapes = ConvolutionEngine.shapesAsRunOn(path, () -> {
+        List<ConvolutionShape> shapes = ConvolutionEngine.runUnchecked(path, () -> {
             try (PointerScope scope = new PointerScope()) {
                 Tensor x = torch.randn(2, 3, 8, 8).requires_grad_(true);
                 Tensor h = ConvolutionEngine.conv2d(x, torch.randn(32, 3, 3, 3), null, new long[] {1, 1}, new long[] {1, 1});

@@ -34,6 +34,18 @@ public final class ForcedPath implements AutoCloseable {
         return () -> ConvolutionEngine.bf16InFloat32(false);
     }
 
+    /**
+     * Until the returned scope closes, the check sees every convolution on {@code path} 30% off (the convolutions
+     * themselves stay right), as on a CPU where that path is wrong; then {@code auto} is chosen again.
+     */
+    public static AutoCloseable simulatedFault(ConvolutionPath path) {
+        ConvolutionEngine.simulateFault((p, shape) -> p == path);
+        return () -> {
+            ConvolutionEngine.simulateFault(null);
+            ConvolutionEngine.configure(ConvolutionEngine.AUTO);
+        };
+    }
+
     @Override
     public void close() {
         ConvolutionEngine.configure(ConvolutionEngine.AUTO);

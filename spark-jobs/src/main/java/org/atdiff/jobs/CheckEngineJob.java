@@ -105,7 +105,7 @@ public final class CheckEngineJob implements Command {
         for (ConvolutionShape s : chosen) rows.add(s.withChannelsLast(false));
         for (ConvolutionPath p : ConvolutionPath.values()) {
             if (p.unavailableReason() != null) continue;
-            List<ConvolutionShape> traced = p == active ? chosen : ConvolutionEngine.shapesAsRunOn(p, () -> traceModels(config, bf16));
+            List<ConvolutionShape> traced = p == active ? chosen : ConvolutionEngine.runUnchecked(p, () -> traceModels(config, bf16));
             Map<ConvolutionShape, ConvolutionCheck.Result> cells = new LinkedHashMap<>();
             for (ConvolutionCheck.Result r : ConvolutionEngine.checkOn(p, traced)) {
                 ConvolutionShape row = r.shape().withChannelsLast(false);

@@ -8,11 +8,13 @@ import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.ConvolutionPath;
 import org.atdiff.engine.EngineCheckException;
 import org.atdiff.nn.UNetConfig;
+import org.atdiff.train.NonFiniteLossException;
 import org.atdiff.train.Precision;
 
 /**
  * {@code engine}: per convolution path (forced), the self-check on the preset's shapes and plain training throughput at
  * the bench batch in each precision, beside the default path and PyTorch 1.13 (which has no paths: one figure each).
+ * A path the check refuses is timed unchecked, its results dropped, so that the cost of the correct path is a figure.
  */
 final class EngineSection extends PresetSection {
     EngineSection() {
@@ -56,8 +58,11 @@ final class EngineSection extends PresetSection {
                                 ? ConvolutionEngine.report().worstBf16() : ConvolutionEngine.report().worstFloat32()),
                                 p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)), BenchContext.fraction(ips, pytorch.get(p)));
                     } catch (EngineCheckException e) {
-                        t.add(path.configName(), "FAIL", p.key(), null, null, null);
                         t.note(path.configName() + " " + p.key() + ": " + e.getMessage());
+                        Double ips = uncheckedThroughput(preset, path, config, p, s, t);
+                        if (path == ConvolutionPath.DEFAULT && ips != null) byDefault.put(p, ips);
+                        t.add(path.configName(), "FAIL, timed unchecked", p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)),
+                                BenchContext.fraction(ips, pytorch.get(p)));
                     }
                 }
             }
@@ -65,5 +70,27 @@ final class EngineSection extends PresetSection {
         } finally {
             ConvolutionEngine.configure(requested);
         }
+    }
+
+    /**
+     * The training throughput of a path the check refused, every convolution on it unchecked
+     * ({@link ConvolutionEngine#runUnchecked}): what choosing a correct path costs against it. The steps' results are
+     * dropped; null when a step's loss or gradient norm came out non-finite (the fault itself), which is noted.
+     */
+    private static Double uncheckedThroughput(String preset, ConvolutionPath path, UNetConfig config, Precision p, BenchSettings s, BenchTable t) {
+        TrainingRun[] run = new TrainingRun[1];
+        try {
+            ConvolutionEngine.runUnchecked(path, () -> {
+                run[0] = new TrainingRun(config, "plain", p, s.batchSize(), s.adversarial());
+                run[0].run(s.warmup(), s.steps());
+            });
+        } catch (NonFiniteLossException e) {
+            t.note(path.configName() + " " + p.key() + " timed unchecked: " + e.getMessage());
+            return null;
+        }
+        double ips = s.batchSize() / Timings.median(run[0].seconds());
+        System.err.printf("bench: engine %s %s %s: %.2f images/s, unchecked (the check refused it)%n", preset, path.configName(),
+                p.key(), ips);
+        return ips;
     }
 }

@@ -8,6 +8,8 @@ import com.typesafe.config.Config;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import org.atdiff.engine.ConvolutionPath;
+import org.atdiff.engine.ForcedPath;
 import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
@@ -94,6 +96,33 @@ class BenchCommandTest {
     void theDefaultSectionsAreEverySectionInRunningOrder() {
         assertEquals(BenchRunner.names(), config().getStringList("bench.sections"),
                 "conf/application.conf's bench.sections lists every section the runner has, in its order");
+    }
+
+    /**
+     * The engine section on a CPU where the default path is wrong (simulated: the check sees it 30% off): the default
+     * row says so and is timed unchecked, so the correct paths' cost against it is a figure.
+     */
+    @Test
+    void engineSectionTimesARefusedPathUncheckedBesideTheCorrectOnes() throws Exception {
+        try (AutoCloseable fault = ForcedPath.simulatedFault(ConvolutionPath.DEFAULT)) {
+            org.atdiff.jobs.Atdiff.runAlone("bench", new BenchCommand(), config("bench.sections=[engine]", "bench.precisions=[fp32]"), null);
+        }
+        JsonNode section = new ObjectMapper().readTree(new File(dir, "bench.json")).get("sections").get("engine tiny");
+        JsonNode rows = section.get("rows");
+        JsonNode byDefault = rows.get(0);
+        assertEquals("default", byDefault.get("path").asText(), rows.toString());
+        assertEquals("FAIL, timed unchecked", byDefault.get("check").asText(), rows.toString());
+        double defaultIps = byDefault.get("images_per_s").asDouble();
+        assertTrue(defaultIps > 0, rows.toString());
+        assertTrue(section.get("notes").toString().contains("default fp32: "), "the check's finding: " + section.get("notes"));
+        int correct = 0;
+        for (JsonNode row : rows) {
+            if (row.get("path").asText().equals("default") || !row.get("check").asText().startsWith("ok ")) continue;
+            correct++;
+            double ips = row.get("images_per_s").asDouble();
+            assertEquals(ips / defaultIps, row.get("of_default").asDouble(), 0.01 * ips / defaultIps, row.toString());
+        }
+        assertTrue(correct >= 1, "a correct path beside the refused one: " + rows);
     }
 
     @Test
