@@ -75,7 +75,8 @@ public final class ConvolutionCheck {
     /**
      * Runs {@code shape} through {@code implementation} and through float64. The input (and, when
      * {@link ConvolutionShape#backward()}, the gradients) are compared; with bf16 the inputs are first rounded to
-     * bfloat16 so that both sides start from the same numbers. Autocast is set as the shape says for the candidate and restored.
+     * bfloat16 so that both sides start from the same numbers. Autocast is set as the shape says for the candidate,
+     * then restored.
      */
     public static Result check(ConvolutionShape shape, Implementation implementation, long seed) {
         boolean wasGrad = GradMode.is_enabled();
