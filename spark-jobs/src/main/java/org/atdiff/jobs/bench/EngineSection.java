@@ -60,7 +60,11 @@ final class EngineSection extends PresetSection {
                     } catch (EngineCheckException e) {
                         t.note(path.configName() + " " + p.key() + ": " + e.getMessage());
                         Double ips = uncheckedThroughput(preset, path, config, p, s, t);
-                        if (path == ConvolutionPath.DEFAULT && ips != null) byDefault.put(p, ips);
+                        if (ips == null) {
+                            t.add(path.configName(), "FAIL", p.key(), null, null, null);
+                            continue;
+                        }
+                        if (path == ConvolutionPath.DEFAULT) byDefault.put(p, ips);
                         t.add(path.configName(), "FAIL, timed unchecked", p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)),
                                 BenchContext.fraction(ips, pytorch.get(p)));
                     }
@@ -85,9 +89,10 @@ final class EngineSection extends PresetSection {
                 run[0].run(s.warmup(), s.steps());
             });
         } catch (NonFiniteLossException e) {
-            t.note(path.configName() + " " + p.key() + " timed unchecked: " + e.getMessage());
+            t.note(path.configName() + " " + p.key() + " not timed: unchecked, " + e.getMessage());
             return null;
         }
+        t.note(path.configName() + " " + p.key() + " timed unchecked: every convolution on it, the steps' results dropped");
         double ips = s.batchSize() / Timings.median(run[0].seconds());
         System.err.printf("bench: engine %s %s %s: %.2f images/s, unchecked (the check refused it)%n", preset, path.configName(),
                 p.key(), ips);

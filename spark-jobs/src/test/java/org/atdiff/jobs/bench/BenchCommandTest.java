@@ -115,6 +115,7 @@ class BenchCommandTest {
         double defaultIps = byDefault.get("images_per_s").asDouble();
         assertTrue(defaultIps > 0, rows.toString());
         assertTrue(section.get("notes").toString().contains("default fp32: "), "the check's finding: " + section.get("notes"));
+        assertTrue(section.get("notes").toString().contains("default fp32 timed unchecked"), section.get("notes").toString());
         int correct = 0;
         for (JsonNode row : rows) {
             if (row.get("path").asText().equals("default") || !row.get("check").asText().startsWith("ok ")) continue;
