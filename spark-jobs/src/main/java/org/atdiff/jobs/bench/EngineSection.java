@@ -81,7 +81,8 @@ final class EngineSection extends PresetSection {
      * ({@link ConvolutionEngine#runUnchecked}): what choosing a correct path costs against it. The steps' results are
      * dropped; null when a step's loss or gradient norm came out non-finite (the fault itself), which is noted.
      */
-    private static Double uncheckedThroughput(String preset, ConvolutionPath path, UNetConfig config, Precision p, BenchSettings s, BenchTable t) {
+    private static Double uncheckedThroughput(String preset, ConvolutionPath path, UNetConfig config, Precision p,
+                                              BenchSettings s, BenchTable t) {
         TrainingRun[] run = new TrainingRun[1];
         try {
             ConvolutionEngine.runUnchecked(path, () -> {
