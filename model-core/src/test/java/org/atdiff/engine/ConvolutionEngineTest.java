@@ -163,6 +163,32 @@ class ConvolutionEngineTest {
     }
 
     /**
+     * An unchecked run that throws (the bench's refused path whose steps come out NaN) leaves the engine as it found
+     * it: the path in use, oneDNN's switch, and convolutions afterwards checked and recorded as usual.
+     */
+    @Test
+    void anUncheckedRunThatThrowsLeavesTheEngineAsItWas() {
+        ConvolutionEngine.configure(ConvolutionEngine.AUTO);
+        EngineReport before = ConvolutionEngine.report();
+        ConvolutionPath other = before.path() == ConvolutionPath.NO_ONEDNN ? ConvolutionPath.CHANNELS_LAST : ConvolutionPath.NO_ONEDNN;
+        IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> ConvolutionEngine.runUnchecked(other, () -> {
+            assertTrue(torch.globalContext().userEnabledMkldnn() == (other != ConvolutionPath.NO_ONEDNN), "the path is active inside");
+            throw new IllegalStateException("step 2: gradient norm is NaN");
+        }));
+        assertEquals("step 2: gradient norm is NaN", thrown.getMessage());
+        assertEquals(before, ConvolutionEngine.report());
+        assertTrue(torch.globalContext().userEnabledMkldnn() == (before.path() != ConvolutionPath.NO_ONEDNN));
+        List<ConvolutionShape> shapes = ConvolutionEngine.shapesOf(() -> {
+            try (PointerScope scope = new PointerScope()) {
+                ConvolutionEngine.conv2d(torch.randn(2, 3, 9, 9), torch.randn(7, 3, 3, 3), null, new long[] {1, 1}, new long[] {1, 1});
+            }
+        });
+        assertEquals(1, shapes.size(), "recorded as usual after the unchecked run: " + shapes);
+        assertEquals(before.shapes() + 1, ConvolutionEngine.report().shapes(), "and checked on the path in use");
+        assertEquals(before.path(), ConvolutionEngine.report().path());
+    }
+
+    /**
      * check-engine's per-path table traces the model as each path would run it: channels-last hands its outputs on
      * channels-last, the default path NCHW, and the trace neither checks nor changes the path in use (oneDNN's switch
      * is back on after tracing the path without it).
