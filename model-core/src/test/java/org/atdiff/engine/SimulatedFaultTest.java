@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.function.BiPredicate;
 import org.atdiff.SingleThreadedTorch;
-import org.atdiff.tensor.AutocastScope;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.AutocastScope;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;

@@ -7,12 +7,12 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.train.ClassifierTraining;
 import org.atdiff.nn.FeatureClassifier;
 import org.atdiff.prep.DatasetSplit;
 import org.atdiff.prep.ImageBatch;
 import org.atdiff.prep.Manifest;
 import org.atdiff.prep.PreparedDataset;
+import org.atdiff.train.ClassifierTraining;
 
 /**
  * The FD feature classifier of a prepared dataset: trained on the driver (CPU) on the dataset's train split,

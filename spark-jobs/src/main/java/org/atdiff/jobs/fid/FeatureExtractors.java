@@ -5,8 +5,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.train.ClassifierTraining;
 import org.atdiff.nn.FeatureClassifier;
+import org.atdiff.train.ClassifierTraining;
 
 /**
  * Chooses the feature network of {@code stats} and {@code fid} from {@code fid.features}:

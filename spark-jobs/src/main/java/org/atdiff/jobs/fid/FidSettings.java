@@ -7,9 +7,9 @@ import static org.atdiff.settings.SettingChecks.oneOf;
 import java.io.Serializable;
 import java.util.List;
 import org.atdiff.jobs.SettingsReader;
-import org.atdiff.train.ClassifierTraining;
 import org.atdiff.prep.DatasetSplit;
 import org.atdiff.prep.ImageResizer;
+import org.atdiff.train.ClassifierTraining;
 
 /**
  * The {@code fid.*} and {@code reference.split} keys (plus {@code engine.threads}, {@code run.seed}, and

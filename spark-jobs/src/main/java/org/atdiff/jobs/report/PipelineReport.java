@@ -11,12 +11,12 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.jobs.fid.FidScoring;
 import org.atdiff.jobs.fid.ImageStatistics;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.train.RunDirectory;
-import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 
 /**

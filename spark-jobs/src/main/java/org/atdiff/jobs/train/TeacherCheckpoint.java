@@ -2,8 +2,8 @@ package org.atdiff.jobs.train;
 
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
-import org.atdiff.io.Checkpoint;
 import org.atdiff.diffusion.ModelSpec;
+import org.atdiff.io.Checkpoint;
 import org.atdiff.train.ObjectiveSettings;
 import org.bytedeco.javacpp.PointerScope;
 

@@ -2,9 +2,9 @@ package org.atdiff.jobs.train;
 
 import java.util.Iterator;
 import org.apache.spark.util.SerializableConfiguration;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.jobs.cluster.WorkerBody;
 import org.atdiff.jobs.cluster.WorkerContext;
-import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.train.GradientSync;
 import org.bytedeco.pytorch.Tensor;
 import org.slf4j.Logger;
