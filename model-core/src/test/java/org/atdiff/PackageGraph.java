@@ -16,9 +16,8 @@ import java.util.stream.Stream;
 
 /**
  * The packages below one base package of a source tree and which of them each imports, read from the import lines
- * (fully qualified names in code are not read), for the tests that hold
- * "dependencies point one way". A sub-package counts as its first-level parent; classes directly in the base
- * package form the package {@link #ROOT}.
+ * (fully qualified names in code are not read), for the tests that hold "dependencies point one way". A sub-package
+ * counts as its first-level parent; classes directly in the base package form the package {@link #ROOT}.
  */
 public final class PackageGraph {
     public static final String ROOT = "(root)";
