@@ -47,27 +47,22 @@ final class EngineSection extends PresetSection {
                         t.add(path.configName(), "-", p.key(), null, null, null); // no bf16 instructions below AVX-512
                         continue;
                     }
+                    String check;
+                    Double ips;
                     try {
                         ConvolutionEngine.configure(path.configName());
-                        TrainingRun run = new TrainingRun(config, "plain", p, s.batchSize(), s.adversarial());
-                        run.run(s.warmup(), s.steps());
-                        double ips = s.batchSize() / Timings.median(run.seconds());
+                        ips = throughput(config, p, s);
                         System.err.printf("bench: engine %s %s %s: %.2f images/s%n", preset, path.configName(), p.key(), ips);
-                        if (path == ConvolutionPath.DEFAULT) byDefault.put(p, ips);
-                        t.add(path.configName(), "ok " + ConvolutionCheck.format(p == Precision.BF16
-                                ? ConvolutionEngine.report().worstBf16() : ConvolutionEngine.report().worstFloat32()),
-                                p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)), BenchContext.fraction(ips, pytorch.get(p)));
+                        check = "ok " + ConvolutionCheck.format(p == Precision.BF16
+                                ? ConvolutionEngine.report().worstBf16() : ConvolutionEngine.report().worstFloat32());
                     } catch (EngineCheckException e) {
                         t.note(path.configName() + " " + p.key() + ": " + e.getMessage());
-                        Double ips = uncheckedThroughput(preset, path, config, p, s, t);
-                        if (ips == null) {
-                            t.add(path.configName(), "FAIL", p.key(), null, null, null);
-                            continue;
-                        }
-                        if (path == ConvolutionPath.DEFAULT) byDefault.put(p, ips);
-                        t.add(path.configName(), "FAIL, timed unchecked", p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)),
-                                BenchContext.fraction(ips, pytorch.get(p)));
+                        ips = uncheckedThroughput(preset, path, config, p, s, t);
+                        check = ips == null ? "FAIL" : "FAIL, timed unchecked";
                     }
+                    if (path == ConvolutionPath.DEFAULT && ips != null) byDefault.put(p, ips);
+                    t.add(path.configName(), check, p.key(), ips, ips == null ? null : BenchContext.fraction(ips, byDefault.get(p)),
+                            ips == null ? null : BenchContext.fraction(ips, pytorch.get(p)));
                 }
             }
             pytorch.forEach((p, ips) -> t.add("pytorch 1.13", "-", p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)), 1.0));
@@ -83,20 +78,23 @@ final class EngineSection extends PresetSection {
      */
     private static Double uncheckedThroughput(String preset, ConvolutionPath path, UNetConfig config, Precision p,
                                               BenchSettings s, BenchTable t) {
-        TrainingRun[] run = new TrainingRun[1];
+        double[] ips = new double[1];
         try {
-            ConvolutionEngine.runUnchecked(path, () -> {
-                run[0] = new TrainingRun(config, "plain", p, s.batchSize(), s.adversarial());
-                run[0].run(s.warmup(), s.steps());
-            });
+            ConvolutionEngine.runUnchecked(path, () -> ips[0] = throughput(config, p, s));
         } catch (NonFiniteLossException e) {
             t.note(path.configName() + " " + p.key() + " not timed: unchecked, " + e.getMessage());
             return null;
         }
         t.note(path.configName() + " " + p.key() + " timed unchecked: every convolution on it, the steps' results dropped");
-        double ips = s.batchSize() / Timings.median(run[0].seconds());
         System.err.printf("bench: engine %s %s %s: %.2f images/s, unchecked (the check refused it)%n", preset, path.configName(),
-                p.key(), ips);
-        return ips;
+                p.key(), ips[0]);
+        return ips[0];
+    }
+
+    /** Images per second of plain training on {@code config} at the bench batch: the median of the timed steps. */
+    private static double throughput(UNetConfig config, Precision p, BenchSettings s) {
+        TrainingRun run = new TrainingRun(config, "plain", p, s.batchSize(), s.adversarial());
+        run.run(s.warmup(), s.steps());
+        return s.batchSize() / Timings.median(run.seconds());
     }
 }
