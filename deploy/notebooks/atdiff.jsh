@@ -12,7 +12,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.jobs.Atdiff;
-import org.atdiff.jobs.CommandResult;
+import org.atdiff.jobs.command.CommandResult;
 
 String dir = System.getProperty("atdiff.notebook.dir", "runs/notebook");
 // JShell ends a statement at a line that completes it: continued lines end in "." or ",", never start with ".".

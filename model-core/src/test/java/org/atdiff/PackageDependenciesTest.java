@@ -37,7 +37,6 @@ class PackageDependenciesTest {
         Map<String, Set<String>> graph = new TreeMap<>(Map.of("a", Set.of("b"), "b", Set.of("c"), "c", Set.of("a"),
                 "d", Set.of("a")));
         assertEquals("a -> b -> c -> a", PackageGraph.cycle(graph));
-        assertNull(PackageGraph.cycle(PackageGraph.without(graph, "b")));
         assertNull(PackageGraph.cycle(Map.of("a", Set.of("b"), "b", Set.of("c"), "d", Set.of("a", "c"))));
     }
 

@@ -50,18 +50,6 @@ public final class PackageGraph {
         return graph;
     }
 
-    /** {@code graph} without {@code node} and the edges into it. */
-    public static Map<String, Set<String>> without(Map<String, Set<String>> graph, String node) {
-        Map<String, Set<String>> rest = new TreeMap<>();
-        graph.forEach((from, to) -> {
-            if (from.equals(node)) return;
-            Set<String> kept = new TreeSet<>(to);
-            kept.remove(node);
-            rest.put(from, kept);
-        });
-        return rest;
-    }
-
     /** A cycle of {@code graph} as "a -> b -> a", or null when it has none (depth-first search). */
     public static String cycle(Map<String, Set<String>> graph) {
         Map<String, Integer> state = new TreeMap<>(); // 1 on the current path, 2 done

@@ -8,9 +8,19 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.MalformedFileException;
+import org.atdiff.jobs.bench.BenchCommand;
+import org.atdiff.jobs.command.AtdiffConfig;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.export.ExportJob;
 import org.atdiff.jobs.fid.ClassifierJob;
 import org.atdiff.jobs.fid.FidJob;
 import org.atdiff.jobs.fid.StatsJob;
+import org.atdiff.jobs.nll.NllJob;
+import org.atdiff.jobs.report.CompareJob;
+import org.atdiff.jobs.robust.EpsMseJob;
 import org.atdiff.jobs.sample.SampleJob;
 
 /**
@@ -36,12 +46,12 @@ public final class Atdiff {
         c.put("classifier", new ClassifierJob());
         c.put("stats", new StatsJob());
         c.put("fid", new FidJob());
-        c.put("nll", new org.atdiff.jobs.nll.NllJob());
-        c.put("eps-mse", new org.atdiff.jobs.robust.EpsMseJob());
-        c.put("export", new org.atdiff.jobs.export.ExportJob());
+        c.put("nll", new NllJob());
+        c.put("eps-mse", new EpsMseJob());
+        c.put("export", new ExportJob());
         c.put("pipeline", new PipelineJob());
-        c.put("compare", new org.atdiff.jobs.report.CompareJob());
-        c.put("bench", new org.atdiff.jobs.bench.BenchCommand());
+        c.put("compare", new CompareJob());
+        c.put("bench", new BenchCommand());
         c.put("check-engine", new CheckEngineJob());
         return c;
     }

@@ -10,6 +10,13 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.ModelSettings;
+import org.atdiff.jobs.command.PrepJobSettings;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
 import org.atdiff.jobs.fid.FidScoring;
 import org.atdiff.jobs.fid.FidSettings;
 import org.atdiff.jobs.fid.ImageStatistics;
@@ -54,7 +61,7 @@ public final class PipelineJob implements Command {
                 .withValue("sample.checkpoint", ConfigValueFactory.fromAnyRef(""))
                 .withValue("output.overwrite", ConfigValueFactory.fromAnyRef(true));
         // Every stage's settings are checked before any Spark work, so a bad key fails at once and names itself.
-        PrepSettings prepSettings = PrepJob.settings(prepConf);
+        PrepSettings prepSettings = PrepJobSettings.fromConfig(prepConf);
         TrainSettings.fromConfig(config);
         ModelSettings.fromConfig(config, config.getInt("image.size"), config.getInt("image.channels"),
                 ModelSettings.CLASSES_UNKNOWN);
@@ -68,8 +75,8 @@ public final class PipelineJob implements Command {
                      : RunLease.acquire("samples.path", samplesPath, "pipeline", leaseSettings, hadoop)) {
             Map<String, Long> seconds = new LinkedHashMap<>();
             long t0 = System.nanoTime();
-            session.attach(runLease);
-            if (samplesLease != null) session.attach(samplesLease);
+            runLease.attach(session);
+            if (samplesLease != null) samplesLease.attach(session);
             SparkSession spark = session.spark();
             hadoop = spark.sparkContext().hadoopConfiguration();
             Path manifestPath = new Path(dataPath, "manifest.json");
@@ -117,7 +124,7 @@ public final class PipelineJob implements Command {
 
     @Override
     public void readSettings(SettingsReader r) {
-        PrepJob.settings(r);
+        PrepJobSettings.read(r);
         TrainSettings.read(r);
         ModelSettings.read(r, r.integer("image.size"), r.integer("image.channels"), ModelSettings.CLASSES_UNKNOWN);
         SampleSettings.read(r);

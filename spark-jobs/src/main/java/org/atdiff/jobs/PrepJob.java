@@ -5,6 +5,13 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.PrepJobSettings;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.prep.DatasetPrep;
 import org.atdiff.prep.Manifest;
 import org.atdiff.prep.PrepSettings;
@@ -21,7 +28,7 @@ public final class PrepJob implements Command {
 
     @Override
     public CommandResult run(Config config, CommandSession session) throws Exception {
-        PrepSettings settings = settings(config);
+        PrepSettings settings = PrepJobSettings.fromConfig(config);
         Configuration hadoop = new Configuration();
         Path out = new Path(settings.outputPath());
         StepFingerprint step = StepFingerprint.of("prep", config, List.of("input", "image", "split"),
@@ -37,23 +44,9 @@ public final class PrepJob implements Command {
         return result;
     }
 
-    /** The {@code input.*}, {@code image.*}, {@code split.*} and {@code output.*} keys as typed settings. */
-    public static PrepSettings settings(Config c) {
-        return settings(new SettingsReader(c));
-    }
-
-    /** As {@link #settings(Config)}, recording the paths read in {@code r}. */
-    public static PrepSettings settings(SettingsReader r) {
-        return new PrepSettings(r.string("input.path"), r.string("input.format"), r.string("input.image-column"),
-                r.string("input.label-column"), r.number("input.max-rejected-fraction"), r.integer("input.builtin-count"),
-                r.longValue("input.builtin-seed"), r.integer("input.partitions"), r.integer("image.size"),
-                r.integer("image.channels"), r.string("image.resize"), r.number("split.test-fraction"),
-                r.longValue("split.seed"), r.string("output.path"), r.bool("output.overwrite"), r.integer("output.shards"));
-    }
-
     @Override
     public void readSettings(SettingsReader r) {
-        settings(r);
+        PrepJobSettings.read(r);
         SparkSessions.readSettings(r);
     }
 

@@ -1,8 +1,13 @@
 package org.atdiff.jobs;
 
 import com.typesafe.config.Config;
-import org.apache.hadoop.conf.Configuration;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
 import org.atdiff.jobs.train.DistributedTrainer;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
@@ -25,7 +30,7 @@ public final class TrainJob implements Command {
         DistributedTrainer trainer = DistributedTrainer.prepare(config, hadoop); // fails before Spark starts
         try (RunLease lease = RunLease.acquire("run.dir", trainer.settings().runDir(), "train",
                 LeaseSettings.fromConfig(config), hadoop)) {
-            session.attach(lease);
+            lease.attach(session);
             DistributedTrainer.Outcome o = trainer.run(session.spark(), System.out);
             CommandResult r = CommandResult.wrote("train", List.of(o.checkpoint())).withLastMetrics(o.lastMetrics());
             return trainer.startStep() >= trainer.settings().steps() ? r.asReused() : r;

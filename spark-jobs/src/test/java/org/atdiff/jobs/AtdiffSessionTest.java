@@ -13,6 +13,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.Checkpoint;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.jobs.train.RunDirectory;
 import org.bytedeco.javacpp.PointerScope;

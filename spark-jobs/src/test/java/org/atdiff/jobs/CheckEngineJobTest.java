@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.ConvolutionPath;
+import org.atdiff.jobs.command.AtdiffConfig;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Test;
 

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import org.atdiff.jobs.command.AtdiffConfig;
 import org.junit.jupiter.api.Test;
 
 /** Every profile in conf/ and conf/experiments/ loads against the reference configuration (no unknown keys, no wrong types). */

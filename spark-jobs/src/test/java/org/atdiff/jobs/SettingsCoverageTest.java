@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.atdiff.jobs.command.AtdiffConfig;
+import org.atdiff.jobs.command.PrepJobSettings;
+import org.atdiff.jobs.command.SettingsReader;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.prep.PrepSettingsBuilder;
 import org.atdiff.settings.SettingChecks;
@@ -48,7 +51,7 @@ class SettingsCoverageTest {
         SettingsReader r = new SettingsReader(AtdiffConfig.load(null, List.of("input.path=in", "output.path=out")));
         assertEquals(TrainSettings.adversarial(r), ReferenceSettings.AT);
         assertEquals(TrainSettings.consistency(r), ReferenceSettings.CM);
-        assertEquals(PrepJob.settings(r), PrepSettingsBuilder.of("in", "out").build());
+        assertEquals(PrepJobSettings.read(r), PrepSettingsBuilder.of("in", "out").build());
     }
 
     @Test

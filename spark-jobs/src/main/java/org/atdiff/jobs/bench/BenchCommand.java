@@ -1,13 +1,13 @@
 package org.atdiff.jobs.bench;
 
-import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.util.List;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
-import org.atdiff.jobs.EngineSetup;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.EngineSetup;
+import org.atdiff.jobs.command.SettingsReader;
 import org.atdiff.tensor.EngineThreads;
 
 /**

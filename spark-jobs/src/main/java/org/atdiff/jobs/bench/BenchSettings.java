@@ -1,14 +1,15 @@
 package org.atdiff.jobs.bench;
 
-import com.typesafe.config.Config;
 import static org.atdiff.settings.SettingChecks.atLeast;
+
+import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import org.atdiff.jobs.SettingsReader;
+import org.atdiff.jobs.command.SettingsReader;
 import org.atdiff.jobs.train.TrainSettings;
-import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.nn.UNetConfig;
+import org.atdiff.objective.AdversarialSettings;
 import org.atdiff.sampling.Samplers;
 import org.atdiff.train.Precision;
 

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.PrepJob;
 import org.atdiff.jobs.cluster.TorchSparkSession;
+import org.atdiff.jobs.command.PrepJobSettings;
 import org.atdiff.jobs.train.DataPlacement;
 import org.atdiff.jobs.train.DistributedTrainer;
 import org.atdiff.jobs.train.FailureInjection;
@@ -119,7 +119,7 @@ final class PlacementSection implements BenchSection {
                 "output.path", data, "output.overwrite", true));
         SparkSession spark = session(s, Map.of());
         try {
-            DatasetPrep.run(spark, PrepJob.settings(prep));
+            DatasetPrep.run(spark, PrepJobSettings.fromConfig(prep));
         } finally {
             spark.stop();
         }

@@ -1,17 +1,17 @@
 package org.atdiff.jobs.export;
 
-import org.atdiff.jobs.SparkSessions;
-import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import java.util.ArrayList;
-import java.util.Map;
-import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
@@ -63,7 +63,7 @@ public final class ExportJob implements Command {
             if (step.alreadyDone(marker, "output.path", new Path(out), overwrite, hadoop)) {
                 return CommandResult.wrote("export", List.of(out)).asReused();
             }
-            session.attach(lease);
+            lease.attach(session);
             List<Path> written = new ArrayList<>();
             for (SampleExport.Exported e : SampleExport.run(session.spark(), config.getString("samples.path"), out,
                     overwrite)) {

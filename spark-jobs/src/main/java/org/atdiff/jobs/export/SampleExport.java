@@ -1,6 +1,5 @@
 package org.atdiff.jobs.export;
 
-import org.atdiff.jobs.ExistingOutput;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Iterator;
@@ -8,12 +7,13 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.SerializableConfiguration;
 import org.atdiff.io.Npz;
+import org.atdiff.jobs.command.ExistingOutput;
 import org.atdiff.jobs.sample.SampleGeneration;
 import org.atdiff.jobs.sample.SampleSet;
 import org.atdiff.prep.DatasetImage;

@@ -1,6 +1,5 @@
 package org.atdiff.jobs.export;
 
-import org.atdiff.jobs.ExistingOutput;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,10 +8,11 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.io.SafeTensors;
+import org.atdiff.jobs.command.ExistingOutput;
 import org.atdiff.jobs.train.TrainSettings;
-import org.atdiff.diffusion.ModelSpec;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 

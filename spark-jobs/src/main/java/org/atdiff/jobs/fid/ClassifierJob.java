@@ -1,17 +1,17 @@
 package org.atdiff.jobs.fid;
 
-import org.atdiff.jobs.ExistingOutput;
-import org.atdiff.jobs.SparkSessions;
-import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
-import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.train.ClassifierTraining;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.ExistingOutput;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.tensor.EngineThreads;
+import org.atdiff.train.ClassifierTraining;
 
 /**
  * {@code atdiff classifier}: trains the FD feature classifier on the prepared dataset {@code data.path}

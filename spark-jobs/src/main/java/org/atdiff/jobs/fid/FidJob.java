@@ -1,19 +1,19 @@
 package org.atdiff.jobs.fid;
 
-import org.atdiff.jobs.SparkSessions;
-import org.atdiff.jobs.SettingsReader;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.Config;
-import org.apache.hadoop.conf.Configuration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
-import org.atdiff.jobs.StepFingerprint;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 
@@ -54,7 +54,7 @@ public final class FidJob implements Command {
             if (step.alreadyDone(marker, "output.path", new Path(out), config.getBoolean("output.overwrite"), hadoop)) {
                 return CommandResult.wrote("fid", List.of(result)).withScores(scores(result, hadoop)).asReused();
             }
-            session.attach(lease);
+            lease.attach(session);
             Map<String, Double> scores = new LinkedHashMap<>();
             for (FidScoring.Result r : FidScoring.run(session.spark(), s, config.getString("samples.path"),
                     config.getString("reference.path"), out, config.getBoolean("output.overwrite"))) {

@@ -1,12 +1,13 @@
 package org.atdiff.jobs.fid;
 
-import com.typesafe.config.Config;
 import static org.atdiff.settings.SettingChecks.atLeast;
 import static org.atdiff.settings.SettingChecks.given;
 import static org.atdiff.settings.SettingChecks.oneOf;
+
+import com.typesafe.config.Config;
 import java.io.Serializable;
 import java.util.List;
-import org.atdiff.jobs.SettingsReader;
+import org.atdiff.jobs.command.SettingsReader;
 import org.atdiff.prep.DatasetSplit;
 import org.atdiff.prep.ImageResizer;
 import org.atdiff.train.ClassifierTraining;

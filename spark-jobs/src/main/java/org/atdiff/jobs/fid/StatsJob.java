@@ -1,17 +1,17 @@
 package org.atdiff.jobs.fid;
 
-import org.atdiff.jobs.ExistingOutput;
-import org.atdiff.jobs.SparkSessions;
-import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
-import org.atdiff.jobs.StepFingerprint;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.ExistingOutput;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 import org.atdiff.prep.PreparedDataset;
@@ -45,7 +45,7 @@ public final class StatsJob implements Command {
             if (step.alreadyDone(marker, "output.path", npzPath(out), overwrite, hadoop)) {
                 return CommandResult.wrote("stats", java.util.List.of(npzPath(out))).asReused();
             }
-            session.attach(lease);
+            lease.attach(session);
             ImageStatistics stats = write(session.spark(), s, data, out, overwrite);
             System.out.printf("stats: %d images of %s, %d-d %s features (%s) -> %s%n", stats.count(),
                     stats.source(), stats.dimension(), stats.features(), stats.extractorId(), npzPath(out));

@@ -1,14 +1,14 @@
 package org.atdiff.jobs.report;
 
-import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.SettingsReader;
 
 /**
  * {@code atdiff compare}: the scores of several trainings side by side over sampling seeds ({@link ScoreComparison}),

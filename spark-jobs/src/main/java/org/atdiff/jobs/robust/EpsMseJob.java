@@ -1,7 +1,5 @@
 package org.atdiff.jobs.robust;
 
-import org.atdiff.jobs.SparkSessions;
-import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -9,9 +7,11 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
 import org.atdiff.jobs.sample.CheckpointOnDataset;
 import org.atdiff.jobs.sample.EvaluationSettings;
 import org.atdiff.jobs.train.LeaseSettings;

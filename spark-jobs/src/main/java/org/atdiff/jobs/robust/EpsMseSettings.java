@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import java.io.Serializable;
 import java.util.Arrays;
 import java.util.List;
-import org.atdiff.jobs.SettingsReader;
+import org.atdiff.jobs.command.SettingsReader;
 import org.atdiff.jobs.sample.EvaluationSettings;
 import org.atdiff.objective.PerturbedDenoisingError.Attack;
 

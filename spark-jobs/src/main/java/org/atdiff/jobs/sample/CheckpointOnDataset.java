@@ -19,10 +19,10 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.NoiseSchedule;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
-import org.atdiff.jobs.ExistingOutput;
-import org.atdiff.jobs.StepFingerprint;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.ExistingOutput;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.jobs.train.RunLease;
@@ -75,7 +75,7 @@ public record CheckpointOnDataset(EvaluationSettings settings, Path checkpoint, 
             if (step.alreadyDone(marker, "output.path", s.resultPath(), s.overwrite(), hadoop)) {
                 return CommandResult.wrote(s.command(), List.of(s.resultPath())).asReused();
             }
-            session.attach(lease);
+            lease.attach(session);
             CommandResult result = evaluation.run(session.spark());
             step.commit(marker, hadoop);
             return result;

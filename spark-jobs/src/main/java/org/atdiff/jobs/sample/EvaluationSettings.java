@@ -7,7 +7,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.SettingsReader;
+import org.atdiff.jobs.command.SettingsReader;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.prep.DatasetSplit;
 

@@ -1,6 +1,5 @@
 package org.atdiff.jobs.sample;
 
-import org.atdiff.jobs.ExistingOutput;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
@@ -19,6 +18,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.ModelSpec;
+import org.atdiff.jobs.command.ExistingOutput;
 import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.ImageGrid;
 import org.atdiff.prep.Pixels;

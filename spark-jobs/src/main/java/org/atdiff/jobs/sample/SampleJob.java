@@ -1,16 +1,16 @@
 package org.atdiff.jobs.sample;
 
-import org.atdiff.jobs.SparkSessions;
-import org.atdiff.jobs.SettingsReader;
 import com.typesafe.config.Config;
-import org.apache.hadoop.conf.Configuration;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.atdiff.jobs.StepFingerprint;
-import org.atdiff.jobs.Command;
-import org.atdiff.jobs.CommandResult;
-import org.atdiff.jobs.CommandSession;
+import org.atdiff.jobs.command.Command;
+import org.atdiff.jobs.command.CommandResult;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.jobs.command.SparkSessions;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.jobs.train.LeaseSettings;
 import org.atdiff.jobs.train.RunLease;
 
@@ -39,7 +39,7 @@ public final class SampleJob implements Command {
                 return CommandResult.wrote("sample", settings.sets().stream().map(s -> new Path(out, s.folderName())).toList())
                         .asReused();
             }
-            session.attach(lease);
+            lease.attach(session);
             List<SampleGeneration.WrittenSet> sets = SampleGeneration.run(session.spark(), settings);
             for (SampleGeneration.WrittenSet w : sets) {
                 System.out.printf("sample: %d images, %s at NFE %d (%s timesteps%s)%s from %s (step %d) -> %s%n",

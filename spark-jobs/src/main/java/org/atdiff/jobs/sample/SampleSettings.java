@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.atdiff.diffusion.TimestepSpacing;
-import org.atdiff.jobs.SettingsReader;
+import org.atdiff.jobs.command.SettingsReader;
 import org.atdiff.sampling.Samplers;
 import org.atdiff.sampling.StatePerturbation;
 import org.atdiff.train.Precision;

@@ -1,8 +1,8 @@
 package org.atdiff.jobs.train;
 
 import com.typesafe.config.Config;
-import org.atdiff.jobs.SettingsReader;
 import java.time.Duration;
+import org.atdiff.jobs.command.SettingsReader;
 
 /**
  * The {@code train.take-over-lease} and {@code train.lease-timeout} keys of the {@link RunLease} that {@code train},

@@ -32,6 +32,7 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.ipc.RemoteException;
 import org.apache.hadoop.util.ShutdownHookManager;
 import org.apache.spark.SparkContext;
+import org.atdiff.jobs.command.CommandSession;
 
 /**
  * The exclusive right of one command to write a directory (a run directory, a sample or score output): the file
@@ -255,6 +256,11 @@ public final class RunLease implements AutoCloseable {
             now = Optional.empty();
         }
         if (now.isEmpty() ? stale.token().isEmpty() : now.get().token().equals(stale.token())) fs.delete(file, false);
+    }
+
+    /** {@link #attach(SparkContext, Runnable)} for {@code session}'s command, {@link CommandSession#cancel()} on loss. */
+    public void attach(CommandSession session) {
+        attach(session.spark().sparkContext(), session::cancel);
     }
 
     /**

@@ -1,29 +1,30 @@
 package org.atdiff.jobs.train;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigRenderOptions;
 import static org.atdiff.settings.SettingChecks.atLeast;
 import static org.atdiff.settings.SettingChecks.given;
 import static org.atdiff.settings.SettingChecks.inRange;
 import static org.atdiff.settings.SettingChecks.nonEmpty;
 import static org.atdiff.settings.SettingChecks.positive;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
 import java.io.Serializable;
 import java.time.Duration;
 import org.atdiff.consistency.ConsistencyMetric;
 import org.atdiff.consistency.ConsistencySettings;
 import org.atdiff.consistency.TeacherSolver;
-import org.atdiff.jobs.AtdiffConfig;
-import org.atdiff.jobs.SettingsReader;
+import org.atdiff.jobs.command.AtdiffConfig;
+import org.atdiff.jobs.command.SettingsReader;
+import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.objective.AdversarialSettings;
-import org.atdiff.train.ObjectiveSettings;
-import org.atdiff.train.Precision;
 import org.atdiff.optim.AdamW;
 import org.atdiff.optim.ExponentialMovingAverage;
 import org.atdiff.optim.GradientClipping;
 import org.atdiff.optim.LearningRateSchedule;
-import org.atdiff.nn.TrainableDenoiser;
 import org.atdiff.prep.DatasetSplit;
+import org.atdiff.train.ObjectiveSettings;
+import org.atdiff.train.Precision;
 
 /**
  * The {@code train.*}, {@code at.*}, {@code ip.*}, {@code cm.*}, {@code run.*} and {@code data.*} keys of a training

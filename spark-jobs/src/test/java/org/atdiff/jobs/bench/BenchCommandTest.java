@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.atdiff.engine.ConvolutionPath;
 import org.atdiff.engine.ForcedPath;
-import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.command.AtdiffConfig;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.junit.jupiter.api.Assumptions;

@@ -16,18 +16,18 @@ import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.io.Checkpoint;
 import org.atdiff.io.NpyArray;
 import org.atdiff.io.Npz;
 import org.atdiff.io.SafeTensors;
 import org.atdiff.io.SafeTensorsFile;
-import org.atdiff.jobs.AtdiffConfig;
-import org.atdiff.jobs.StepFingerprint;
+import org.atdiff.jobs.command.AtdiffConfig;
+import org.atdiff.jobs.command.StepFingerprint;
 import org.atdiff.jobs.sample.SampleJob;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.jobs.train.RunDirectory;
 import org.atdiff.nn.DenoiserOutput;
-import org.atdiff.diffusion.ModelSpec;
 import org.atdiff.nn.UNet;
 import org.atdiff.nn.UNetConfig;
 import org.atdiff.optim.NoGradScope;
@@ -35,8 +35,8 @@ import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.DatasetSchema;
 import org.atdiff.prep.ImageDecoder;
 import org.atdiff.prep.Pixels;
-import org.atdiff.tensor.HostTensors;
 import org.atdiff.random.RandomStream;
+import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -63,7 +63,7 @@ class ExportJobTest {
         torch.set_num_threads(1);
     }
 
-    static org.atdiff.jobs.CommandResult run(String... overrides) throws Exception {
+    static org.atdiff.jobs.command.CommandResult run(String... overrides) throws Exception {
         return org.atdiff.jobs.Atdiff.runAlone("export", new ExportJob(), AtdiffConfig.load(null, List.of(overrides)), "local[2]");
     }
 

@@ -11,7 +11,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.io.SafeTensors;
-import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.command.AtdiffConfig;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.atdiff.nn.FidInceptionV3;
 import org.atdiff.prep.DatasetImage;

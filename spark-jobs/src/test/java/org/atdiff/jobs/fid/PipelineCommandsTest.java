@@ -1,6 +1,5 @@
 package org.atdiff.jobs.fid;
 
-import org.atdiff.jobs.Command;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,8 +10,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.jobs.PrepJob;
+import org.atdiff.jobs.command.AtdiffConfig;
+import org.atdiff.jobs.command.Command;
 import org.atdiff.jobs.sample.SampleJob;
 import org.atdiff.jobs.sample.TinyRuns;
 import org.bytedeco.pytorch.global.torch;
@@ -35,7 +35,7 @@ class PipelineCommandsTest {
         torch.set_num_threads(1);
     }
 
-    static void run(org.atdiff.jobs.Command command, String... overrides) throws Exception {
+    static void run(org.atdiff.jobs.command.Command command, String... overrides) throws Exception {
         List<String> o = new ArrayList<>(List.of("fid.classifier-epochs=3", "fid.classifier-width=8", "fid.batch-size=16"));
         o.addAll(List.of(overrides));
         org.atdiff.jobs.Atdiff.runAlone("test", command, AtdiffConfig.load(null, o), "local[2]");

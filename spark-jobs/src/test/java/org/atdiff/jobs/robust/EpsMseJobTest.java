@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.AtdiffConfig;
 import org.atdiff.jobs.cluster.TorchSparkSession;
+import org.atdiff.jobs.command.AtdiffConfig;
 import org.atdiff.jobs.train.DistributedTrainer;
 import org.atdiff.jobs.train.TinyDataset;
 import org.bytedeco.javacpp.PointerScope;
@@ -90,7 +90,7 @@ class EpsMseJobTest {
         java.util.Map<String, String> o = new java.util.LinkedHashMap<>(java.util.Map.of("data.path", data.toString(),
                 "run.dir", run.toString(), "output.path", shared.resolve("rerun").toString(), "eps-mse.count", "2",
                 "eps-mse.radii", "[0]", "eps-mse.t-bins", "[0, 100]", "engine.threads", "1"));
-        org.atdiff.jobs.CommandResult first = org.atdiff.jobs.Atdiff.run(spark, "eps-mse", o);
+        org.atdiff.jobs.command.CommandResult first = org.atdiff.jobs.Atdiff.run(spark, "eps-mse", o);
         assertFalse(first.reused());
         assertTrue(org.atdiff.jobs.Atdiff.run(spark, "eps-mse", o).reused(), "the same settings and checkpoint: skipped");
         o.put("eps-mse.seed", "7");

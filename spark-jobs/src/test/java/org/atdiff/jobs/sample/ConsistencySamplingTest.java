@@ -12,7 +12,7 @@ import org.atdiff.consistency.ConsistencyNetwork;
 import org.atdiff.consistency.ConsistencyParameterization;
 import org.atdiff.diffusion.NoiseSchedule;
 import org.atdiff.diffusion.TimestepSpacing;
-import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.command.AtdiffConfig;
 import org.atdiff.jobs.train.TrainSettings;
 import org.atdiff.nn.Denoiser;
 import org.atdiff.nn.UNet;

@@ -13,7 +13,7 @@ import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.atdiff.diffusion.TimestepSpacing;
-import org.atdiff.jobs.AtdiffConfig;
+import org.atdiff.jobs.command.AtdiffConfig;
 import org.atdiff.prep.DatasetImage;
 import org.atdiff.prep.DatasetSchema;
 import org.bytedeco.pytorch.global.torch;

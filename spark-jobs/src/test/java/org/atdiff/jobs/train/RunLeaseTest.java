@@ -12,15 +12,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.atdiff.jobs.command.AtdiffConfig;
+import org.atdiff.jobs.command.CommandSession;
+import org.atdiff.jobs.sample.TinyRuns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The run-directory lease: refusal naming the holder, expiry, take-over, release, and create-if-absent races. */
+/**
+ * The run-directory lease: refusal naming the holder, expiry, take-over (which cancels the old holder's Spark jobs),
+ * release, and create-if-absent races.
+ */
 class RunLeaseTest {
     private static final LeaseSettings WAIT = new LeaseSettings(false, Duration.ofMinutes(2));
     private static final LeaseSettings TAKE_OVER = new LeaseSettings(true, Duration.ofMinutes(2));
@@ -107,6 +117,41 @@ class RunLeaseTest {
             assertTrue(Files.readString(leaseFile().toPath()).contains(taker.holder().token()));
         }
         assertFalse(leaseFile().exists());
+    }
+
+    @Test
+    void aLostLeaseCancelsItsCommandsSparkJobsAndLeavesTheCallersSessionRunning() throws Exception {
+        SparkSession spark = TinyRuns.spark();
+        ExecutorService commandThread = Executors.newSingleThreadExecutor();
+        try {
+            CommandSession session = CommandSession.in(spark, AtdiffConfig.reference(), "sample", run());
+            RunLease lease = RunLease.acquire("run.dir", run(), "sample", WAIT, new Configuration());
+            lease.attach(session);
+            Future<Long> job = commandThread.submit(() -> {
+                session.spark(); // this thread's jobs join the command's job group
+                return JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(List.of(1, 2), 2)
+                        .map(i -> {
+                            Thread.sleep(120_000);
+                            return i;
+                        }).count();
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (spark.sparkContext().statusTracker().getJobIdsForGroup(session.jobGroup()).length == 0) {
+                assertTrue(System.nanoTime() < deadline, "the command's job did not start");
+                Thread.sleep(20);
+            }
+            try (RunLease taker = RunLease.acquire("run.dir", run(), "train", TAKE_OVER, new Configuration())) {
+                lease.renew(); // finds the lease taken over: cancels the command's job group
+                ExecutionException e = assertThrows(ExecutionException.class, () -> job.get(60, TimeUnit.SECONDS));
+                assertTrue(String.valueOf(e.getCause().getMessage()).contains("cancelled"), e.getCause().toString());
+                assertThrows(IllegalStateException.class, lease::close);
+            }
+            assertFalse(spark.sparkContext().isStopped(), "the caller's session was stopped");
+            assertEquals(3, spark.range(3).count(), "the caller's session still runs jobs");
+        } finally {
+            commandThread.shutdownNow();
+            spark.stop();
+        }
     }
 
     @Test

@@ -8,7 +8,7 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.file.Path;
 import org.atdiff.diffusion.ModelSpec;
-import org.atdiff.jobs.ModelSettings;
+import org.atdiff.jobs.command.ModelSettings;
 import org.junit.jupiter.api.Test;
 
 class TrainPlanTest {

@@ -1,8 +1,11 @@
-package org.atdiff.jobs;
+package org.atdiff.jobs.command;
 
 import com.typesafe.config.Config;
 
-/** A command of the launcher ({@code atdiff <command>}), run by {@link Atdiff} from the command line or a session. */
+/**
+ * A command of the launcher ({@code atdiff <command>}), run by {@code org.atdiff.jobs.Atdiff} from the command line or
+ * a session.
+ */
 public interface Command {
     String summary();
 
@@ -10,7 +13,7 @@ public interface Command {
     CommandResult run(Config config, CommandSession session) throws Exception;
 
     /**
-     * Reads and checks through {@code r} every key the command reads; {@link Atdiff} calls it before {@link #run}, so
+     * Reads and checks through {@code r} every key the command reads; {@code Atdiff} calls it before {@link #run}, so
      * a bad value fails before any work, and SettingsCoverageTest drives every command's on conf/application.conf to
      * show that every key has a reader and every reader a key.
      */

@@ -1,9 +1,8 @@
-package org.atdiff.jobs;
+package org.atdiff.jobs.command;
 
 import com.typesafe.config.Config;
 import org.apache.spark.SparkContext;
 import org.apache.spark.sql.SparkSession;
-import org.atdiff.jobs.train.RunLease;
 
 /**
  * The Spark session one command runs in, and the Spark job group of its jobs.
@@ -38,12 +37,12 @@ public final class CommandSession implements AutoCloseable {
     }
 
     /** The command line's session: opened on first use with {@code master} (null: see {@link SparkSessions}). */
-    static CommandSession own(Config config, String command, String target, String master) {
+    public static CommandSession own(Config config, String command, String target, String master) {
         return new CommandSession(config, command, target, master, null, true);
     }
 
     /** The caller's running session, never stopped here. */
-    static CommandSession in(SparkSession spark, Config config, String command, String target) {
+    public static CommandSession in(SparkSession spark, Config config, String command, String target) {
         if (spark.sparkContext().isStopped()) throw new IllegalStateException("the Spark session passed to atdiff " + command + " is stopped");
         return new CommandSession(config, command, target, null, spark, false);
     }
@@ -72,12 +71,13 @@ public final class CommandSession implements AutoCloseable {
     }
 
     /**
-     * Has {@code lease} name this session's application and, if another command takes the lease over, stop this
-     * command: the whole application when it is the command's own, the command's job group in the caller's.
+     * Stops this command's Spark work: the whole application when the session is the command's own, the command's
+     * job group in the caller's.
      */
-    public void attach(RunLease lease) {
+    public void cancel() {
         SparkContext sc = spark().sparkContext();
-        lease.attach(sc, owned ? sc::stop : () -> sc.cancelJobGroup(jobGroup));
+        if (owned) sc.stop();
+        else sc.cancelJobGroup(jobGroup);
     }
 
     /** Clears the job group; stops the session if it is the command's own. */

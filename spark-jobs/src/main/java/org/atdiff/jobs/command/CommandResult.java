@@ -1,4 +1,4 @@
-package org.atdiff.jobs;
+package org.atdiff.jobs.command;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,7 +7,7 @@ import java.util.Map;
 /**
  * What a command left: the files and folders it wrote (or found already written, {@code reused}), its scores by name
  * (e.g. {@code "ddim-nfe10 fd_classifier"}), and the last line of the run's {@code metrics.jsonl} (empty if none).
- * Returned by {@link Atdiff#run(org.apache.spark.sql.SparkSession, String, Map)}.
+ * Returned by {@code org.atdiff.jobs.Atdiff.run(spark, command, overrides)}.
  */
 public record CommandResult(String command, List<String> written, Map<String, Double> scores, String lastMetrics,
                             boolean reused) {

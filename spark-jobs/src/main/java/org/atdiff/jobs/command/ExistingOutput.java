@@ -1,4 +1,4 @@
-package org.atdiff.jobs;
+package org.atdiff.jobs.command;
 
 import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;

@@ -1,4 +1,4 @@
-package org.atdiff.jobs;
+package org.atdiff.jobs.command;
 
 import static org.junit.jupiter.api.Assertions.*;
 
