@@ -11,9 +11,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.atdiff.tensor.HostTensors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
@@ -112,8 +114,15 @@ class GlooGroupTest {
     @Test
     void aPeerThatLeavesMakesTheOtherRankFailInsteadOfWaitingForTheTimeout() throws Exception {
         // The timeout is far longer than the test may take; the survivor must see the peer's exit, not the timeout.
+        // Rank 1 leaves once rank 0 has joined too: leaving while rank 0 still connects fails rank 0's join instead
+        // (Gloo's connectFullMesh: "Connection closed by peer"; seen once in CI).
+        CountDownLatch bothJoined = new CountDownLatch(1);
         List<String> out = onRanks(2, "test/leave/", Duration.ofSeconds(120), g -> {
-            if (g.rank() == 1) return "left";
+            if (g.rank() == 1) {
+                assertTrue(bothJoined.await(60, TimeUnit.SECONDS), "rank 0 did not join");
+                return "left";
+            }
+            bothJoined.countDown();
             try (PointerScope scope = new PointerScope()) {
                 Tensor t = HostTensors.fromFloats(new float[] {1, 2, 3}, 3);
                 RuntimeException e = assertThrows(RuntimeException.class, () -> g.allReduceMean(t));
