@@ -3,7 +3,6 @@ package org.atdiff.engine;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
@@ -54,7 +53,8 @@ public final class ConvolutionEngine {
     private static List<String> failures = List.of();
     /** bf16 convolutions run in float32 on the path in use: native bf16 failed the check there (bf16 on Zen 5). */
     private static volatile boolean bf16InFloat32;
-    private static volatile Set<ConvolutionShape> recording;
+    /** The shapes a thread in {@link #shapesOf} has computed; null otherwise. */
+    private static final ThreadLocal<Set<ConvolutionShape>> recording = new ThreadLocal<>();
     private static volatile BiPredicate<ConvolutionPath, ConvolutionShape> simulatedFault;
     /** The path a thread in {@link #runUnchecked} computes every convolution on; null otherwise. */
     private static final ThreadLocal<ConvolutionPath> tracing = new ThreadLocal<>();
@@ -78,8 +78,8 @@ public final class ConvolutionEngine {
         }
         boolean bf16 = type == ScalarType.BFloat16 || AutocastScope.inBf16();
         ConvolutionShape shape = ConvolutionShape.of(x, weight, bias != null, stride, padding, bf16, GradMode.is_enabled());
-        Set<ConvolutionShape> record = recording;
-        if (record != null) { // an unchecked run (runUnchecked) records too: its thread-local is read only then
+        Set<ConvolutionShape> record = recording.get();
+        if (record != null) { // an unchecked run (runUnchecked) records too
             record.add(shape);
             ConvolutionPath traced = tracing.get();
             if (traced != null) return traced.conv2d(x, weight, bias, stride, padding);
@@ -157,14 +157,18 @@ public final class ConvolutionEngine {
         return report();
     }
 
-    /** The distinct convolution shapes {@code work} computes (each checked as usual), in the order first used. */
+    /**
+     * The distinct convolution shapes {@code work} computes on this thread (each checked as usual), in the order first
+     * used.
+     */
     public static List<ConvolutionShape> shapesOf(Runnable work) {
-        Set<ConvolutionShape> shapes = Collections.synchronizedSet(new LinkedHashSet<>());
-        recording = shapes;
+        Set<ConvolutionShape> shapes = new LinkedHashSet<>();
+        Set<ConvolutionShape> outer = recording.get();
+        recording.set(shapes);
         try {
             work.run();
         } finally {
-            recording = null;
+            recording.set(outer);
         }
         return List.copyOf(shapes);
     }
@@ -173,19 +177,17 @@ public final class ConvolutionEngine {
      * Runs {@code work} with every convolution on {@code path}, unchecked, and returns the distinct convolution shapes
      * it computed in the memory formats that path hands on, in the order first used: for {@code check-engine}'s
      * per-path table, and for the bench's throughput of a path the check refused. The convolutions may be wrong on
-     * this CPU: {@code work}'s results are for tracing or timing only and must be dropped. The path in use is
-     * unchanged afterwards.
+     * this CPU: {@code work}'s results are for tracing or timing only and must be dropped. Only this thread's
+     * convolutions are affected: the path in use is unchanged, for other threads meanwhile and for all afterwards.
      */
-    public static synchronized List<ConvolutionShape> runUnchecked(ConvolutionPath path, Runnable work) {
+    public static List<ConvolutionShape> runUnchecked(ConvolutionPath path, Runnable work) {
         String why = path.unavailableReason();
         if (why != null) throw new IllegalStateException(why);
-        path.activate();
         tracing.set(path);
         try {
             return shapesOf(work);
         } finally {
             tracing.remove();
-            (active != null ? active : ConvolutionPath.DEFAULT).activate();
         }
     }
 
@@ -210,7 +212,7 @@ public final class ConvolutionEngine {
     public static synchronized List<ConvolutionCheck.Result> checkOn(ConvolutionPath path, Collection<ConvolutionShape> shapes) {
         if (path.unavailableReason() != null) return List.of();
         List<ConvolutionCheck.Result> out = new ArrayList<>();
-        for (ConvolutionShape s : shapes) out.add(activeCheck(path, s));
+        for (ConvolutionShape s : shapes) out.add(check(path, s));
         return out;
     }
 
@@ -298,7 +300,7 @@ public final class ConvolutionEngine {
         Choice found = new Choice(active, new LinkedHashMap<>(), new HashMap<>());
         ConvolutionCheck.Result failed = null;
         for (ConvolutionShape s : needed) {
-            ConvolutionCheck.Result r = route(active, s, ConvolutionEngine::activeCheck, found);
+            ConvolutionCheck.Result r = route(active, s, ConvolutionEngine::check, found);
             if (r != null && failed == null) failed = r;
         }
         results.putAll(found.results());
@@ -323,19 +325,6 @@ public final class ConvolutionEngine {
         select(order.subList(order.indexOf(active) + 1, order.size()), new ArrayList<>(results.keySet()));
         System.err.println(report().line());
         return admitted.get(shape);
-    }
-
-    /**
-     * The check of a shape on a path while another may be in use: the path's switches on for the check, then the
-     * path in use's (libtorch's defaults, those of {@link ConvolutionPath#DEFAULT}, when none is chosen yet).
-     */
-    private static ConvolutionCheck.Result activeCheck(ConvolutionPath path, ConvolutionShape s) {
-        path.activate();
-        try {
-            return check(path, s);
-        } finally {
-            (active != null ? active : ConvolutionPath.DEFAULT).activate();
-        }
     }
 
     /**
@@ -369,7 +358,7 @@ public final class ConvolutionEngine {
         List<String> rejected = new ArrayList<>(failures);
         Choice chosen;
         try {
-            chosen = choose(candidates, shapes, ConvolutionEngine::activeCheck, rejected);
+            chosen = choose(candidates, shapes, ConvolutionEngine::check, rejected);
         } catch (EngineCheckException e) {
             active = null;
             admitted.clear();
@@ -380,7 +369,6 @@ public final class ConvolutionEngine {
         results.putAll(chosen.results());
         admitted.putAll(chosen.routes());
         failures = List.copyOf(rejected);
-        chosen.path().activate();
         active = chosen.path();
     }
 

@@ -2,9 +2,11 @@ package org.atdiff.engine;
 
 import java.util.Locale;
 import org.atdiff.settings.SettingChecks;
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The ways this JVM can compute a 2-d convolution. libtorch's bundled oneDNN (v3.7.1) computes some float32 and
@@ -38,7 +40,10 @@ public enum ConvolutionPath {
      * {@code auto}: it is a path to force.
      */
     ONEDNN_AVX,
-    /** oneDNN switched off: ATen's own im2col convolution, correct everywhere, about 6x slower. */
+    /**
+     * No oneDNN: ATen's own im2col convolution, correct everywhere, about 6x slower. Called by name, so that it never
+     * depends on libtorch's process-wide oneDNN switch, which the engine leaves as it is (on).
+     */
     NO_ONEDNN;
 
     /** The environment variable oneDNN reads once, when libtorch loads. */
@@ -80,11 +85,6 @@ public enum ConvolutionPath {
         return this == CHANNELS_LAST ? MATRIX_PRODUCT : null;
     }
 
-    /** Sets libtorch's process-wide switches this path needs (oneDNN on or off). */
-    void activate() {
-        torch.globalContext().setUserEnabledMkldnn(this != NO_ONEDNN);
-    }
-
     /**
      * conv2d(x, w) + b with "same"-style explicit padding and stride, dilation 1, one group, on this path.
      *
@@ -92,6 +92,7 @@ public enum ConvolutionPath {
      */
     Tensor conv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
         if (this == MATRIX_PRODUCT) return matrixProductConv2d(x, weight, bias, stride, padding);
+        if (this == NO_ONEDNN) return nativeConv2d(x, weight, bias, stride, padding);
         if (this != CHANNELS_LAST) {
             return torch.conv2d(x, weight, optional(bias), stride, padding, DILATION, 1);
         }
@@ -105,6 +106,24 @@ public enum ConvolutionPath {
         Tensor y = torch.conv2d(input.contiguous(torch.MemoryFormat.ChannelsLast),
                 w.contiguous(torch.MemoryFormat.ChannelsLast), optional(b), stride, padding, DILATION, 1);
         return outPad == 0 ? y : y.narrow(1, 0, out);
+    }
+
+    /**
+     * ATen's im2col convolution ({@code thnn_conv2d}), prepared as {@code conv2d} prepares it with oneDNN switched off:
+     * input and weight in one memory format (channels-last when either suggests it), and autocast's casts, which
+     * autocast does not make for this operator.
+     */
+    private static Tensor nativeConv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
+        if (AutocastScope.inBf16()) {
+            x = x.to(ScalarType.BFloat16);
+            weight = weight.to(ScalarType.BFloat16);
+            bias = bias == null ? null : bias.to(ScalarType.BFloat16);
+        }
+        torch.MemoryFormat format = x.suggest_memory_format(false).intern() == torch.MemoryFormat.ChannelsLast
+                || weight.suggest_memory_format(false).intern() == torch.MemoryFormat.ChannelsLast
+                ? torch.MemoryFormat.ChannelsLast : torch.MemoryFormat.Contiguous;
+        return torch.thnn_conv2d(x.contiguous(format), weight.contiguous(format),
+                new long[] {weight.size(2), weight.size(3)}, optional(bias), stride, padding);
     }
 
     /** {@code channels} rounded up to a multiple of oneDNN's channel block. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.atdiff.SingleThreadedTorch;
+import org.atdiff.tensor.AutocastScope;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -164,7 +165,7 @@ class ConvolutionEngineTest {
 
     /**
      * An unchecked run that throws (the bench's refused path whose steps come out NaN) leaves the engine as it found
-     * it: the path in use, oneDNN's switch, and convolutions afterwards checked and recorded as usual.
+     * it: the path in use, and convolutions afterwards checked and recorded as usual.
      */
     @Test
     void anUncheckedRunThatThrowsLeavesTheEngineAsItWas() {
@@ -172,12 +173,10 @@ class ConvolutionEngineTest {
         EngineReport before = ConvolutionEngine.report();
         ConvolutionPath other = before.path() == ConvolutionPath.NO_ONEDNN ? ConvolutionPath.CHANNELS_LAST : ConvolutionPath.NO_ONEDNN;
         IllegalStateException thrown = assertThrows(IllegalStateException.class, () -> ConvolutionEngine.runUnchecked(other, () -> {
-            assertTrue(torch.globalContext().userEnabledMkldnn() == (other != ConvolutionPath.NO_ONEDNN), "the path is active inside");
             throw new IllegalStateException("step 2: gradient norm is NaN");
         }));
         assertEquals("step 2: gradient norm is NaN", thrown.getMessage());
         assertEquals(before, ConvolutionEngine.report());
-        assertTrue(torch.globalContext().userEnabledMkldnn() == (before.path() != ConvolutionPath.NO_ONEDNN));
         List<ConvolutionShape> shapes = ConvolutionEngine.shapesOf(() -> {
             try (PointerScope scope = new PointerScope()) {
                 ConvolutionEngine.conv2d(torch.randn(2, 3, 9, 9), torch.randn(7, 3, 3, 3), null, new long[] {1, 1}, new long[] {1, 1});
@@ -190,8 +189,7 @@ class ConvolutionEngineTest {
 
     /**
      * check-engine's per-path table traces the model as each path would run it: channels-last hands its outputs on
-     * channels-last, the default path NCHW, and the trace neither checks nor changes the path in use (oneDNN's switch
-     * is back on after tracing the path without it).
+     * channels-last, the default path NCHW, and the trace neither checks nor changes the path in use.
      */
     @ParameterizedTest
     @EnumSource(value = ConvolutionPath.class, names = {"DEFAULT", "CHANNELS_LAST", "MATRIX_PRODUCT", "NO_ONEDNN"})
@@ -211,7 +209,97 @@ class ConvolutionEngineTest {
                 "the model's input arrives NCHW on every path");
         assertEquals(path == ConvolutionPath.CHANNELS_LAST, shapes.get(1).channelsLast(), "second convolution: " + shapes.get(1));
         assertEquals(before, ConvolutionEngine.report(), "tracing checks nothing and keeps the path in use");
-        assertTrue(torch.globalContext().userEnabledMkldnn() == (before.path() != ConvolutionPath.NO_ONEDNN));
+    }
+
+    /**
+     * An unchecked run touches only its own thread's convolutions: another thread computing meanwhile stays on the path
+     * in use (checked, so admitted to the report) and is not recorded in the run's shapes.
+     */
+    @Test
+    void anUncheckedRunLeavesOtherThreadsOnThePathInUse() throws Exception {
+        ConvolutionEngine.configure(ConvolutionEngine.AUTO);
+        EngineReport before = ConvolutionEngine.report();
+        ConvolutionPath other = before.path() == ConvolutionPath.NO_ONEDNN ? ConvolutionPath.CHANNELS_LAST
+                : ConvolutionPath.NO_ONEDNN;
+        List<ConvolutionShape> others = new ArrayList<>();
+        List<ConvolutionShape> traced = ConvolutionEngine.runUnchecked(other, () -> {
+            Thread t = new Thread(() -> others.addAll(ConvolutionEngine.shapesOf(() -> {
+                try (PointerScope scope = new PointerScope()) {
+                    ConvolutionEngine.conv2d(torch.randn(2, 5, 9, 9), torch.randn(6, 5, 3, 3), null, new long[] {1, 1},
+                            new long[] {1, 1});
+                }
+            })));
+            t.start();
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            try (PointerScope scope = new PointerScope()) {
+                ConvolutionEngine.conv2d(torch.randn(2, 3, 8, 8), torch.randn(4, 3, 3, 3), null, new long[] {1, 1},
+                        new long[] {1, 1});
+            }
+        });
+        assertEquals(1, traced.size(), "only the run's own thread is recorded: " + traced);
+        assertEquals(3, traced.get(0).in());
+        assertEquals(1, others.size(), others.toString());
+        assertEquals(before.shapes() + 1, ConvolutionEngine.report().shapes(), "the other thread's shape was checked");
+        assertEquals(before.path(), ConvolutionEngine.report().path());
+    }
+
+    /**
+     * no-onednn calls ATen's own convolution by name: with libtorch's process-wide oneDNN switch on (the engine never
+     * turns it off) it computes bit for bit what conv2d computes with the switch off, output and gradients, in float32
+     * and under bf16 autocast; the default path, on oneDNN, does not (so the comparison can tell the kernels apart).
+     */
+    @Test
+    void noOnednnIsAtensOwnConvolutionWhateverTheProcessSwitchSays() {
+        assertTrue(torch.globalContext().userEnabledMkldnn(), "libtorch's default, which the engine leaves as it is");
+        long[] stride = {1, 1}, padding = {1, 1};
+        ConvolutionCheck.Implementation conv2d = (x, w, b, st, p) ->
+                torch.conv2d(x, w, ConvolutionPath.optional(b), st, p, new long[] {1, 1}, 1);
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(5);
+            Tensor x = torch.randn(2, 17, 9, 9), w = torch.randn(16, 17, 3, 3).mul(new Scalar(0.1)), b = torch.randn(16);
+            for (boolean channelsLast : new boolean[] {false, true}) {
+                Tensor input = channelsLast ? x.contiguous(torch.MemoryFormat.ChannelsLast) : x;
+                for (boolean bf16 : new boolean[] {false, true}) {
+                    String what = (channelsLast ? "channels-last" : "NCHW") + (bf16 ? " bf16" : " float32");
+                    List<Tensor> reference;
+                    torch.globalContext().setUserEnabledMkldnn(false); // through the backward pass, which reads it too
+                    try {
+                        reference = pass(conv2d, input, w, b, stride, padding, bf16);
+                    } finally {
+                        torch.globalContext().setUserEnabledMkldnn(true);
+                    }
+                    List<Tensor> noOnednn = pass(ConvolutionPath.NO_ONEDNN::conv2d, input, w, b, stride, padding, bf16);
+                    for (int i = 0; i < reference.size(); i++) {
+                        assertEquals(reference.get(i).scalar_type().intern(), noOnednn.get(i).scalar_type().intern());
+                        assertTrue(reference.get(i).equal(noOnednn.get(i)), what + ", output/gradient " + i);
+                    }
+                    if (!channelsLast && !bf16) {
+                        assertTrue(!pass(conv2d, input, w, b, stride, padding, false).get(1).equal(reference.get(1)),
+                                "oneDNN's input gradient equals ATen's bit for bit: the comparison cannot tell them"
+                                        + " apart");
+                    }
+                }
+            }
+        }
+        assertTrue(torch.globalContext().userEnabledMkldnn());
+    }
+
+    /** Output and the gradients of x, w and b under a fixed upstream gradient, optionally in bf16 autocast. */
+    private static List<Tensor> pass(ConvolutionCheck.Implementation conv, Tensor x, Tensor w, Tensor b, long[] stride,
+                                     long[] padding, boolean bf16) {
+        Tensor xg = x.detach().clone().requires_grad_(true), wg = w.detach().clone().requires_grad_(true);
+        Tensor bg = b.detach().clone().requires_grad_(true);
+        Tensor y;
+        try (AutocastScope cast = bf16 ? AutocastScope.on(ScalarType.BFloat16) : AutocastScope.off()) {
+            y = conv.conv2d(xg, wg, bg, stride, padding);
+        }
+        torch.manual_seed(6);
+        y.mul(torch.randn_like(y)).sum().backward();
+        return List.of(y.detach(), xg.grad(), wg.grad(), bg.grad());
     }
 
     private static double relative(Tensor a, Tensor reference) {
