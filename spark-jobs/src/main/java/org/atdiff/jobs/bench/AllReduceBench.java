@@ -35,21 +35,29 @@ final class AllReduceBench {
                 ranks.add(pb.start());
             }
             List<BufferedReader> outs = new ArrayList<>();
-            String[] messages = new String[world];
-            for (int r = 0; r < world; r++) {
-                outs.add(new BufferedReader(new InputStreamReader(ranks.get(r).getInputStream(), StandardCharsets.UTF_8)));
-                String line = expect(outs.get(r), "GATHER", r);
-                messages[r] = line.substring("GATHER".length()).trim();
-            }
-            String all = String.join("\t", messages) + "\n";
+            List<Writer> ins = new ArrayList<>();
             for (Process p : ranks) {
-                Writer w = new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8);
-                w.write(all);
-                w.flush();
+                outs.add(new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
+                ins.add(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
+            }
+            // Relays the ranks' exchanges (as many as joining the group takes) until rank 0 prints its first result.
+            String line = expect(outs.get(0), "", 0);
+            while (line.startsWith("GATHER")) {
+                String[] messages = new String[world];
+                for (int r = 0; r < world; r++) {
+                    messages[r] = (r == 0 ? line : expect(outs.get(r), "GATHER", r)).substring("GATHER".length()).trim();
+                }
+                for (Writer w : ins) {
+                    w.write(String.join("\t", messages) + "\n");
+                    w.flush();
+                }
+                line = expect(outs.get(0), "", 0);
             }
             Map<Long, double[]> result = new LinkedHashMap<>();
             for (int i = 0; i < floats.size(); i++) {
-                String[] parts = expect(outs.get(0), "RESULT", 0).split(" ");
+                if (i > 0) line = expect(outs.get(0), "RESULT", 0);
+                if (!line.startsWith("RESULT")) throw new IOException("all-reduce rank 0 printed '" + line + "'");
+                String[] parts = line.split(" ");
                 double[] s = new double[parts.length - 2];
                 for (int j = 0; j < s.length; j++) s[j] = Double.parseDouble(parts[j + 2]);
                 result.put(Long.parseLong(parts[1]), s);
@@ -66,11 +74,13 @@ final class AllReduceBench {
         }
     }
 
+    /** The next line of {@code rank}'s output that starts with GATHER or RESULT and with {@code tag}. */
     private static String expect(BufferedReader out, String tag, int rank) throws IOException {
         for (String line = out.readLine(); line != null; line = out.readLine()) {
-            if (line.startsWith(tag)) return line;
+            if ((line.startsWith("GATHER") || line.startsWith("RESULT")) && line.startsWith(tag)) return line;
         }
-        throw new IOException("all-reduce rank " + rank + " exited before printing " + tag);
+        throw new IOException("all-reduce rank " + rank + " exited before printing "
+                + (tag.isEmpty() ? "GATHER or RESULT" : tag));
     }
 
     private static String javaBinary() {

@@ -34,6 +34,8 @@ public final class GlooGroup implements AutoCloseable {
         String[] allGather(String message) throws Exception;
     }
 
+    /** The message of the exchange that ends a join. */
+    static final String JOINED = "joined";
     private final int rank;
     private final int worldSize;
     private final Duration timeout;
@@ -52,7 +54,8 @@ public final class GlooGroup implements AutoCloseable {
      * @param host      this rank's own address (the executor's host); rank 0 binds the store to it
      * @param keyPrefix store key prefix unique to this run and attempt, e.g. {@code atdiff/<runId>/<attempt>/}
      * @param timeout   timeout of the rendezvous and of every collective
-     * @param exchange  how the ranks share rank 0's store address
+     * @param exchange  how the ranks share rank 0's store address, then {@link #JOINED} once each has its group (two
+     *                  exchanges per join)
      */
     public static GlooGroup join(int rank, int worldSize, String host, String keyPrefix, Duration timeout,
                                  AllGather exchange) throws Exception {
@@ -101,6 +104,11 @@ public final class GlooGroup implements AutoCloseable {
         ProcessGroupGloo.Options options = own(ProcessGroupGloo.Options.create(millis));
         options.devices().push_back(ProcessGroupGloo.createDeviceForHostname(host));
         group = own(new ProcessGroupGloo(prefixed, rank, worldSize, options));
+        // Gloo's connectFullMesh can return on one rank while another still connects, and a rank that closed its group
+        // then (a body with nothing to do) failed that peer's join ("Connection closed by peer", seen in CI): every
+        // rank returns only once every rank has its group. A rank whose group fails throws instead (in Spark the
+        // barrier stage then fails and its other tasks, waiting here, are killed).
+        exchange.allGather(JOINED);
     }
 
     /** Keeps a native object alive until {@link #close()}, whether or not a PointerScope is open. */
