@@ -115,15 +115,20 @@ public enum ConvolutionPath {
      */
     private static Tensor nativeConv2d(Tensor x, Tensor weight, Tensor bias, long[] stride, long[] padding) {
         if (AutocastScope.inBf16()) {
-            x = x.to(ScalarType.BFloat16);
-            weight = weight.to(ScalarType.BFloat16);
-            bias = bias == null ? null : bias.to(ScalarType.BFloat16);
+            x = asAutocastWould(x);
+            weight = asAutocastWould(weight);
+            bias = bias == null ? null : asAutocastWould(bias);
         }
         torch.MemoryFormat format = x.suggest_memory_format(false).intern() == torch.MemoryFormat.ChannelsLast
                 || weight.suggest_memory_format(false).intern() == torch.MemoryFormat.ChannelsLast
                 ? torch.MemoryFormat.ChannelsLast : torch.MemoryFormat.Contiguous;
         return torch.thnn_conv2d(x.contiguous(format), weight.contiguous(format),
                 new long[] {weight.size(2), weight.size(3)}, optional(bias), stride, padding);
+    }
+
+    /** bf16 autocast's cast of an operand: float32 to bf16, other types (bf16, float64) as they are. */
+    private static Tensor asAutocastWould(Tensor t) {
+        return t.scalar_type().intern() == ScalarType.Float ? t.to(ScalarType.BFloat16) : t;
     }
 
     /** {@code channels} rounded up to a multiple of oneDNN's channel block. */

@@ -72,10 +72,14 @@ public final class CommandSession implements AutoCloseable {
 
     /**
      * Stops this command's Spark work: the whole application when the session is the command's own, the command's
-     * job group in the caller's.
+     * job group in the caller's. Nothing to stop before the first {@link #spark()}.
      */
     public void cancel() {
-        SparkContext sc = spark().sparkContext();
+        SparkContext sc;
+        synchronized (this) {
+            if (!started) return;
+            sc = spark.sparkContext();
+        }
         if (owned) sc.stop();
         else sc.cancelJobGroup(jobGroup);
     }
