@@ -68,9 +68,9 @@ final class BenchContext {
         return stepSeconds.get(preset);
     }
 
-    /** value / reference, or null without a reference. */
-    static Double fraction(double value, Double reference) {
-        return reference == null ? null : value / reference;
+    /** value / reference, or null when either is missing. */
+    static Double fraction(Double value, Double reference) {
+        return value == null || reference == null ? null : value / reference;
     }
 
     static List<Double> doubles(JsonNode array) {

@@ -61,8 +61,8 @@ final class EngineSection extends PresetSection {
                         check = ips == null ? "FAIL" : "FAIL, timed unchecked";
                     }
                     if (path == ConvolutionPath.DEFAULT && ips != null) byDefault.put(p, ips);
-                    t.add(path.configName(), check, p.key(), ips, ips == null ? null : BenchContext.fraction(ips, byDefault.get(p)),
-                            ips == null ? null : BenchContext.fraction(ips, pytorch.get(p)));
+                    t.add(path.configName(), check, p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)),
+                            BenchContext.fraction(ips, pytorch.get(p)));
                 }
             }
             pytorch.forEach((p, ips) -> t.add("pytorch 1.13", "-", p.key(), ips, BenchContext.fraction(ips, byDefault.get(p)), 1.0));

@@ -258,17 +258,13 @@ public final class RunLease implements AutoCloseable {
         if (now.isEmpty() ? stale.token().isEmpty() : now.get().token().equals(stale.token())) fs.delete(file, false);
     }
 
-    /** {@link #attach(SparkContext, Runnable)} for {@code session}'s command, {@link CommandSession#cancel()} on loss. */
-    public void attach(CommandSession session) {
-        attach(session.spark().sparkContext(), session::cancel);
-    }
-
     /**
-     * Names the Spark application in the lease (rewritten at once) and runs {@code stop} (stopping the application,
-     * or cancelling the command's Spark jobs) if the lease is lost to another command.
+     * Names {@code session}'s Spark application in the lease (rewritten at once) and cancels the session's command
+     * ({@link CommandSession#cancel()}) if the lease is lost to another command.
      */
-    public void attach(SparkContext sc, Runnable stop) {
-        attached = stop;
+    public void attach(CommandSession session) {
+        SparkContext sc = session.spark().sparkContext();
+        attached = session::cancel;
         synchronized (this) {
             holder = new Holder(holder.token(), holder.command(), sc.applicationId(), holder.pid(), holder.host(),
                     holder.started(), holder.renewed());
