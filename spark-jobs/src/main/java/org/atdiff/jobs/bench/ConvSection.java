@@ -14,7 +14,7 @@ final class ConvSection extends PresetSection {
     void run(BenchContext c, BenchSettings s, BenchTable t, String preset, UNetConfig config) throws Exception {
         t.note("one 3x3 convolution forward + backward (input and weight gradients), fp32, batch " + s.batchSize()
                 + ", median of " + s.steps() + " after one warm-up; NCHW = default layout, NHWC = channels-last; "
-                + "no-onednn = libtorch's with mkldnn disabled: ATen's own, the kernel of the engine's no-onednn path");
+                + "no-onednn = ATen's own kernel, the engine's no-onednn path (PyTorch's: mkldnn disabled)");
         Double peak = c.peak("atdiff fp32");
         for (ConvTiming.Shape shape : ConvTiming.shapes(config, s.batchSize())) {
             for (String variant : List.of("NCHW", "NHWC", "NCHW no-onednn")) {

@@ -2,16 +2,18 @@ package org.atdiff.jobs.bench;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.atdiff.engine.ConvolutionEngine;
+import org.atdiff.engine.ConvolutionPath;
 import org.atdiff.nn.UNetConfig;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptional;
 import org.bytedeco.pytorch.global.torch;
 
 /**
  * Time of one 3x3 convolution's forward and backward (input and weight gradients) in fp32, in the default
  * (NCHW) or the channels-last memory format, with libtorch's oneDNN (mkldnn) convolutions or without them (its own
- * im2col + BLAS path): where a U-Net training step spends most of its FLOPs.
+ * im2col + BLAS path, the engine's {@code no-onednn}): where a U-Net training step spends most of its FLOPs. Both are
+ * timed unchecked, as libtorch computes them on this CPU; libtorch's process-wide oneDNN switch is left as it is.
  */
 public final class ConvTiming {
     private static final long[] ONE = {1, 1};
@@ -46,10 +48,15 @@ public final class ConvTiming {
         return shapes;
     }
 
-    /** Seconds of each of {@code reps} forward + backward passes, after one warm-up; restores the oneDNN setting. */
+    /** Seconds of each of {@code reps} forward + backward passes, after one warm-up. */
     public static double[] seconds(Shape s, boolean channelsLast, boolean oneDnn, int reps) {
-        boolean before = torch.globalContext().userEnabledMkldnn();
-        torch.globalContext().setUserEnabledMkldnn(oneDnn);
+        double[] out = new double[reps];
+        ConvolutionEngine.runUnchecked(oneDnn ? ConvolutionPath.DEFAULT : ConvolutionPath.NO_ONEDNN,
+                () -> time(s, channelsLast, out));
+        return out;
+    }
+
+    private static void time(Shape s, boolean channelsLast, double[] out) {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = torch.randn(s.batch(), s.in(), s.size(), s.size());
             Tensor w = torch.randn(s.out(), s.in(), 3, 3).mul(new org.bytedeco.pytorch.Scalar(0.05));
@@ -60,23 +67,18 @@ public final class ConvTiming {
             x.requires_grad_(true);
             w.requires_grad_(true);
             Tensor b = torch.zeros(s.out()).requires_grad_(true);
-            TensorOptional bias = new TensorOptional(b);
-            pass(x, w, bias);
-            double[] out = new double[reps];
-            for (int i = 0; i < reps; i++) {
+            pass(x, w, b);
+            for (int i = 0; i < out.length; i++) {
                 long start = System.nanoTime();
-                pass(x, w, bias);
+                pass(x, w, b);
                 out[i] = (System.nanoTime() - start) * 1e-9;
             }
-            return out;
-        } finally {
-            torch.globalContext().setUserEnabledMkldnn(before);
         }
     }
 
-    private static void pass(Tensor x, Tensor w, TensorOptional bias) {
+    private static void pass(Tensor x, Tensor w, Tensor bias) {
         try (PointerScope scope = new PointerScope()) {
-            torch.conv2d(x, w, bias, ONE, ONE, ONE, 1).sum().backward();
+            ConvolutionEngine.conv2d(x, w, bias, ONE, ONE).sum().backward();
         }
     }
 }
