@@ -3,6 +3,7 @@ package org.atdiff.nn;
 import org.atdiff.random.RandomStream;
 import org.bytedeco.pytorch.Generator;
 import org.bytedeco.pytorch.GeneratorOptional;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -50,6 +51,6 @@ final class DropoutMasks {
     Tensor apply(Tensor h, double p) {
         if (!training || p == 0) return h;
         Tensor mask = torch.empty_like(h).bernoulli_(1 - p, generatorOptional);
-        return h.mul(mask.div_(new org.bytedeco.pytorch.Scalar(1 - p)));
+        return h.mul(mask.div_(new Scalar(1 - p)));
     }
 }

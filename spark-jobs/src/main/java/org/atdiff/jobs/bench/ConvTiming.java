@@ -6,6 +6,7 @@ import org.atdiff.engine.ConvolutionEngine;
 import org.atdiff.engine.ConvolutionPath;
 import org.atdiff.nn.UNetConfig;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 
@@ -59,7 +60,7 @@ public final class ConvTiming {
     private static void time(Shape s, boolean channelsLast, double[] out) {
         try (PointerScope scope = new PointerScope()) {
             Tensor x = torch.randn(s.batch(), s.in(), s.size(), s.size());
-            Tensor w = torch.randn(s.out(), s.in(), 3, 3).mul(new org.bytedeco.pytorch.Scalar(0.05));
+            Tensor w = torch.randn(s.out(), s.in(), 3, 3).mul(new Scalar(0.05));
             if (channelsLast) {
                 x = x.contiguous(torch.MemoryFormat.ChannelsLast);
                 w = w.contiguous(torch.MemoryFormat.ChannelsLast);
