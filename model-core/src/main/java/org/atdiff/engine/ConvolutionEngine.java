@@ -176,9 +176,10 @@ public final class ConvolutionEngine {
     /**
      * Runs {@code work} with every convolution on {@code path}, unchecked, and returns the distinct convolution shapes
      * it computed in the memory formats that path hands on, in the order first used: for {@code check-engine}'s
-     * per-path table, and for the bench's throughput of a path the check refused. The convolutions may be wrong on
-     * this CPU: {@code work}'s results are for tracing or timing only and must be dropped. Only this thread's
-     * convolutions are affected: the path in use is unchanged, for other threads meanwhile and for all afterwards.
+     * per-path table, the bench's throughput of a path the check refused and its per-kernel timings (the {@code conv}
+     * section). The convolutions may be wrong on this CPU: {@code work}'s results are for tracing or timing only and
+     * must be dropped. Only this thread's convolutions are affected: the path in use is unchanged, for other threads
+     * meanwhile and for all afterwards.
      */
     public static List<ConvolutionShape> runUnchecked(ConvolutionPath path, Runnable work) {
         String why = path.unavailableReason();
