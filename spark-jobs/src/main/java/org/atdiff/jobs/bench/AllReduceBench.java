@@ -40,8 +40,8 @@ final class AllReduceBench {
                 outs.add(new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)));
                 ins.add(new OutputStreamWriter(p.getOutputStream(), StandardCharsets.UTF_8));
             }
-            // Relays the ranks' exchanges (as many as joining the group takes) until rank 0 prints its first result.
-            String line = expect(outs.get(0), "", 0);
+            // Relays the ranks' exchanges (as many as joining the group takes) until rank 0 prints its first RESULT.
+            String line = next(outs.get(0), 0);
             while (line.startsWith("GATHER")) {
                 String[] messages = new String[world];
                 for (int r = 0; r < world; r++) {
@@ -51,12 +51,11 @@ final class AllReduceBench {
                     w.write(String.join("\t", messages) + "\n");
                     w.flush();
                 }
-                line = expect(outs.get(0), "", 0);
+                line = next(outs.get(0), 0);
             }
             Map<Long, double[]> result = new LinkedHashMap<>();
             for (int i = 0; i < floats.size(); i++) {
                 if (i > 0) line = expect(outs.get(0), "RESULT", 0);
-                if (!line.startsWith("RESULT")) throw new IOException("all-reduce rank 0 printed '" + line + "'");
                 String[] parts = line.split(" ");
                 double[] s = new double[parts.length - 2];
                 for (int j = 0; j < s.length; j++) s[j] = Double.parseDouble(parts[j + 2]);
@@ -74,13 +73,19 @@ final class AllReduceBench {
         }
     }
 
-    /** The next line of {@code rank}'s output that starts with GATHER or RESULT and with {@code tag}. */
-    private static String expect(BufferedReader out, String tag, int rank) throws IOException {
+    /** The next line of {@code rank}'s protocol (GATHER or RESULT), skipping what else it prints. */
+    private static String next(BufferedReader out, int rank) throws IOException {
         for (String line = out.readLine(); line != null; line = out.readLine()) {
-            if ((line.startsWith("GATHER") || line.startsWith("RESULT")) && line.startsWith(tag)) return line;
+            if (line.startsWith("GATHER") || line.startsWith("RESULT")) return line;
         }
-        throw new IOException("all-reduce rank " + rank + " exited before printing "
-                + (tag.isEmpty() ? "GATHER or RESULT" : tag));
+        throw new IOException("all-reduce rank " + rank + " exited before printing GATHER or RESULT");
+    }
+
+    /** The next protocol line of {@code rank} that starts with {@code tag}. */
+    private static String expect(BufferedReader out, String tag, int rank) throws IOException {
+        String line = next(out, rank);
+        while (!line.startsWith(tag)) line = next(out, rank);
+        return line;
     }
 
     private static String javaBinary() {
